@@ -1,0 +1,170 @@
+"""The public records (schema_version "1") and the answer schema the model is asked to fill.
+
+Public fields may be added, never renamed. The model-facing schema carries no offsets: the model says
+*what* was said, and grounding finds *where*.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1"
+
+Kind = Literal["direct", "indirect", "mixed"]
+SpeakerType = Literal["person", "organization", "group", "unknown"]
+Grounding = Literal["exact", "normalized", "fuzzy"]
+
+
+class Article(BaseModel):
+    """One input text. `id` is kept through to the output; `source` says where it was read from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    text: str
+    source: str | None = None
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+class Speaker(BaseModel):
+    """Who said it: `mention` is the words in the article at [start, end); `name` the resolved canonical name."""
+
+    name: str | None = None
+    mention: str | None = None
+    start: int | None = None
+    end: int | None = None
+    type: SpeakerType = "unknown"
+    role: str | None = None
+
+
+class Entity(BaseModel):
+    """Someone a statement is about."""
+
+    name: str
+
+
+class Quote(BaseModel):
+    """One statement. Invariant: `article.text[start:end] == text`.
+
+    For a split quote (“A,” he said. “B.”) `start`/`end` cover the whole statement and `spans` lists
+    the content fragments; for a contiguous one `spans` holds the single [start, end].
+    """
+
+    id: str
+    text: str
+    start: int
+    end: int
+    kind: Kind
+    speaker: Speaker = Field(default_factory=Speaker)
+    cue: str | None = None
+    cue_start: int | None = None
+    cue_end: int | None = None
+    about: list[Entity] = Field(default_factory=list)
+    grounding: Grounding = "exact"
+    chunk: int = 0
+    spans: list[tuple[int, int]] = Field(default_factory=list)
+
+    def fragments(self) -> list[tuple[int, int]]:
+        return self.spans or [(self.start, self.end)]
+
+
+class Usage(BaseModel):
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_requests: int = 0
+
+    def add(self, other: Usage) -> None:
+        self.requests += other.requests
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.cached_requests += other.cached_requests
+
+
+class ChunkError(BaseModel):
+    """A chunk that failed after every retry: its character range and why. Its quotes are missing."""
+
+    chunk: int
+    start: int
+    end: int
+    kind: str
+    message: str
+
+
+class Extraction(BaseModel):
+    """Everything found in one article, with where it came from and what went wrong."""
+
+    schema_version: str = SCHEMA_VERSION
+    id: str
+    source: str | None = None
+    text_sha256: str
+    backend: str
+    model: str | None = None
+    prompt: str | None = None
+    prompt_sha256: str | None = None
+    quotes: list[Quote] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    errors: list[ChunkError] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    text: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# --- the model-facing answer -------------------------------------------------------------------------
+
+
+class AnswerQuote(BaseModel):
+    """One statement as the model reports it: words as written, no offsets."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    quote: str = Field(description="The statement's words exactly as they appear in the text.")
+    speaker: str | None = Field(description="The speaker's full name as resolved from the whole text, or null.")
+    speaker_mention: str | None = Field(
+        description="The words next to the statement that name the speaker, exactly as written "
+        "(a name, a title, or a pronoun such as 'he'), or null."
+    )
+    speaker_type: SpeakerType
+    kind: Kind
+    cue: str | None = Field(description="The verb or phrase introducing the statement, as written, or null.")
+    about: list[str] = Field(description="People or organisations the statement is about, named in it.")
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    quotes: list[AnswerQuote]
+
+
+def answer_json_schema() -> dict[str, Any]:
+    """The answer schema in the strict form OpenAI's `json_schema` response format accepts.
+
+    Strict mode wants every property required and no additional properties, with nullables spelled
+    as `anyOf` with null; pydantic's own output already does the latter.
+    """
+    schema = Answer.model_json_schema()
+
+    def tighten(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "object" and "properties" in node:
+                node["required"] = list(node["properties"])
+                node["additionalProperties"] = False
+            node.pop("title", None)
+            node.pop("default", None)
+            for value in node.values():
+                tighten(value)
+        elif isinstance(node, list):
+            for value in node:
+                tighten(value)
+
+    tighten(schema)
+    return schema
