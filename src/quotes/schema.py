@@ -168,3 +168,47 @@ def answer_json_schema() -> dict[str, Any]:
 
     tighten(schema)
     return schema
+
+
+# --- verification ------------------------------------------------------------------------------------
+
+VerdictLabel = Literal["supported", "misattributed", "altered", "not_found"]
+
+
+class Claim(BaseModel):
+    """What a fact-checker asks about: did `speaker` say `quote`?"""
+
+    id: str | None = None
+    speaker: str
+    quote: str
+
+
+class DiffOp(BaseModel):
+    """One word-level edit from the claim's words to the article's: equal, insert, delete or replace."""
+
+    op: Literal["equal", "insert", "delete", "replace"]
+    claim: str
+    article: str
+
+
+class Evidence(BaseModel):
+    """The article's span that decided the verdict and who the article says said it."""
+
+    start: int
+    end: int
+    text: str
+    speaker: Speaker | None = None
+    quote_id: str | None = None
+
+
+class Verdict(BaseModel):
+    claim: Claim
+    verdict: VerdictLabel
+    score: float
+    evidence: Evidence | None = None
+    actual_speaker: str | None = None
+    diff: list[DiffOp] = Field(default_factory=list)
+    article_id: str | None = None
+    backend: str | None = None
+    prompt: str | None = None
+    explanation: str | None = None
