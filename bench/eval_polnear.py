@@ -1,0 +1,61 @@
+"""Score the offline rules backend on PolNeAR gold-dev and measure its speed.
+
+PolNeAR is read at run time from ../shared/eval/polnear/gold-dev.jsonl (relative to the repository);
+it is never copied into the repository. Run by hand:
+
+    .venv/bin/python bench/eval_polnear.py [--json out.json] [--gold PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from quotes.backends.rules import RULES_VERSION, extract_quotes
+from quotes.evaluate import load_gold, score_all, summary_table
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_GOLD = REPO.parent / "shared" / "eval" / "polnear" / "gold-dev.jsonl"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD, help="gold JSONL (default: %(default)s)")
+    parser.add_argument("--json", type=Path, help="also write the reports and speed here as JSON")
+    args = parser.parse_args(argv)
+    console = Console(width=140)
+    if not args.gold.is_file():
+        console.print(
+            f"PolNeAR gold not found at {args.gold}: it lives outside the repository, in ../shared/eval."
+        )
+        return 2
+    gold = load_gold(args.gold)
+    started = time.perf_counter()
+    predictions = {article.id: extract_quotes(article.text) for article in gold}
+    elapsed = time.perf_counter() - started
+    reports = score_all(gold, predictions)
+    per_second = len(gold) / elapsed if elapsed else float("inf")
+    console.print(summary_table(reports))
+    chars = sum(len(a.text) for a in gold)
+    console.print(
+        f"rules v{RULES_VERSION}: {len(gold)} articles ({chars / len(gold) / 1000:.1f} KB average) "
+        f"in {elapsed:.2f} s = {per_second:.0f} articles/s on one core"
+    )
+    if args.json:
+        payload = {
+            "gold": str(args.gold),
+            "rules_version": RULES_VERSION,
+            "articles_per_second": per_second,
+            "reports": [r.to_dict() for r in reports],
+        }
+        args.json.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,954 @@
+"""The offline extractor: quotation marks, cue verbs and speaker resolution with stdlib regexes.
+
+It reads the whole article at once, so it can resolve "he", "the Iraqi prime minister" or a bare surname
+to the person the article introduced earlier. Every pass is linear over the text; the regexes are
+compiled once at import.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from quotes.backends import ChunkAnswer, Provenance
+from quotes.chunking import Chunk
+from quotes.schema import Entity, Kind, Quote, Speaker, SpeakerType
+
+RULES_VERSION = "1"
+
+Span = tuple[int, int]
+
+# --- lexicons ----------------------------------------------------------------------------------------
+
+# Verbs reporting speech, writing or belief, as lemma → inflected forms (irregular forms spelled out).
+_CUE_LEMMAS = """
+say:says,said,saying tell:tells,told,telling add note warn pledge reveal insist argue claim state explain
+ask write:writes,wrote,writing,written tweet announce confirm suggest stress urge believe think:thinks,thought,thinking
+acknowledge deny:denies,denied,denying declare continue reply:replies,replied,replying respond conclude
+admit:admits,admitted,admitting agree recall predict promise vow assert contend complain report observe
+emphasize emphasise maintain point:points,pointed,pointing explain indicate concede answer charge
+allege caution recommend propose reiterate remark repeat testify:testifies,testified,testifying
+describe criticize criticise accuse praise blame dismiss question estimate hope fear expect
+announce counter retort boast lament joke mention post elaborate exclaim shout yell scream chant
+declined:declined,declines,declining acknowledged assure worry:worries,worried,worrying feel:feels,felt,feeling
+know:knows,knew,knowing want vowed cite read:reads
+"""
+_PHRASE_CUES = (
+    "according to",
+    "pointed out",
+    "points out",
+    "point out",
+    "pointing out",
+    "called for",
+    "calls for",
+    "call for",
+    "calling for",
+    "went on to say",
+    "goes on to say",
+    "made clear",
+    "makes clear",
+    "expressed",
+    "expressing",
+    "expresses",
+)
+_SPEECH_CORE = frozenset(
+    "say says said saying tell tells told telling add adds added adding write writes wrote tweeted "
+    "continued replied responded asked explained noted concluded declared stated insisted argued".split()
+)
+
+
+def _inflect(lemma: str) -> list[str]:
+    if lemma.endswith("e"):
+        return [lemma, lemma + "s", lemma + "d", lemma[:-1] + "ing"]
+    if lemma.endswith(("sh", "ch", "ss", "x")):
+        return [lemma, lemma + "es", lemma + "ed", lemma + "ing"]
+    return [lemma, lemma + "s", lemma + "ed", lemma + "ing"]
+
+
+def _cue_forms() -> list[str]:
+    forms: set[str] = set(_PHRASE_CUES)
+    for entry in _CUE_LEMMAS.split():
+        lemma, _, irregular = entry.partition(":")
+        forms.update(irregular.split(",") if irregular else _inflect(lemma))
+        forms.add(lemma)
+    return sorted(forms, key=lambda f: (-len(f), f))
+
+
+_CUE_RE = re.compile(r"\b(?:" + "|".join(re.escape(f).replace(r"\ ", r"\s+") for f in _cue_forms()) + r")\b")
+_SAY_RE = re.compile(
+    r"\b(?:said|says|say|saying|told|tells|added|adds|adding|wrote|writes|tweeted|continued|replied|"
+    r"responded|asked|asks|explained|explains|noted|notes|concluded|declared|stated|insisted|argued|"
+    r"recalled|warned|answered|shouted|joked|quipped|offered|put\s+it|went\s+on|"
+    r"according\s+to)\b",
+    re.IGNORECASE,
+)
+
+_PRONOUNS = {
+    "he": "person",
+    "she": "person",
+    "i": "person",
+    "we": "group",
+    "they": "group",
+    "it": "organization",
+    "you": "person",
+    "who": "person",
+}
+_AUX = frozenset(
+    "has have had also later previously repeatedly would will is was are were once often recently publicly "
+    "privately then reportedly already even never not did does do just further again still has_also "
+    "first last earlier flatly quickly simply may might could should can must being been be "
+    "initially finally frequently openly angrily bluntly explicitly specifically".split()
+)
+_DETERMINERS = frozenset(
+    "the a an his her their its our some many most several both all two three four five few other "
+    "these those this that one another each every any no".split()
+)
+_TITLE_WORDS = frozenset(
+    "president prime minister leader supreme foreign secretary senator sen sen. rep rep. representative gov "
+    "gov. governor mayor gen gen. general judge justice dr dr. mr mr. mrs mrs. ms ms. chairman chairwoman "
+    "speaker director deputy vice king queen prince pope ambassador chief officer ceo spokesman spokeswoman "
+    "spokesperson attorney former candidate nominee adviser advisor aide commissioner lt lt. col col. "
+    "sgt sgt. capt capt. ayatollah sheikh premier chancellor councilman councilwoman congressman "
+    "congresswoman sens. reps. lawmaker host anchor pastor rev rev. professor prof. house senate "
+    "majority minority whip manager chair founder executive interior defense state energy labor "
+    "treasury commerce health education homeland security national advisor democratic republican "
+    "gop presidential hopeful businessman billionaire mogul businesswoman".split()
+)
+_HONORIFICS = frozenset("mr mr. mrs mrs. ms ms. dr dr. sen sen. rep rep. gov gov. gen gen. rev rev.".split())
+_ORG_WORDS = frozenset(
+    "campaign committee party department ministry agency news times post journal network media press "
+    "foundation council association institute inc inc. corp corp. company university court commission "
+    "congress senate house administration office government group organization pac poll polls survey "
+    "center centre board union bureau cnn fox msnbc abc nbc cbs reuters ap politico breitbart "
+    "tribune herald gazette magazine report website team staff firm bank fund league caucus movement "
+    "coalition alliance federation service services agency army navy police".split()
+)
+_GROUP_HEADS = frozenset(
+    "officials republicans democrats experts voters critics analysts aides supporters leaders "
+    "people observers activists advisers advocates members residents americans iranians iraqis "
+    "conservatives liberals progressives economists scholars sources polls others many some "
+    "lawmakers politicians candidates delegates donors protesters opponents allies strategists "
+    "insiders insurers investors officers workers women men parents students voters".split()
+)
+_NAME_PARTICLES = frozenset(
+    "al al- bin ibn de del della di da van von der den la le du dos das st. st".split()
+)
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr gov sen rep gen lt col sgt capt st jr sr inc co corp ltd u.s u.n u.k a.m p.m vs no "
+    "jan feb mar apr jun jul aug sep sept oct nov dec rev prof ft mt d.c e.g i.e etc".split()
+)
+_NON_SPEAKER_CAPS = frozenset(
+    "but and or so yet then when while if as after before because since although though however "
+    "meanwhile monday tuesday wednesday thursday friday saturday sunday in on at of for with by from "
+    "the this that these those it its there here what which who whom whose where how why also still "
+    "asked last earlier later".split()
+)
+
+# --- text structure ----------------------------------------------------------------------------------
+
+_PARA_RE = re.compile(r"\n[ \t\u00a0]*\n\s*")
+_MARK_RE = re.compile(r"''|``|[\"“”«»„]")
+_OPENERS = "“«„`"
+_CLOSERS = "”»"
+_SENT_END_RE = re.compile(
+    r"[.!?]+[\"”’'»)]*(?=\s+[\"“‘'«(]?[A-Z0-9])|\n(?=[ \t]*[\"“«'])|(?<=[.!?:;”\"])[ \t]*\n"
+)
+_WORD_RE = re.compile(r"[\w$][\w’'&$-]*(?:\.(?=\w))?[\w’'&$-]*\.?|[^\w\s]")
+_ALNUM_RE = re.compile(r"\w")
+
+
+@dataclass
+class _QuoteUnit:
+    """A run of quoted text: fragments include their marks; `closed` is False when a paragraph ended it."""
+
+    fragments: list[Span]
+    closed: bool = True
+
+    @property
+    def start(self) -> int:
+        return self.fragments[0][0]
+
+    @property
+    def end(self) -> int:
+        return self.fragments[-1][1]
+
+
+def _paragraphs(text: str) -> list[Span]:
+    spans: list[Span] = []
+    pos = 0
+    for match in _PARA_RE.finditer(text):
+        spans.append((pos, match.start()))
+        pos = match.end()
+    spans.append((pos, len(text)))
+    return [(s, e) for s, e in spans if e > s]
+
+
+def _mark_role(text: str, i: int, mark: str) -> str:
+    if mark[0] in _OPENERS:
+        return "open"
+    if mark in _CLOSERS:
+        return "close"
+    before = text[i - 1] if i > 0 else " "
+    after_i = i + len(mark)
+    after = text[after_i] if after_i < len(text) else " "
+    opens = before.isspace() or before in "([{—–-/\u00a0" or i == 0
+    closes = after.isspace() or after in ",.;:!?)]}—–-\u00a0" or after_i == len(text)
+    if opens and not closes:
+        return "open"
+    if closes and not opens:
+        return "close"
+    return "either"
+
+
+def _line_start(text: str, i: int) -> bool:
+    j = i - 1
+    while j >= 0 and text[j] in " \t\u00a0":
+        j -= 1
+    return j < 0 or text[j] == "\n"
+
+
+def _trim_end(text: str, start: int, end: int) -> int:
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
+def _quote_units(text: str, paragraphs: Sequence[Span]) -> list[_QuoteUnit]:
+    """Pair quotation marks; unclosed quotes end at their paragraph and continue at the next opener."""
+    units: list[_QuoteUnit] = []
+    para_ends = [e for _, e in paragraphs]
+    pi = 0
+    open_at: int | None = None
+    pending: _QuoteUnit | None = None
+
+    def close_unclosed(end: int) -> None:
+        nonlocal open_at, pending
+        assert open_at is not None
+        end = _trim_end(text, open_at, end)
+        unit = pending or _QuoteUnit([], closed=False)
+        unit.fragments.append((open_at, end))
+        unit.closed = False
+        pending = unit
+        open_at = None
+
+    for match in _MARK_RE.finditer(text):
+        i, mark = match.start(), match.group()
+        while pi < len(para_ends) and para_ends[pi] <= i:
+            if open_at is not None:
+                close_unclosed(para_ends[pi])
+            pi += 1
+        role = _mark_role(text, i, mark)
+        if open_at is None:
+            if role == "close":
+                continue
+            if pending is not None and not _line_start(text, i):
+                units.append(pending)
+                pending = None
+            open_at = i
+            continue
+        if role == "open" or (role == "either" and _line_start(text, i) and "\n" in text[open_at:i]):
+            newline = text.rfind("\n", open_at, i)
+            if _line_start(text, i) and newline >= 0:
+                close_unclosed(newline)
+                open_at = i
+            else:
+                close_unclosed(i)
+                assert pending is not None
+                units.append(pending)
+                pending = None
+                open_at = i
+            continue
+        end = match.end()
+        if pending is not None:
+            pending.fragments.append((open_at, end))
+            pending.closed = True
+            units.append(pending)
+            pending = None
+        else:
+            units.append(_QuoteUnit([(open_at, end)]))
+        open_at = None
+    if open_at is not None:
+        close_unclosed(para_ends[-1] if para_ends else len(text))
+    if pending is not None:
+        units.append(pending)
+    return [u for u in units if any(_ALNUM_RE.search(text, s, e) for s, e in u.fragments)]
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    j = dot
+    while j > 0 and (text[j - 1].isalnum() or text[j - 1] == "."):
+        j -= 1
+    word = text[j:dot].lower()
+    if len(word) == 1 and word.isalpha():
+        return True
+    return word in _ABBREVIATIONS
+
+
+def _sentences(text: str, paragraphs: Sequence[Span], masked: Sequence[Span]) -> list[Span]:
+    """Sentence spans; boundaries inside `masked` (long quotes) are ignored."""
+    inside = bytearray(len(text) + 1)
+    for s, e in masked:
+        inside[s + 1 : e] = b"\x01" * max(0, e - s - 1)
+    spans: list[Span] = []
+    for p_start, p_end in paragraphs:
+        pos = p_start
+        for match in _SENT_END_RE.finditer(text, p_start, p_end):
+            cut = match.end()
+            if inside[cut] or inside[match.start()] and match.group()[0] in ".!?":
+                continue
+            if match.group()[0] == "." and _is_abbreviation(text, match.start()):
+                continue
+            if cut > pos:
+                spans.append((pos, cut))
+            pos = cut
+            while pos < p_end and text[pos].isspace():
+                pos += 1
+        if p_end > pos:
+            spans.append((pos, p_end))
+    return spans
+
+
+# --- noun phrases and speakers -----------------------------------------------------------------------
+
+
+@dataclass
+class _Mention:
+    start: int
+    end: int
+    text: str
+    type: SpeakerType
+    role: str | None = None
+    name: str | None = None
+
+
+def _tokens(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group()) for m in _WORD_RE.finditer(text, start, end)]
+
+
+def _is_cap(word: str) -> bool:
+    return word[:1].isupper() or word[:1].isdigit() and len(word) > 1 and word[-1:].isalpha()
+
+
+def _classify(words: Sequence[str]) -> SpeakerType:
+    lower = [w.lower().rstrip(".") for w in words]
+    if not lower:
+        return "unknown"
+    head = lower[-1].removesuffix("’s").removesuffix("'s")
+    if len(lower) == 1 and head in _PRONOUNS:
+        return _PRONOUNS[head]  # type: ignore[return-value]
+    if any(w in _ORG_WORDS for w in lower) or (len(words) == 1 and words[0].isupper() and len(words[0]) > 1):
+        return "organization"
+    if head in _GROUP_HEADS or (head.endswith("s") and not _is_cap(words[-1]) and head not in _TITLE_WORDS):
+        return "group"
+    if head.endswith(("ans", "ians", "ese")) and _is_cap(words[-1]) and len(words) <= 2:
+        return "group"
+    return "person"
+
+
+def _np_before(text: str, start: int, end: int) -> _Mention | None:
+    """The noun phrase ending at `end` (after skipping auxiliaries and adverbs), not before `start`."""
+    toks = _tokens(text, start, end)
+    i = len(toks) - 1
+    while i >= 0 and (
+        toks[i][2].lower() in _AUX or toks[i][2].lower().endswith("ly") and not _is_cap(toks[i][2])
+    ):
+        i -= 1
+    if i < 0:
+        return None
+    last = i
+    word = toks[i][2]
+    lw = word.lower()
+    if lw in _PRONOUNS and lw != "it" or lw == "it" and i == 0:
+        return _Mention(toks[i][0], toks[i][1], word, _PRONOUNS[lw])  # type: ignore[arg-type]
+    if lw in _PRONOUNS:
+        return None
+    first = -1
+    j = i
+    has_cap = False
+    while j >= 0:
+        w = toks[j][2]
+        lw = w.lower()
+        if _is_cap(w) and lw not in _NON_SPEAKER_CAPS:
+            has_cap = True
+            first = j
+        elif w == "." and j > 0 and toks[j - 1][1] == toks[j][0]:
+            first = j
+        elif lw in _NAME_PARTICLES and first == j + 1 and j > 0 and _is_cap(toks[j - 1][2]):
+            first = j
+        elif lw in ("of", "for", "at", "and", "&") and first == j + 1 and j > 0 and _is_cap(toks[j - 1][2]):
+            first = j
+        elif lw in ("the", "a", "an") and first == j + 1:
+            first = j
+            break
+        elif w in ("’s", "'s") or lw.endswith(("’s", "'s")) and first == j + 1:
+            first = j
+        elif not _is_cap(w) and w.isalpha() and first in (-1, j + 1) and j > 0 and j >= last - 5:
+            # a lowercase head or modifier; only kept if a determiner opens the phrase
+            k = j
+            while (
+                k >= 0
+                and toks[k][2].isalpha()
+                and not _is_cap(toks[k][2])
+                and toks[k][2].lower() not in _DETERMINERS
+            ):
+                k -= 1
+            if k >= 0 and toks[k][2].lower() in _DETERMINERS and last - k <= 6:
+                first = k
+                j = k
+                break
+            if (
+                k >= 0
+                and _is_cap(toks[k][2])
+                and toks[k][2].lower() not in _NON_SPEAKER_CAPS
+                and last - k <= 4
+            ):
+                j = k
+                first = k
+                while (
+                    j - 1 >= 0 and _is_cap(toks[j - 1][2]) and toks[j - 1][2].lower() not in _NON_SPEAKER_CAPS
+                ):
+                    j -= 1
+                    first = j
+                if j - 1 >= 0 and toks[j - 1][2].lower() in _DETERMINERS:
+                    first = j - 1
+                break
+            break
+        else:
+            break
+        j -= 1
+    if first < 0:
+        return None
+    while first <= last and toks[first][2].lower() in _NON_SPEAKER_CAPS - {"the"}:
+        first += 1
+    if first > last:
+        return None
+    s, e = toks[first][0], toks[last][1]
+    words = [t[2] for t in toks[first : last + 1]]
+    if not has_cap and not words[0].lower() in _DETERMINERS:
+        return None
+    if len(words) == 1 and words[0].lower() in _DETERMINERS:
+        return None
+    mention = text[s:e]
+    return _Mention(s, e, mention, _classify(words))
+
+
+def _np_after(text: str, start: int, end: int) -> _Mention | None:
+    """The noun phrase starting at `start` ("said Smith, a spokesman")."""
+    toks = _tokens(text, start, end)
+    if not toks:
+        return None
+    w0 = toks[0][2].lower()
+    if w0 in _PRONOUNS and w0 != "it":
+        return _Mention(toks[0][0], toks[0][1], toks[0][2], _PRONOUNS[w0])  # type: ignore[arg-type]
+    last = -1
+    for j, (_, _, w) in enumerate(toks[:12]):
+        lw = w.lower()
+        if _is_cap(w) and lw not in _NON_SPEAKER_CAPS or (w == "." and last == j - 1 and j > 0):
+            last = j
+        elif j == 0 and lw in _DETERMINERS:
+            continue
+        elif lw in _NAME_PARTICLES | {"of", "for", "and"} and last == j - 1:
+            continue
+        elif w.isalpha() and not _is_cap(w) and toks[0][2].lower() in _DETERMINERS and j <= 5:
+            last = j
+        else:
+            break
+    if last < 0:
+        return None
+    while last > 0 and toks[last][2].lower() in ("of", "for", "and"):
+        last -= 1
+    s, e = toks[0][0], toks[last][1]
+    return _Mention(s, e, text[s:e], _classify([t[2] for t in toks[: last + 1]]))
+
+
+_APPOSITION_RE = re.compile(r",\s+(?:who|which|whose|a|an|the|his|her|its|their|[A-Z][a-z]+’s|\d+)\b")
+
+
+def _speaker_before(text: str, sent_start: int, cue_start: int) -> _Mention | None:
+    """The subject before a cue, looking through appositions such as "X, a spokesman for Y, said"."""
+    pre_end = _trim_end(text, sent_start, cue_start)
+    j = pre_end
+    while j > sent_start and text[j - 1] in ",—–-":
+        j -= 1
+    window_start = max(sent_start, cue_start - 300)
+    if text[pre_end - 1 : pre_end] in (",", "—", "–") and pre_end > sent_start:
+        for match in _APPOSITION_RE.finditer(text, window_start, pre_end):
+            mention = _np_before(text, window_start, match.start())
+            if mention is not None:
+                return mention
+        return None
+    mention = _np_before(text, window_start, j)
+    return mention
+
+
+# --- entities and resolution -------------------------------------------------------------------------
+
+_NAME_RE = re.compile(
+    r"\b(?:[A-Z][\w’'-]+\.?|[A-Z]\.)(?:\s+(?:(?:al-|bin\s+|ibn\s+|de\s+|van\s+|von\s+|al\s+)?[A-Z][\w’'-]+\.?|[A-Z]\.))+"
+)
+_ROLE_WORD_RE = re.compile(r"^[A-Z][a-z]+(?:i|ian|an|ese|ish|ch)$")
+
+
+@dataclass
+class _Person:
+    name: str
+    role: str | None
+    keys: set[str] = field(default_factory=set)
+
+
+def _split_role(words: list[str]) -> tuple[list[str], list[str]]:
+    """Leading titles ("Iraqi Prime Minister") and the name that follows them."""
+    k = 0
+    saw_title = False
+    while k < len(words) - 1:
+        lw = words[k].lower()
+        if lw in _TITLE_WORDS:
+            saw_title = True
+        elif not (_ROLE_WORD_RE.match(words[k]) and words[k + 1].lower() in _TITLE_WORDS):
+            break
+        k += 1
+    if not saw_title:
+        return [], words
+    return words[:k], words[k:]
+
+
+def _surname(word: str) -> str:
+    return re.sub(r"^(?:al-|Al-|el-)", "", word).rstrip(".’'s").lower()
+
+
+class _Entities:
+    """The people and organisations an article names, for canonical names and `about`."""
+
+    def __init__(self, text: str) -> None:
+        self.people: list[tuple[int, _Person]] = []
+        self.by_key: dict[str, _Person] = {}
+        self.by_role: dict[str, _Person] = {}
+        for match in _NAME_RE.finditer(text):
+            words = match.group().split()
+            while words and words[0].lower() in _NON_SPEAKER_CAPS:
+                words = words[1:]
+            role, name = _split_role(words)
+            name = [w.rstrip(".") if not re.fullmatch(r"[A-Z]\.", w) else w for w in name]
+            if len(name) < 2 or any(w.lower() in _ORG_WORDS for w in name):
+                continue
+            if name[-1].endswith(("’s", "'s")):
+                name[-1] = name[-1][:-2]
+            full = " ".join(name)
+            person = self.by_key.get(full.lower())
+            if person is None:
+                person = _Person(full, " ".join(role) or None, {full.lower()})
+                self.by_key.setdefault(full.lower(), person)
+                self.by_key.setdefault(_surname(name[-1]), person)
+            if role:
+                person.role = person.role or " ".join(role)
+                self.by_role[" ".join(role).lower()] = person
+                self.by_role[" ".join(role[-2:]).lower()] = person
+                self.by_role[role[-1].lower()] = person
+            self.people.append((match.start(), person))
+
+    def resolve(self, mention: _Mention, text_before: int) -> str | None:
+        words = mention.text.split()
+        if mention.type == "group":
+            return mention.text
+        if len(words) == 1 and words[0].lower() in _PRONOUNS:
+            if words[0].lower() not in ("he", "she", "who"):
+                return None
+            best: str | None = None
+            for pos, person in self.people:
+                if pos >= text_before:
+                    break
+                best = person.name
+            return best
+        clean = [w for w in words if w.lower() not in _HONORIFICS]
+        if clean and clean[0].lower() in _DETERMINERS:
+            key = " ".join(clean[1:]).lower()
+            for k in (key, " ".join(key.split()[-2:]), key.split()[-1] if key else ""):
+                if k in self.by_role:
+                    return self.by_role[k].name
+            return mention.text
+        role, name = _split_role(clean)
+        if name:
+            full = " ".join(name).rstrip(".")
+            found = self.by_key.get(full.lower()) or self.by_key.get(_surname(name[-1]))
+            if found is not None and (len(name) == 1 or found.name.lower() == full.lower()):
+                return found.name
+            return full
+        return mention.text
+
+    def about(self, text: str, fragments: Sequence[Span]) -> list[Entity]:
+        names: list[str] = []
+        for s, e in fragments:
+            for match in _NAME_RE.finditer(text, s, e):
+                _, name = _split_role(match.group().split())
+                if name and (found := self.by_key.get(" ".join(name).lower())) is not None:
+                    names.append(found.name)
+            for match in re.finditer(r"\b[A-Z][\w’'-]+", text[s:e]):
+                found = self.by_key.get(_surname(match.group()))
+                if found is not None:
+                    names.append(found.name)
+        return [Entity(name=n) for n in dict.fromkeys(names)]
+
+
+# --- attribution -------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Record:
+    fragments: list[Span]
+    kind: Kind
+    mention: _Mention | None
+    cue: Span | None
+
+
+_AFTER_LEAD_RE = re.compile(r"[\s,—–-]*")
+_THAT_RE = re.compile(r"\s*(?:that\b\s*)?")
+_TOLD_OBJECT_RE = re.compile(
+    r"\s+(?:(?:him|her|them|me|us|you|reporters|journalists|supporters|the\s+crowd|an?\s+(?:audience|crowd|interviewer)|"
+    r"[A-Z][\w.&’'-]*(?:\s+[A-Z][\w.&’'-]*){0,4})(?:\s+(?:on|in|at|last|this|during)\s+[\w.’' -]{1,40}?)?)?"
+    r"(?:\s*,)?\s*(?:that\b\s*)?"
+)
+
+
+def _after_attribution(text: str, end: int, limit: int) -> tuple[_Mention, Span, int] | None:
+    """“…,” he said / said Smith / Smith, a spokesman, said — right after a quote, within `limit`."""
+    lead = _AFTER_LEAD_RE.match(text, end, limit)
+    pos = lead.end() if lead else end
+    window = min(limit, pos + 160)
+    cue = _SAY_RE.search(text, pos, window)
+    if cue is None:
+        return None
+    between = text[pos : cue.start()]
+    if any(c in between for c in '“”"') or "''" in between:
+        return None
+    if cue.start() == pos:
+        mention = _np_after(text, cue.end(), window)
+        if mention is None:
+            return None
+        return mention, (cue.start(), cue.end()), mention.end
+    if len(between.split()) > 12:
+        return None
+    mention = _speaker_before(text, pos, cue.start())
+    if (
+        mention is None
+        or mention.start != pos
+        and text[pos : mention.start].strip(" ,")
+        and ", " not in between
+    ):
+        return None
+    if mention.start > pos and text[pos : mention.start].strip().lower() not in ("", "the"):
+        lead_words = text[pos : mention.start].split()
+        if not lead_words[-1].endswith(","):
+            return None
+    return mention, (cue.start(), cue.end()), cue.end()
+
+
+def _clause_end(text: str, pos: int, sent_end: int) -> int:
+    return pos + len(text[pos:sent_end].rstrip())
+
+
+def _has_quote(text: str, fragments: Sequence[Span]) -> bool:
+    return any(_MARK_RE.search(text, s, e) for s, e in fragments)
+
+
+def _content_kind(text: str, fragments: Sequence[Span], units: Sequence[_QuoteUnit]) -> Kind:
+    chars = 0
+    quoted = 0
+    for s, e in fragments:
+        for m in _ALNUM_RE.finditer(text, s, e):
+            chars += 1
+            i = m.start()
+            quoted += any(us <= i < ue for u in units for us, ue in u.fragments)
+    if chars and quoted == chars:
+        return "direct"
+    return "mixed" if quoted else "indirect"
+
+
+def _strip_span(text: str, start: int, end: int) -> Span:
+    while start < end and (text[start].isspace() or text[start] in ",:;—–-"):
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] in ",.:;—–-"):
+        end -= 1
+    return start, end
+
+
+def _words(text: str, start: int, end: int) -> int:
+    return len(text[start:end].split())
+
+
+class _Extractor:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.paragraphs = _paragraphs(text)
+        all_units = _quote_units(text, self.paragraphs)
+        self.units = all_units
+        self.long_units = [u for u in all_units if self._is_long(u)]
+        self.sentences = _sentences(text, self.paragraphs, [f for u in self.long_units for f in u.fragments])
+        self.used = bytearray(len(text) + 1)
+
+    def _is_long(self, unit: _QuoteUnit) -> bool:
+        words = sum(_words(self.text, s, e) for s, e in unit.fragments)
+        inner = self.text[unit.start : unit.end].rstrip("”\"'» ")
+        return words >= 4 or (words >= 2 and inner[-1:] in ".!?,")
+
+    def _sentence_of(self, pos: int) -> Span:
+        lo, hi = 0, len(self.sentences) - 1
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            s, e = self.sentences[mid]
+            if pos < s:
+                hi = mid - 1
+            elif pos >= e:
+                lo = mid + 1
+            else:
+                return s, e
+        return pos, pos
+
+    def _paragraph_end(self, pos: int) -> int:
+        for s, e in self.paragraphs:
+            if s <= pos < e:
+                return e
+        return len(self.text)
+
+    def _mark_used(self, fragments: Sequence[Span]) -> None:
+        for s, e in fragments:
+            self.used[s:e] = b"\x01" * (e - s)
+
+    def run(self) -> list[_Record]:
+        records = self._direct()
+        records += self._reported()
+        return records
+
+    # direct quotes and their split continuations
+
+    def _direct(self) -> list[_Record]:
+        text = self.text
+        records: list[_Record] = []
+        units = self.long_units
+        k = 0
+        while k < len(units):
+            unit = units[k]
+            fragments = list(unit.fragments)
+            para_end = self._paragraph_end(unit.end - 1)
+            mention: _Mention | None = None
+            cue: Span | None = None
+            after = _after_attribution(text, unit.end, para_end)
+            k += 1
+            if after is not None:
+                mention, cue, attr_end = after
+                while k < len(units) and units[k].start < para_end:
+                    gap = text[attr_end : units[k].start]
+                    if _ALNUM_RE.search(gap) or len(gap) > 40:
+                        break
+                    nxt = units[k]
+                    if _after_attribution(text, nxt.end, self._paragraph_end(nxt.end - 1)) is not None:
+                        break
+                    fragments += nxt.fragments
+                    attr_end = nxt.end
+                    k += 1
+            else:
+                before = self._before_attribution(unit.start)
+                if before is not None:
+                    mention, cue = before
+            if mention is None and not self._stands_alone(unit):
+                continue
+            self._mark_used([(fragments[0][0], fragments[-1][1])])
+            records.append(_Record(fragments, "direct", mention, cue))
+        return records
+
+    def _stands_alone(self, unit: _QuoteUnit) -> bool:
+        return _words(self.text, unit.start, unit.end) >= 6
+
+    def _before_attribution(self, start: int) -> tuple[_Mention, Span] | None:
+        text = self.text
+        s_start, _ = self._sentence_of(start)
+        lead = text[max(s_start, start - 200) : start]
+        if not lead.strip():
+            prev = text[max(0, start - 300) : start].rstrip()
+            if not prev.endswith(":"):
+                return None
+            s_start, _ = self._sentence_of(len(prev) - 1 + max(0, start - 300))
+            lead_end = max(0, start - 300) + len(prev) - 1
+        else:
+            stripped = lead.rstrip()
+            if not stripped.endswith((":", ",")):
+                return None
+            lead_end = start - (len(lead) - len(stripped)) - 1
+        cue = None
+        for match in _SAY_RE.finditer(text, s_start, lead_end + 1):
+            cue = match
+        if (
+            cue is None
+            or _ALNUM_RE.search(text, cue.end(), lead_end)
+            and not _TOLD_OBJECT_RE.fullmatch(text, cue.end(), lead_end)
+        ):
+            return None
+        if cue.group().lower().startswith("according"):
+            mention = _np_after(text, cue.end(), lead_end)
+        else:
+            mention = _speaker_before(text, s_start, cue.start())
+        if mention is None:
+            return None
+        return mention, (cue.start(), cue.end())
+
+    # mixed and indirect statements
+
+    def _reported(self) -> list[_Record]:
+        text = self.text
+        records: list[_Record] = []
+        for s_start, s_end in self.sentences:
+            for cue in _CUE_RE.finditer(text, s_start, s_end):
+                if self.used[cue.start()]:
+                    continue
+                record = self._reported_at(cue, s_start, s_end)
+                if record is not None:
+                    self._mark_used([(record.fragments[0][0], record.fragments[-1][1])])
+                    records.append(record)
+                    break
+        return records
+
+    def _reported_at(self, cue: re.Match[str], s_start: int, s_end: int) -> _Record | None:
+        text = self.text
+        word = cue.group().lower()
+        end = _clause_end(text, cue.end(), s_end)
+        if word.startswith("according"):
+            mention = _np_after(text, cue.end(), end)
+            if mention is None:
+                return None
+            if cue.start() - s_start < 3:
+                rest = text.find(",", mention.end, end)
+                if rest < 0:
+                    return None
+                content = _strip_span(text, rest + 1, end)
+            else:
+                content = _strip_span(text, s_start, cue.start())
+            return self._make(content, mention, cue)
+        mention = _speaker_before(text, s_start, cue.start())
+        if mention is None:
+            return None
+        prefix = text[s_start : mention.start]
+        if cue.start() - s_start > 0 and mention.start > s_start and prefix.rstrip().endswith(","):
+            content = _strip_span(text, s_start, mention.start)
+            if _words(text, *content) >= 3 and _clause_end(text, cue.end(), s_end) - cue.end() < 60:
+                return self._make(content, mention, cue)
+        obj = (
+            _TOLD_OBJECT_RE.match(text, cue.end(), end)
+            if word in ("told", "tells", "telling", "tell")
+            else None
+        )
+        start = obj.end() if obj else _THAT_RE.match(text, cue.end(), end).end()  # type: ignore[union-attr]
+        if text[cue.end() : start].strip().lower().endswith("that"):
+            start = text.lower().rfind("that", cue.end(), start)
+        content = _strip_span(text, start, end)
+        if _words(text, *content) < 3:
+            return None
+        return self._make(content, mention, cue)
+
+    def _make(self, content: Span, mention: _Mention, cue: re.Match[str]) -> _Record | None:
+        s, e = content
+        if e <= s or any(self.used[s:e]):
+            return None
+        kind = _content_kind(self.text, [content], self.units)
+        return _Record([content], kind, mention, (cue.start(), cue.end()))
+
+
+def _speaker(text: str, record: _Record, entities: _Entities, resolved: dict[int, str]) -> Speaker:
+    mention = record.mention
+    if mention is None:
+        return Speaker()
+    name = entities.resolve(mention, mention.start)
+    if mention.text.lower() == "who":
+        name = resolved.get(mention.start, name)
+    role = None
+    if mention.type == "person" and not mention.text[:1].islower():
+        role_words, _ = _split_role(mention.text.split())
+        role = " ".join(role_words) or None
+    return Speaker(
+        name=name, mention=mention.text, start=mention.start, end=mention.end, type=mention.type, role=role
+    )
+
+
+def _who_antecedents(text: str, records: Sequence[_Record]) -> dict[int, str]:
+    """ "X, who said …": the relative pronoun's antecedent is the name just before it."""
+    out: dict[int, str] = {}
+    for record in records:
+        m = record.mention
+        if m is None or m.text.lower() != "who":
+            continue
+        antecedent = _np_before(text, max(0, m.start - 120), _trim_end(text, 0, m.start).__index__() - 1)
+        if antecedent is not None:
+            out[m.start] = antecedent.text
+    return out
+
+
+def extract_quotes(text: str) -> list[Quote]:
+    """Every direct, mixed and indirect statement in `text`, with offsets into it."""
+    extractor = _Extractor(text)
+    records = sorted(extractor.run(), key=lambda r: r.fragments[0][0])
+    entities = _Entities(text)
+    antecedents = {
+        pos: entities.resolve(_Mention(0, 0, name, "person"), pos) or name
+        for pos, name in _who_antecedents(text, records).items()
+    }
+    quotes: list[Quote] = []
+    for n, record in enumerate(records, start=1):
+        start, end = record.fragments[0][0], record.fragments[-1][1]
+        cue_start, cue_end = record.cue if record.cue else (None, None)
+        quotes.append(
+            Quote(
+                id=f"q{n}",
+                text=text[start:end],
+                start=start,
+                end=end,
+                kind=record.kind,
+                speaker=_speaker(text, record, entities, antecedents),
+                cue=text[cue_start:cue_end] if cue_start is not None else None,
+                cue_start=cue_start,
+                cue_end=cue_end,
+                about=entities.about(text, record.fragments),
+                spans=list(record.fragments),
+            )
+        )
+    return quotes
+
+
+def _iter_offset(quotes: Sequence[Quote], offset: int) -> Iterator[Quote]:
+    for quote in quotes:
+        if not offset:
+            yield quote
+            continue
+        speaker = quote.speaker.model_copy(
+            update={
+                "start": None if quote.speaker.start is None else quote.speaker.start + offset,
+                "end": None if quote.speaker.end is None else quote.speaker.end + offset,
+            }
+        )
+        yield quote.model_copy(
+            update={
+                "start": quote.start + offset,
+                "end": quote.end + offset,
+                "cue_start": None if quote.cue_start is None else quote.cue_start + offset,
+                "cue_end": None if quote.cue_end is None else quote.cue_end + offset,
+                "spans": [(s + offset, e + offset) for s, e in quote.spans],
+                "speaker": speaker,
+            }
+        )
+
+
+class RulesBackend:
+    """The Backend protocol over `extract_quotes`: whole article in one chunk, no I/O, free."""
+
+    @property
+    def provenance(self) -> Provenance:
+        return Provenance(backend="rules", model=f"quotes-rules/{RULES_VERSION}")
+
+    @property
+    def chunk_size(self) -> int | None:
+        return None
+
+    async def extract_chunk(self, chunk: Chunk) -> ChunkAnswer:
+        quotes = list(_iter_offset(extract_quotes(chunk.text), chunk.start))
+        return ChunkAnswer(quotes=[q.model_copy(update={"chunk": chunk.index}) for q in quotes])
+
+    async def aclose(self) -> None:
+        return None
