@@ -1,0 +1,244 @@
+"""The response store: one JSON file per model request, serving as cache, recorder and replay.
+
+A file is named `<key>.json`, the key being the sha256 of the canonical JSON of the request body as sent
+(model, messages — which carry the rendered prompt —, response_format and sampling parameters). The key
+never depends on the API key, base URL or headers, so the same request hits the same file wherever it
+is sent from. The response is kept exactly as the server sent it (OpenAI chat.completion wire format),
+so replay runs through the same code as a live answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+REDACTED = "[REDACTED]"
+_SECRET_FIELDS = frozenset({"authorization", "api_key", "api-key", "apikey", "x-api-key", "openai_api_key"})
+
+
+class StoreMode(StrEnum):
+    cache = "cache"  # hit → served; miss → call the model, then write
+    record = "record"  # always call the model and overwrite
+    offline = "offline"  # hit → served; miss → StoreMiss, never a network call
+    off = "off"  # neither read nor write
+
+
+class StoreError(Exception):
+    """A stored file cannot be read; the message names it."""
+
+
+class StoreMiss(Exception):
+    """Offline mode and no stored response for this request."""
+
+
+def default_store_dir() -> Path:
+    """$QUOTES_STORE, else the user cache dir ($XDG_CACHE_HOME or ~/.cache) + quotes/responses."""
+    if explicit := os.environ.get("QUOTES_STORE"):
+        return Path(explicit).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache).expanduser() / "quotes" / "responses"
+
+
+def request_key(request: Mapping[str, Any]) -> str:
+    """sha256 of the request's canonical JSON (sorted keys, no whitespace), after dropping secret fields."""
+    canonical = json.dumps(_scrub(request, []), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def redact(text: str, secrets: Iterable[str | None]) -> str:
+    """`text` with every occurrence of each (non-empty) secret replaced by a marker."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def chat_completion_body(
+    content: str | None,
+    *,
+    model: str,
+    finish_reason: str = "stop",
+    prompt_tokens: int = 0,
+    completion_tokens: int = 0,
+    refusal: str | None = None,
+    id: str | None = None,
+    created: int | None = None,
+) -> dict[str, Any]:
+    """A chat.completion response body in the exact OpenAI wire format."""
+    return {
+        "id": id or f"chatcmpl-{uuid.uuid4().hex[:24]}",
+        "object": "chat.completion",
+        "created": int(time.time()) if created is None else created,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content, "refusal": refusal},
+                "finish_reason": finish_reason,
+                "logprobs": None,
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
+class ResponseStore:
+    """Stored model responses under `directory`, used according to `mode`.
+
+    `secrets` (plus $OPENAI_API_KEY) are scrubbed from everything written, in case a server echoes them.
+    """
+
+    def __init__(
+        self,
+        directory: Path | str | None = None,
+        mode: StoreMode | str = StoreMode.cache,
+        *,
+        secrets: Iterable[str | None] = (),
+    ) -> None:
+        self.directory = Path(directory) if directory is not None else default_store_dir()
+        self.mode = StoreMode(mode)
+        self._secrets = [s for s in secrets if s]
+
+    @classmethod
+    def from_env(
+        cls, directory: Path | str | None = None, mode: StoreMode | str | None = None
+    ) -> ResponseStore:
+        """Arguments override the environment: $QUOTES_STORE (directory), QUOTES_RECORD=1 (record mode)."""
+        if mode is None:
+            mode = StoreMode.record if os.environ.get("QUOTES_RECORD") == "1" else StoreMode.cache
+        return cls(directory, mode)
+
+    def add_secret(self, secret: str | None) -> None:
+        if secret and secret not in self._secrets:
+            self._secrets.append(secret)
+
+    def key(self, request: Mapping[str, Any]) -> str:
+        return request_key(_scrub(request, self._all_secrets()))
+
+    def path_for(self, request: Mapping[str, Any]) -> Path:
+        return self.directory / f"{self.key(request)}.json"
+
+    def lookup(self, request: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The stored response body to serve instead of calling the model, or None to call it.
+
+        Raises StoreMiss in offline mode when nothing is stored.
+        """
+        if self.mode in (StoreMode.off, StoreMode.record):
+            return None
+        path = self.path_for(request)
+        if not path.is_file():
+            if self.mode is StoreMode.offline:
+                raise StoreMiss(self._miss_message(request, path))
+            return None
+        response: dict[str, Any] = self.read(path)["response"]
+        return response
+
+    def save(self, request: Mapping[str, Any], response: Mapping[str, Any]) -> Path | None:
+        """Record a live response (not in off or offline mode); returns the file written."""
+        if self.mode in (StoreMode.off, StoreMode.offline):
+            return None
+        return self._write(request, response, authored=None)
+
+    def write_authored(
+        self,
+        request: Mapping[str, Any],
+        content_json: str,
+        note: str,
+        prompt_tokens: int,
+        completion_tokens: int,
+    ) -> Path:
+        """Store a hand-written answer for `request` (whatever the mode), marked `authored` with `note`."""
+        try:
+            json.loads(content_json)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"authored answer is not valid JSON: {exc}") from exc
+        key = self.key(request)
+        body = chat_completion_body(
+            content_json,
+            model=str(request.get("model", "")),
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            id=f"chatcmpl-authored-{key[:16]}",
+            created=int(time.time()),
+        )
+        return self._write(request, body, authored=note)
+
+    def read(self, path: Path) -> dict[str, Any]:
+        """A stored file's content, checked for the fields replay needs."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise StoreError(f"{path}: unreadable stored response ({exc}); delete it to re-record") from exc
+        if not isinstance(data, dict) or not isinstance(data.get("response"), dict):
+            raise StoreError(f"{path}: not a stored response (no 'response' object); delete it to re-record")
+        return data
+
+    def _write(
+        self, request: Mapping[str, Any], response: Mapping[str, Any], *, authored: str | None
+    ) -> Path:
+        secrets = self._all_secrets()
+        clean_request = _scrub(request, secrets)
+        key = request_key(clean_request)
+        record: dict[str, Any] = {
+            "key": key,
+            "request": clean_request,
+            "response": _scrub(response, secrets),
+            "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        if authored is not None:
+            record["authored"] = redact(authored, secrets)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / f"{key}.json"
+        text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{key}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return path
+
+    def _all_secrets(self) -> list[str]:
+        env_key = os.environ.get("OPENAI_API_KEY")
+        return [*self._secrets, env_key] if env_key else list(self._secrets)
+
+    def _miss_message(self, request: Mapping[str, Any], path: Path) -> str:
+        messages = request.get("messages") or []
+        users = [m.get("content") for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+        last = str(users[-1]) if users else ""
+        snippet = " ".join(last.split())[:80]
+        return (
+            f"no stored response for model {request.get('model')!r}, key {path.stem} "
+            f"(expected {path}); last user message starts {snippet!r}. "
+            "Offline mode never calls the model: record it first (cache or record mode)."
+        )
+
+
+def _scrub(value: Any, secrets: list[str]) -> Any:
+    """Secret-named fields dropped and secret strings redacted, at any depth."""
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, Mapping):
+        return {k: _scrub(v, secrets) for k, v in value.items() if str(k).lower() not in _SECRET_FIELDS}
+    if isinstance(value, list | tuple):
+        return [_scrub(v, secrets) for v in value]
+    return value
