@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from quotes.backends import ChunkAnswer, Provenance
 from quotes.chunking import Chunk
@@ -75,7 +76,40 @@ def _cue_forms() -> list[str]:
     return sorted(forms, key=lambda f: (-len(f), f))
 
 
-_CUE_RE = re.compile(r"\b(?:" + "|".join(re.escape(f).replace(r"\ ", r"\s+") for f in _cue_forms()) + r")\b")
+def _trie_pattern(words: Sequence[str]) -> str:
+    """One regex alternation as a prefix trie: Python's re tries alternatives one by one, a trie does not."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        ends = "" in node
+        branches = [
+            (r"\s+" if c == " " else re.escape(c)) + emit(child) for c, child in sorted(node.items()) if c
+        ]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if ends:
+            return "(?:" + body + ")?"
+        return body
+
+    return emit(trie)
+
+
+_EXTRA_AFTER_CUES = (
+    "pressed remarked quipped snapped interjected chimed_in shot_back fired_back cried cried_out laughed "
+    "bragged mused reads read offered joked shouted yelled scoffed countered recalled put_it went_on "
+    "wondered sighed whispered exclaimed"
+).split()
+_CUE_RE = re.compile(r"\b(?:" + _trie_pattern(_cue_forms()) + r")\b")
+# After a closing quotation mark almost any reporting verb is a cue: “…,” Hannity pressed.
+_AFTER_CUE_RE = re.compile(
+    r"\b(?:" + _trie_pattern([*_cue_forms(), *(w.replace("_", " ") for w in _EXTRA_AFTER_CUES)]) + r")\b"
+)
 _SAY_RE = re.compile(
     r"\b(?:said|says|say|saying|told|tells|added|adds|adding|wrote|writes|tweeted|continued|replied|"
     r"responded|asked|asks|explained|explains|noted|notes|concluded|declared|stated|insisted|argued|"
@@ -83,6 +117,7 @@ _SAY_RE = re.compile(
     r"according\s+to)\b",
     re.IGNORECASE,
 )
+
 
 _PRONOUNS = {
     "he": "person",
@@ -152,7 +187,7 @@ _MARK_RE = re.compile(r"''|``|[\"“”«»„]")
 _OPENERS = "“«„`"
 _CLOSERS = "”»"
 _SENT_END_RE = re.compile(
-    r"[.!?]+[\"”’'»)]*(?=\s+[\"“‘'«(]?[A-Z0-9])|\n(?=[ \t]*[\"“«'])|(?<=[.!?:;”\"])[ \t]*\n"
+    r"[.!?]+[\"”’'»)]*(?=\s+(?:''|[\"“‘'«(])?[A-Z0-9])|\n(?=[ \t]*[\"“«'])|(?<=[.!?:;”\"])[ \t]*\n"
 )
 _WORD_RE = re.compile(r"[\w$][\w’'&$-]*(?:\.(?=\w))?[\w’'&$-]*\.?|[^\w\s]")
 _ALNUM_RE = re.compile(r"\w")
@@ -446,7 +481,7 @@ def _np_after(text: str, start: int, end: int) -> _Mention | None:
         lw = w.lower()
         if _is_cap(w) and lw not in _NON_SPEAKER_CAPS or (w == "." and last == j - 1 and j > 0):
             last = j
-        elif j == 0 and lw in _DETERMINERS:
+        elif j == 0 and lw in _DETERMINERS or lw in _TITLE_WORDS and last == j - 1:
             continue
         elif lw in _NAME_PARTICLES | {"of", "for", "and"} and last == j - 1:
             continue
@@ -601,6 +636,7 @@ class _Record:
     cue: Span | None
 
 
+_SENTENCE_GAP_RE = re.compile(r"[a-z]{3}[.!?]\s")
 _AFTER_LEAD_RE = re.compile(r"[\s,—–-]*")
 _THAT_RE = re.compile(r"\s*(?:that\b\s*)?")
 _TOLD_OBJECT_RE = re.compile(
@@ -615,31 +651,26 @@ def _after_attribution(text: str, end: int, limit: int) -> tuple[_Mention, Span,
     lead = _AFTER_LEAD_RE.match(text, end, limit)
     pos = lead.end() if lead else end
     window = min(limit, pos + 160)
-    cue = _SAY_RE.search(text, pos, window)
+    cue = _AFTER_CUE_RE.search(text, pos, window)
     if cue is None:
         return None
     between = text[pos : cue.start()]
-    if any(c in between for c in '“”"') or "''" in between:
+    if any(c in between for c in '“”"') or "''" in between or _SENTENCE_GAP_RE.search(between):
         return None
     if cue.start() == pos:
         mention = _np_after(text, cue.end(), window)
         if mention is None:
             return None
         return mention, (cue.start(), cue.end()), mention.end
-    if len(between.split()) > 12:
+    if len(between.split()) > 25:
         return None
-    mention = _speaker_before(text, pos, cue.start())
-    if (
-        mention is None
-        or mention.start != pos
-        and text[pos : mention.start].strip(" ,")
-        and ", " not in between
+    mention = _np_after(text, pos, cue.start())
+    if mention is None or (
+        _ALNUM_RE.search(text, mention.end, cue.start())
+        and not text[mention.end : cue.start()].lstrip().startswith(",")
+        and not all(w.lower() in _AUX or w.endswith("ly") for w in text[mention.end : cue.start()].split())
     ):
         return None
-    if mention.start > pos and text[pos : mention.start].strip().lower() not in ("", "the"):
-        lead_words = text[pos : mention.start].split()
-        if not lead_words[-1].endswith(","):
-            return None
     return mention, (cue.start(), cue.end()), cue.end()
 
 
@@ -647,21 +678,12 @@ def _clause_end(text: str, pos: int, sent_end: int) -> int:
     return pos + len(text[pos:sent_end].rstrip())
 
 
-def _has_quote(text: str, fragments: Sequence[Span]) -> bool:
-    return any(_MARK_RE.search(text, s, e) for s, e in fragments)
-
-
-def _content_kind(text: str, fragments: Sequence[Span], units: Sequence[_QuoteUnit]) -> Kind:
-    chars = 0
-    quoted = 0
-    for s, e in fragments:
-        for m in _ALNUM_RE.finditer(text, s, e):
-            chars += 1
-            i = m.start()
-            quoted += any(us <= i < ue for u in units for us, ue in u.fragments)
-    if chars and quoted == chars:
+def _content_kind(alnum: bytes, quoted: bytes, fragments: Sequence[Span]) -> Kind:
+    chars = sum(alnum[s:e].count(1) for s, e in fragments)
+    inside = sum(quoted[s:e].count(1) for s, e in fragments)
+    if chars and inside == chars:
         return "direct"
-    return "mixed" if quoted else "indirect"
+    return "mixed" if inside else "indirect"
 
 
 def _strip_span(text: str, start: int, end: int) -> Span:
@@ -682,6 +704,12 @@ class _Extractor:
         self.paragraphs = _paragraphs(text)
         all_units = _quote_units(text, self.paragraphs)
         self.units = all_units
+        self.alnum = bytes(c.isalnum() for c in text)
+        quoted = bytearray(len(text))
+        for unit in all_units:
+            for s, e in unit.fragments:
+                quoted[s:e] = self.alnum[s:e]
+        self.quoted = bytes(quoted)
         self.long_units = [u for u in all_units if self._is_long(u)]
         self.sentences = _sentences(text, self.paragraphs, [f for u in self.long_units for f in u.fragments])
         self.used = bytearray(len(text) + 1)
@@ -738,7 +766,10 @@ class _Extractor:
                 mention, cue, attr_end = after
                 while k < len(units) and units[k].start < para_end:
                     gap = text[attr_end : units[k].start]
-                    if _ALNUM_RE.search(gap) or len(gap) > 40:
+                    _, sent_end = self._sentence_of(attr_end)
+                    if _ALNUM_RE.search(gap) and not (
+                        sent_end <= units[k].start and not text[sent_end : units[k].start].strip()
+                    ):
                         break
                     nxt = units[k]
                     if _after_attribution(text, nxt.end, self._paragraph_end(nxt.end - 1)) is not None:
@@ -757,7 +788,7 @@ class _Extractor:
         return records
 
     def _stands_alone(self, unit: _QuoteUnit) -> bool:
-        return _words(self.text, unit.start, unit.end) >= 6
+        return False
 
     def _before_attribution(self, start: int) -> tuple[_Mention, Span] | None:
         text = self.text
@@ -848,7 +879,7 @@ class _Extractor:
         s, e = content
         if e <= s or any(self.used[s:e]):
             return None
-        kind = _content_kind(self.text, [content], self.units)
+        kind = _content_kind(self.alnum, self.quoted, [content])
         return _Record([content], kind, mention, (cue.start(), cue.end()))
 
 
