@@ -28,7 +28,7 @@ say:says,said,saying tell:tells,told,telling add note warn pledge reveal insist 
 ask write:writes,wrote,writing,written tweet announce confirm suggest stress urge believe think:thinks,thought,thinking
 acknowledge deny:denies,denied,denying declare continue reply:replies,replied,replying respond conclude
 admit:admits,admitted,admitting agree recall predict promise vow assert contend complain report observe
-emphasize emphasise maintain point:points,pointed,pointing explain indicate concede answer charge
+emphasize emphasise maintain explain indicate concede answer charge
 allege caution recommend propose reiterate remark repeat testify:testifies,testified,testifying
 describe criticize criticise accuse praise blame dismiss question estimate hope fear expect
 announce counter retort boast lament joke mention post elaborate exclaim shout yell scream chant
@@ -198,7 +198,10 @@ _CLOSERS = "”»"
 _SENT_END_RE = re.compile(
     r"[.!?]+[\"”’'»)]*(?=\s+(?:''|[\"“‘'«(])?[A-Z0-9])|\n(?=[ \t]*[\"“«'])|(?<=[.!?:;”\"])[ \t]*\n"
 )
-_WORD_RE = re.compile(r"[\w$][\w’'&$-]*(?:\.(?=\w))?[\w’'&$-]*\.?|[^\w\s]")
+_WORD_RE = re.compile(
+    r"(?:[A-Za-z]\.){2,}|(?:Mrs|Mr|Ms|Dr|Gov|Sens?|Reps?|Gen|Lt|Col|Sgt|Capt|St|Jr|Sr|Rev|Prof|Ft|Mt)\.|[A-Z]\."
+    r"|[\w$][\w’'&$-]*|[^\w\s]"
+)
 _ALNUM_RE = re.compile(r"\w")
 
 
@@ -645,6 +648,11 @@ class _Record:
     cue: Span | None
 
 
+_PREPOSITION_RE = re.compile(
+    r"(?:in|on|at|during|with|of|to|about|for|from|after|before|last|this|when|into|through|by|as|"
+    r"over|against|up|out|back|down|off)\b",
+    re.IGNORECASE,
+)
 _SENTENCE_GAP_RE = re.compile(r"[a-z]{3}[.!?]\s")
 _AFTER_LEAD_RE = re.compile(r"[\s,—–-]*")
 _THAT_RE = re.compile(r"\s*(?:that\b\s*)?")
@@ -867,9 +875,10 @@ class _Extractor:
         if mention is None:
             return None
         prefix = text[s_start : mention.start]
-        if cue.start() - s_start > 0 and mention.start > s_start and prefix.rstrip().endswith(","):
+        rest = text[cue.end() : end].split()
+        if mention.start > s_start and prefix.rstrip().endswith(",") and len(rest) <= 6:
             content = _strip_span(text, s_start, mention.start)
-            if _words(text, *content) >= 3 and _clause_end(text, cue.end(), s_end) - cue.end() < 60:
+            if _words(text, *content) >= 3 and not (rest and rest[0].lower() == "that"):
                 return self._make(content, mention, cue)
         obj = (
             _TOLD_OBJECT_RE.match(text, cue.end(), end)
@@ -880,7 +889,7 @@ class _Extractor:
         if text[cue.end() : start].strip().lower().endswith("that"):
             start = text.lower().rfind("that", cue.end(), start)
         content = _strip_span(text, start, end)
-        if _words(text, *content) < 3:
+        if _words(text, *content) < 3 or _PREPOSITION_RE.match(text, content[0]):
             return None
         return self._make(content, mention, cue)
 
