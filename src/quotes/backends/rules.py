@@ -452,6 +452,7 @@ def _np_before(text: str, start: int, end: int) -> _Mention | None:
             ):
                 j = k
                 first = k
+                has_cap = True
                 while (
                     j - 1 >= 0 and _is_cap(toks[j - 1][2]) and toks[j - 1][2].lower() not in _NON_SPEAKER_CAPS
                 ):
@@ -497,7 +498,13 @@ def _np_after(text: str, start: int, end: int) -> _Mention | None:
             continue
         elif lw in _NAME_PARTICLES | {"of", "for", "and"} and last == j - 1:
             continue
-        elif w.isalpha() and not _is_cap(w) and toks[0][2].lower() in _DETERMINERS and j <= 5:
+        elif (
+            w.isalpha()
+            and not _is_cap(w)
+            and toks[0][2].lower() in _DETERMINERS
+            and j <= 5
+            and lw not in _AUX
+        ):
             last = j
         else:
             break
@@ -509,7 +516,10 @@ def _np_after(text: str, start: int, end: int) -> _Mention | None:
     return _Mention(s, e, text[s:e], _classify([t[2] for t in toks[: last + 1]]))
 
 
-_APPOSITION_RE = re.compile(r",\s+(?:who|which|whose|a|an|the|his|her|its|their|[A-Z][a-z]+’s|\d+)\b")
+_APPOSITION_RE = re.compile(
+    r",\s+(?:who|which|whose|a|an|the|his|her|its|their|[A-Z][a-z]+’s|\d+|former|deputy|senior|chief|"
+    r"director|spokesman|spokeswoman|president|chairman|head|founder|executive|member|leader|professor)\b"
+)
 
 
 def _speaker_before(text: str, sent_start: int, cue_start: int) -> _Mention | None:
@@ -532,7 +542,8 @@ def _speaker_before(text: str, sent_start: int, cue_start: int) -> _Mention | No
 # --- entities and resolution -------------------------------------------------------------------------
 
 _NAME_RE = re.compile(
-    r"\b(?:[A-Z][\w’'-]+\.?|[A-Z]\.)(?:\s+(?:(?:al-|bin\s+|ibn\s+|de\s+|van\s+|von\s+|al\s+)?[A-Z][\w’'-]+\.?|[A-Z]\.))+"
+    r"\b(?:[A-Z][\w’'-]+|[A-Z]\.)(?:[ \t]+|\n(?=\S))(?:(?:[ \t]*(?:al-|bin\s+|ibn\s+|de\s+|van\s+|von\s+|al\s+)?"
+    r"[A-Z][\w’'-]+|[A-Z]\.)(?:[ \t]+|\n(?=\S)|(?=\W)))*(?<=\w|\.)"
 )
 _ROLE_WORD_RE = re.compile(r"^[A-Z][a-z]+(?:i|ian|an|ese|ish|ch)$")
 
@@ -648,14 +659,25 @@ class _Record:
     cue: Span | None
 
 
+_CLAUSE_END_RE = re.compile(
+    r",[”\"']*\s+(?:and\s+|while\s+)?(?:also\s+|then\s+)?[a-z]+ing\b|[”\"']*\s+and\s+(?:also\s+|then\s+)?"
+    r"(?:adding|saying|noting|arguing|calling|pledging|vowing|insisting|warning|stressing|expressing)\b"
+    r"|,[”\"']*\s+(?:but|which|while|although|though|whereas|as)\b|;\s"
+)
+_CLAUSE_START_RE = re.compile(r"(?:,[”\"']*\s+(?:but|and|while|yet|so)|;)\s+")
+_INTRO_RE = re.compile(
+    r"(?:During|After|Before|In|On|At|Meanwhile|However|Later|Earlier|Since|When|While|As|Asked|But|And)\b[^,]{0,80},\s*"
+)
+_PARTICIPLE_LEAD_RE = re.compile(r"(?:,[”\"']*|\band)\s+(?:also\s+|then\s+|instead\s+)?$")
 _PREPOSITION_RE = re.compile(
-    r"(?:in|on|at|during|with|of|to|about|for|from|after|before|last|this|when|into|through|by|as|"
+    r"(?:in|on|at|during|with|of|to|for|from|after|before|last|this|when|into|through|by|as|"
     r"over|against|up|out|back|down|off)\b",
     re.IGNORECASE,
 )
 _SENTENCE_GAP_RE = re.compile(r"[a-z]{3}[.!?]\s")
 _AFTER_LEAD_RE = re.compile(r"[\s,—–-]*")
-_THAT_RE = re.compile(r"\s*(?:that\b\s*)?")
+_LATE_THAT_RE = re.compile(r"(?:on|in|at|during|after|before|last|this|to)\b[^,.“”\"]{0,60}?\bthat\b")
+_THAT_RE = re.compile(r"\s*(?:(?:instead|also|again|repeatedly|publicly|privately)\s+)?(?:that\b\s*)?")
 _TOLD_OBJECT_RE = re.compile(
     r"\s+(?:(?:him|her|them|me|us|you|reporters|journalists|supporters|the\s+crowd|an?\s+(?:audience|crowd|interviewer)|"
     r"[A-Z][\w.&’'-]*(?:\s+[A-Z][\w.&’'-]*){0,4})(?:\s+(?:on|in|at|last|this|during)\s+[\w.’' -]{1,40}?)?)?"
@@ -665,6 +687,8 @@ _TOLD_OBJECT_RE = re.compile(
 
 def _after_attribution(text: str, end: int, limit: int) -> tuple[_Mention, Span, int] | None:
     """“…,” he said / said Smith / Smith, a spokesman, said — right after a quote, within `limit`."""
+    if text[end - 2 : end - 1] == "." or "\n" in text[end : end + 3]:
+        return None
     lead = _AFTER_LEAD_RE.match(text, end, limit)
     pos = lead.end() if lead else end
     window = min(limit, pos + 160)
@@ -727,6 +751,11 @@ class _Extractor:
             for s, e in unit.fragments:
                 quoted[s:e] = self.alnum[s:e]
         self.quoted = bytes(quoted)
+        in_quote = bytearray(len(text) + 1)
+        for unit in all_units:
+            for s, e in unit.fragments:
+                in_quote[s:e] = b"\x01" * (e - s)
+        self.in_quote = bytes(in_quote)
         self.long_units = [u for u in all_units if self._is_long(u)]
         self.sentences = _sentences(text, self.paragraphs, [f for u in self.long_units for f in u.fragments])
         self.used = bytearray(len(text) + 1)
@@ -848,17 +877,39 @@ class _Extractor:
             for cue in _CUE_RE.finditer(text, s_start, s_end):
                 if self.used[cue.start()]:
                     continue
-                record = self._reported_at(cue, s_start, s_end)
+                record = self._reported_at(cue, s_start, s_end, records)
                 if record is not None:
                     self._mark_used([(record.fragments[0][0], record.fragments[-1][1])])
                     records.append(record)
-                    break
         return records
 
-    def _reported_at(self, cue: re.Match[str], s_start: int, s_end: int) -> _Record | None:
+    def _content_end(self, start: int, end: int) -> int:
+        """Where a statement's content stops: the sentence end or a new clause outside quotation marks."""
+        for match in _CLAUSE_END_RE.finditer(self.text, start, end):
+            if not self.in_quote[match.end() - 1]:
+                cut = match.start()
+                while self.in_quote[cut] and cut < match.end():
+                    cut += 1
+                return cut
+        return end
+
+    def _clause_subject(self, s_start: int, cue_start: int) -> _Mention | None:
+        """The subject of the clause a participle (", saying …") hangs on."""
+        text = self.text
+        clause = s_start
+        for match in _CLAUSE_START_RE.finditer(text, s_start, cue_start):
+            if not self.in_quote[match.end() - 1]:
+                clause = match.end()
+        if clause == s_start and (intro := _INTRO_RE.match(text, s_start, cue_start)):
+            clause = intro.end()
+        return _np_after(text, clause, cue_start)
+
+    def _reported_at(
+        self, cue: re.Match[str], s_start: int, s_end: int, records: Sequence[_Record]
+    ) -> _Record | None:
         text = self.text
         word = cue.group().lower()
-        end = _clause_end(text, cue.end(), s_end)
+        end = self._content_end(cue.end(), _clause_end(text, cue.end(), s_end))
         if word.startswith("according"):
             mention = _np_after(text, cue.end(), end)
             if mention is None:
@@ -871,7 +922,21 @@ class _Extractor:
             else:
                 content = _strip_span(text, s_start, cue.start())
             return self._make(content, mention, cue)
-        mention = _speaker_before(text, s_start, cue.start())
+        participle = word.split()[0].endswith("ing") and _PARTICIPLE_LEAD_RE.search(
+            text, max(s_start, cue.start() - 12), cue.start()
+        )
+        if participle:
+            previous = records[-1] if records and records[-1].fragments[0][0] >= s_start else None
+            new_clause = previous is not None and any(
+                not self.in_quote[m.end() - 1]
+                for m in _CLAUSE_START_RE.finditer(text, previous.fragments[-1][1] - 3, cue.start())
+            )
+            if previous is not None and not new_clause:
+                mention = previous.mention
+            else:
+                mention = self._clause_subject(s_start, cue.start())
+        else:
+            mention = _speaker_before(text, s_start, cue.start())
         if mention is None:
             return None
         prefix = text[s_start : mention.start]
@@ -886,6 +951,8 @@ class _Extractor:
             else None
         )
         start = obj.end() if obj else _THAT_RE.match(text, cue.end(), end).end()  # type: ignore[union-attr]
+        if not obj and (late_that := _LATE_THAT_RE.match(text, start, end)):
+            start = late_that.end() - 4
         if text[cue.end() : start].strip().lower().endswith("that"):
             start = text.lower().rfind("that", cue.end(), start)
         content = _strip_span(text, start, end)
