@@ -1,0 +1,658 @@
+"""Rendering Extractions: JSON, JSONL, CSV, a rich table, and a self-contained HTML report.
+
+The report highlights every quote over its exact character offsets. Highlights come from an event sweep
+over all spans (quotes, the gaps inside split quotes, verdict evidence, failed chunks), so overlapping
+and nested spans become properly nested elements; a span cut by another is written as several pieces,
+each with its own `data-start`/`data-end`, so `text[data-start:data-end]` is always the piece's text.
+Every piece of text and every attribute goes through `html.escape`.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import html
+import io
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib.resources import files
+from itertools import pairwise
+
+from rich.table import Table
+from rich.text import Text
+
+from quotes.schema import Extraction, Quote, Verdict, VerdictLabel
+
+CSV_COLUMNS = (
+    "article_id",
+    "quote_id",
+    "kind",
+    "speaker",
+    "speaker_mention",
+    "speaker_start",
+    "speaker_end",
+    "speaker_type",
+    "cue",
+    "about",
+    "text",
+    "start",
+    "end",
+    "grounding",
+    "chunk",
+)
+
+# str.splitlines() breaks lines on these, and JSON allows them raw inside strings; escaping them keeps
+# one Extraction on exactly one line for every line reader.
+_LINE_BREAKS_JSON_ALLOWS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def to_json(extractions: Sequence[Extraction]) -> str:
+    """A JSON array of Extractions, or the single object when there is exactly one."""
+    records = [extraction.model_dump(mode="json") for extraction in extractions]
+    return json.dumps(records[0] if len(records) == 1 else records, ensure_ascii=False, indent=2)
+
+
+def jsonl_line(extraction: Extraction) -> str:
+    """One Extraction as one compact, newline-terminated JSON line, keys in schema order."""
+    line = json.dumps(extraction.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
+    for raw, escaped in _LINE_BREAKS_JSON_ALLOWS.items():
+        line = line.replace(raw, escaped)
+    return line + "\n"
+
+
+def to_csv(extractions: Sequence[Extraction]) -> str:
+    """One Quote per row under CSV_COLUMNS; newlines inside fields are quoted, absent values are empty."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for extraction in extractions:
+        for quote in extraction.quotes:
+            speaker = quote.speaker
+            writer.writerow(
+                [
+                    extraction.id,
+                    quote.id,
+                    quote.kind,
+                    speaker.name,
+                    speaker.mention,
+                    speaker.start,
+                    speaker.end,
+                    speaker.type,
+                    quote.cue,
+                    "; ".join(entity.name for entity in quote.about),
+                    quote.text,
+                    quote.start,
+                    quote.end,
+                    quote.grounding,
+                    quote.chunk,
+                ]
+            )
+    return buffer.getvalue()
+
+
+def table(extractions: Sequence[Extraction]) -> Table:
+    """A terminal table of quotes: speaker, cue, kind, the quote shortened, offsets."""
+    several = len(extractions) > 1
+    result = Table(title="quotes", title_justify="left", expand=False)
+    if several:
+        result.add_column("article", overflow="fold")
+    result.add_column("speaker")
+    result.add_column("cue")
+    result.add_column("kind")
+    result.add_column("quote", ratio=1)
+    result.add_column("offsets", justify="right", no_wrap=True)
+    quotes = errors = 0
+    for extraction in extractions:
+        errors += len(extraction.errors)
+        for quote in sorted(extraction.quotes, key=_position):
+            quotes += 1
+            cells = [
+                Text(_speaker_label(quote)),
+                Text(quote.cue or "—"),
+                Text(quote.kind),
+                Text(_shorten(quote.text, 90)),
+                Text(f"{quote.start}–{quote.end}"),
+            ]
+            result.add_row(*([Text(extraction.id)] if several else []), *cells)
+    result.caption = f"{_plural(quotes, 'quote')}, {_plural(errors, 'chunk error')}"
+    return result
+
+
+def to_html(
+    extractions: Sequence[Extraction],
+    verdicts: Mapping[str, Sequence[Verdict]] | None = None,
+    title: str = "quotes report",
+) -> str:
+    """A self-contained HTML report (inline CSS and JS, no network) of the extractions and verdicts.
+
+    `verdicts` maps an article id to the verdicts about that article; an id with no extraction is an error.
+    """
+    verdicts = verdicts or {}
+    unknown = sorted(set(verdicts) - {extraction.id for extraction in extractions})
+    if unknown:
+        raise ValueError(f"verdicts given for articles that are not in the report: {', '.join(unknown)}")
+    docs = [_Doc.build(n, e, verdicts.get(e.id, ())) for n, e in enumerate(extractions, 1)]
+    css = _stylesheet()
+    js = files("quotes").joinpath("assets/report.js").read_text(encoding="utf-8")
+    policy = (
+        f"default-src 'none'; style-src '{_csp_hash(css)}'; script-src '{_csp_hash(js)}'; "
+        "img-src data:; base-uri 'none'; form-action 'none'"
+    )
+    total_quotes = sum(len(doc.extraction.quotes) for doc in docs)
+    total_errors = sum(len(doc.extraction.errors) for doc in docs)
+    summary = [_plural(len(docs), "article"), _plural(total_quotes, "quote")]
+    if total_errors:
+        summary.append(_plural(total_errors, "chunk error"))
+    if verdicts:
+        summary.append(_plural(sum(len(v) for v in verdicts.values()), "verdict"))
+    return "".join(
+        [
+            '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
+            f'<meta http-equiv="Content-Security-Policy" content="{_e(policy)}">\n',
+            '<link rel="icon" href="data:,">\n',
+            f"<title>{_e(title)}</title>\n<style>{css}</style>\n</head>\n<body>\n",
+            f'<header class="top">\n<h1>{_e(title)}</h1>\n<p class="sub">{_e(" · ".join(summary))}</p>\n',
+            _LEGEND,
+            "</header>\n",
+            _index(docs) if len(docs) > 1 else "",
+            "<main>\n",
+            *(doc.html() for doc in docs),
+            "</main>\n",
+            '<div class="tip" id="tip" role="tooltip" hidden></div>\n',
+            f"<script>{js}</script>\n</body>\n</html>\n",
+        ]
+    )
+
+
+# --- shared helpers ----------------------------------------------------------------------------------
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _text(value: str) -> str:
+    """Article text for element content. The HTML parser turns a raw CR into LF, a character reference
+    survives, so the DOM's text content stays equal to the article text."""
+    return html.escape(value, quote=False).replace("\r", "&#13;")
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _shorten(text: str, width: int) -> str:
+    flat = " ".join(text.split())
+    if len(flat) <= width:
+        return flat
+    return flat[: width - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def _position(quote: Quote) -> tuple[int, int]:
+    return quote.start, -quote.end
+
+
+def _speaker_label(quote: Quote) -> str:
+    return quote.speaker.name or quote.speaker.mention or "unknown speaker"
+
+
+def _csp_hash(source: str) -> str:
+    digest = base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode("ascii")
+    return f"sha256-{digest}"
+
+
+# Speaker colours: (highlight, accent) in light mode, then in dark mode. Text over every highlight meets
+# WCAG AA (4.5:1) in both modes; accents (underlines, chip borders) reach 3:1 against the highlight.
+PALETTE: tuple[tuple[str, str, str, str], ...] = (
+    ("#ffd8a8", "#c2410c", "#5c2e0e", "#ffa94d"),
+    ("#a5d8ff", "#1864ab", "#123a5c", "#74c0fc"),
+    ("#b2f2bb", "#237032", "#17432a", "#69db7c"),
+    ("#fcc2d7", "#a61e4d", "#5c1a33", "#faa2c1"),
+    ("#d0bfff", "#5f3dc4", "#35245e", "#b197fc"),
+    ("#ffec99", "#8f5b00", "#4d3d00", "#ffd43b"),
+    ("#99e9f2", "#0b7285", "#0e4049", "#66d9e8"),
+    ("#ffc9c9", "#c92a2a", "#5e1c1c", "#ff8787"),
+    ("#d8f5a2", "#4a7a08", "#2f4a0b", "#a9e34b"),
+    ("#eebefa", "#862e9c", "#4a1f55", "#e599f7"),
+    ("#96f2d7", "#087f5b", "#0d4536", "#63e6be"),
+    ("#dbe4ff", "#364fc7", "#242f66", "#91a7ff"),
+)
+UNKNOWN_COLOURS = ("#e9ecef", "#495057", "#343a40", "#adb5bd")
+INK = ("#1a1a1a", "#ececec")
+
+
+def _stylesheet() -> str:
+    base = files("quotes").joinpath("assets/report.css").read_text(encoding="utf-8")
+    named = [(f"s{i}", colours) for i, colours in enumerate(PALETTE)] + [("su", UNKNOWN_COLOURS)]
+    light = "".join(f".{name}{{--hl:{c[0]};--ac:{c[1]}}}" for name, c in named)
+    dark = "".join(f".{name}{{--hl:{c[2]};--ac:{c[3]}}}" for name, c in named)
+    return f"{base}{light}\n@media (prefers-color-scheme: dark){{{dark}}}\n"
+
+
+_LEGEND = (
+    '<ul class="legend" aria-label="How to read the highlights">'
+    "<li>colour: one per speaker in each article</li>"
+    '<li><mark class="q su k-direct sample">direct</mark> solid underline</li>'
+    '<li><mark class="q su k-mixed sample">mixed</mark> dashed</li>'
+    '<li><mark class="q su k-indirect sample">indirect</mark> dotted</li>'
+    '<li class="hint">hover or Tab to a highlight for details; Enter jumps to its row</li>'
+    "</ul>\n"
+)
+
+_VERDICT_BADGES: dict[VerdictLabel, str] = {
+    "supported": "✓ supported",
+    "misattributed": "⇄ misattributed",
+    "altered": "✎ altered",
+    "not_found": "∅ not found",
+}
+
+
+def _badge(label: VerdictLabel) -> str:
+    return f'<span class="badge v-{label}">{_e(_VERDICT_BADGES[label])}</span>'
+
+
+# --- highlighting ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Span:
+    """One span to mark in the text. `layer` orders spans with equal extents: lower is outer."""
+
+    start: int
+    end: int
+    layer: int
+    tag: str
+    classes: str
+    attrs: Mapping[str, str] = field(default_factory=dict)
+    first_attrs: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Piece:
+    span: _Span
+    start: int
+    first: bool
+    depth: int
+    end: int = -1
+
+    def open_tag(self) -> str:
+        classes = self.span.classes + (f" d{min(self.depth, 3)}" if self.span.tag == "mark" else "")
+        attrs = {
+            "class": classes,
+            **self.span.attrs,
+            "data-start": str(self.start),
+            "data-end": str(self.end),
+        }
+        if self.first:
+            attrs.update(self.span.first_attrs)
+        return f"<{self.span.tag}" + "".join(f' {k}="{_e(v)}"' for k, v in attrs.items()) + ">"
+
+
+def _highlight(text: str, spans: Sequence[_Span]) -> str:
+    """The text with every span marked, nested by extent; a span crossing another's end is split."""
+    live = [s for s in spans if 0 <= s.start < s.end <= len(text)]
+    bounds = sorted({0, len(text), *(s.start for s in live), *(s.end for s in live)})
+    starting: dict[int, list[_Span]] = {}
+    for s in live:
+        starting.setdefault(s.start, []).append(s)
+
+    def order(s: _Span) -> tuple[int, int, int]:
+        return s.start, -s.end, s.layer
+
+    active: list[_Span] = []
+    stack: list[_Piece] = []
+    started: set[int] = set()
+    out: list[str | _Piece] = []
+    for left, right in pairwise(bounds):
+        active = [s for s in active if s.end > left] + starting.get(left, [])
+        want = sorted(active, key=order)
+        keep = 0
+        while keep < min(len(stack), len(want)) and stack[keep].span is want[keep]:
+            keep += 1
+        while len(stack) > keep:
+            piece = stack.pop()
+            piece.end = left
+            out.append(f"</{piece.span.tag}>")
+        for span in want[keep:]:
+            depth = sum(p.span.tag == "mark" for p in stack)
+            piece = _Piece(span, left, first=id(span) not in started, depth=depth)
+            started.add(id(span))
+            stack.append(piece)
+            out.append(piece)
+        out.append(_text(text[left:right]))
+    while stack:
+        piece = stack.pop()
+        piece.end = len(text)
+        out.append(f"</{piece.span.tag}>")
+    return "".join(part if isinstance(part, str) else part.open_tag() for part in out)
+
+
+# --- one article -------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Doc:
+    n: int
+    extraction: Extraction
+    verdicts: Sequence[Verdict]
+    quotes: list[Quote]
+    colour: dict[str, str]
+    shown: set[int]
+    evidence_shown: set[int]
+    problems: list[str]
+
+    @classmethod
+    def build(cls, n: int, extraction: Extraction, verdicts: Sequence[Verdict]) -> _Doc:
+        quotes = sorted(extraction.quotes, key=_position)
+        colour: dict[str, str] = {}
+        for quote in quotes:
+            key = _speaker_label(quote)
+            if key not in colour:
+                known = quote.speaker.name or quote.speaker.mention
+                colour[key] = f"s{len(colour) % len(PALETTE)}" if known else "su"
+        text = extraction.text
+        problems: list[str] = []
+        shown: set[int] = set()
+        evidence_shown: set[int] = set()
+        if text is not None:
+            if hashlib.sha256(text.encode("utf-8")).hexdigest() != extraction.text_sha256:
+                problems.append("the article text does not match text_sha256: offsets may be off")
+            for i, quote in enumerate(quotes):
+                if 0 <= quote.start < quote.end <= len(text) and text[quote.start : quote.end] == quote.text:
+                    shown.add(i)
+                else:
+                    problems.append(
+                        f"quote {quote.id}: text[{quote.start}:{quote.end}] is not the quote's text; "
+                        "it is listed but not highlighted"
+                    )
+            for k, verdict in enumerate(verdicts):
+                ev = verdict.evidence
+                if ev is None:
+                    continue
+                if 0 <= ev.start < ev.end <= len(text) and text[ev.start : ev.end] == ev.text:
+                    evidence_shown.add(k)
+                else:
+                    problems.append(f"verdict {k + 1}: evidence text[{ev.start}:{ev.end}] does not match")
+        return cls(n, extraction, verdicts, quotes, colour, shown, evidence_shown, problems)
+
+    def anchor(self, kind: str, i: int) -> str:
+        return f"{kind}-{self.n}-{i + 1}"
+
+    def spans(self) -> list[_Span]:
+        spans = [
+            _Span(
+                error.start,
+                error.end,
+                0,
+                "span",
+                "failed",
+                {"title": f"chunk {error.chunk} failed ({error.kind}): no quotes were extracted here"},
+                {"data-badge": f"⚠ chunk {error.chunk} failed"},
+            )
+            for error in self.extraction.errors
+        ]
+        for k, verdict in enumerate(self.verdicts):
+            ev = verdict.evidence
+            if ev is None or k not in self.evidence_shown:
+                continue
+            tip = self.anchor("dv", k)
+            spans.append(
+                _Span(
+                    ev.start,
+                    ev.end,
+                    1,
+                    "span",
+                    f"ev v-{verdict.verdict}",
+                    {"data-verdict": verdict.verdict, "data-tip": tip, "aria-describedby": tip},
+                    {
+                        "id": self.anchor("ev", k),
+                        "tabindex": "0",
+                        "data-badge": _VERDICT_BADGES[verdict.verdict],
+                        "data-go": self.anchor("vrow", k),
+                    },
+                )
+            )
+        for i, quote in enumerate(self.quotes):
+            if i not in self.shown:
+                continue
+            tip = self.anchor("d", i)
+            spans.append(
+                _Span(
+                    quote.start,
+                    quote.end,
+                    2,
+                    "mark",
+                    f"q {self.colour[_speaker_label(quote)]} k-{quote.kind}",
+                    {
+                        "data-quote-id": quote.id,
+                        "data-tip": tip,
+                        "aria-describedby": tip,
+                        "data-go": self.anchor("row", i),
+                    },
+                    {"id": self.anchor("q", i), "tabindex": "0", "role": "link", "data-n": str(i + 1)},
+                )
+            )
+            fragments = sorted(quote.fragments())
+            for (_, gap_start), (gap_end, _) in pairwise(fragments):
+                if quote.start <= gap_start < gap_end <= quote.end:
+                    spans.append(_Span(gap_start, gap_end, 3, "span", "gap"))
+        return spans
+
+    def html(self) -> str:
+        e = self.extraction
+        return "".join(
+            [
+                f'<article class="doc" id="a-{self.n}" aria-labelledby="h-{self.n}">\n',
+                f'<h2 id="h-{self.n}">{_e(e.id)}</h2>\n',
+                f'<p class="prov">{_e(self._provenance())}</p>\n',
+                self._problems(),
+                f'<div class="layout{"" if e.text is not None else " bare"}">\n<div class="main">\n',
+                self._body(),
+                "</div>\n",
+                f'<aside class="side" aria-label="Who said what in {_e(e.id)}">\n',
+                self._who(),
+                "</aside>\n</div>\n",
+                self._verdicts(),
+                *(self._description(i, q) for i, q in enumerate(self.quotes) if i in self.shown),
+                *(
+                    self._verdict_description(k, v)
+                    for k, v in enumerate(self.verdicts)
+                    if k in self.evidence_shown
+                ),
+                "</article>\n",
+            ]
+        )
+
+    def _provenance(self) -> str:
+        e = self.extraction
+        parts = [f"source {e.source}" if e.source else None, f"backend {e.backend}"]
+        parts += [f"model {e.model}" if e.model else None, f"prompt {e.prompt}" if e.prompt else None]
+        if e.usage.requests:
+            parts.append(
+                f"{_plural(e.usage.requests, 'request')}, {e.usage.input_tokens} tokens in, "
+                f"{e.usage.output_tokens} out"
+            )
+        return " · ".join(p for p in parts if p)
+
+    def _problems(self) -> str:
+        e = self.extraction
+        blocks = []
+        if e.errors:
+            items = "".join(
+                f"<li>chunk {err.chunk}, characters {err.start}–{err.end} (<code>{_e(err.kind)}</code>): "
+                f"{_e(err.message)}</li>"
+                for err in e.errors
+            )
+            blocks.append(
+                f'<section class="errors" aria-label="Chunk errors"><h3>'
+                f"{_plural(len(e.errors), 'chunk error')} — quotes in these ranges are missing"
+                f"</h3><ul>{items}</ul></section>"
+            )
+        warnings = [*e.warnings, *self.problems]
+        if warnings:
+            items = "".join(f"<li>{_e(w)}</li>" for w in warnings)
+            heading = _plural(len(warnings), "warning")
+            blocks.append(
+                f'<section class="warnings" aria-label="Warnings"><h3>{heading}</h3>'
+                f"<ul>{items}</ul></section>"
+            )
+        return f'<div class="problems">{"".join(blocks)}</div>\n' if blocks else ""
+
+    def _body(self) -> str:
+        text = self.extraction.text
+        if text is None:
+            return (
+                '<p class="notext" role="note">This extraction does not carry the article text, so its '
+                "quotes are listed without highlighting. Extract with the text kept to see them in place."
+                "</p>\n"
+            )
+        return f'<div class="text" id="text-{self.n}">{_highlight(text, self.spans())}</div>\n'
+
+    def _who(self) -> str:
+        """Quotes grouped by speaker (in order of first appearance), each row linked to its highlight."""
+        if not self.quotes:
+            return '<h3>Who said what</h3>\n<p class="sub">No quotes were found in this article.</p>\n'
+        groups: dict[str, list[int]] = {}
+        for i, quote in enumerate(self.quotes):
+            groups.setdefault(_speaker_label(quote), []).append(i)
+        bodies = []
+        for who, members in groups.items():
+            count = _plural(len(members), "quote")
+            rows = [
+                f'<tr class="spk"><th colspan="3" scope="rowgroup"><span class="chip {self.colour[who]}">'
+                f'</span>{_e(who)} <span class="count">{count}</span></th></tr>'
+            ]
+            rows += [self._who_row(i) for i in members]
+            bodies.append(f"<tbody>{''.join(rows)}</tbody>")
+        return (
+            "<h3>Who said what about whom</h3>\n"
+            '<table class="who"><thead><tr><th class="num">#</th><th>quote</th><th>about</th></tr></thead>'
+            f"{''.join(bodies)}</table>\n"
+        )
+
+    def _who_row(self, i: int) -> str:
+        quote = self.quotes[i]
+        number = str(i + 1)
+        if i in self.shown:
+            label = f"quote {i + 1} in the text"
+            number = f'<a class="n" href="#{self.anchor("q", i)}" aria-label="{label}">{i + 1}</a>'
+        said = _shorten(quote.text, 220) if self.extraction.text is not None else quote.text
+        meta = [quote.cue or "no cue", quote.kind]
+        if quote.speaker.mention and quote.speaker.mention != quote.speaker.name:
+            meta.append(f"as “{quote.speaker.mention}”")
+        about = "; ".join(entity.name for entity in quote.about)
+        return (
+            f'<tr id="{self.anchor("row", i)}" tabindex="-1"><td class="num">{number}</td>'
+            f'<td><span class="said">{_e(said)}</span><div class="meta">{_e(" · ".join(meta))}</div></td>'
+            f'<td class="about">{_e(about) if about else "<span class=zero>—</span>"}</td></tr>'
+        )
+
+    def _verdicts(self) -> str:
+        if not self.verdicts:
+            return ""
+        rows = []
+        for k, v in enumerate(self.verdicts):
+            evidence = "—"
+            if v.evidence is not None:
+                span = f"{v.evidence.start}–{v.evidence.end}"
+                evidence = (
+                    f'<a href="#{self.anchor("ev", k)}">{span}</a>' if k in self.evidence_shown else _e(span)
+                )
+            diff = "".join(_diff_op(op.op, op.claim, op.article) for op in v.diff)
+            note = f'<div class="meta">{_e(v.explanation)}</div>' if v.explanation else ""
+            rows.append(
+                f'<tr id="{self.anchor("vrow", k)}" tabindex="-1"><td>{_badge(v.verdict)}</td>'
+                f"<td>{_e(v.claim.speaker)}: “{_e(v.claim.quote)}”{note}</td>"
+                f'<td class="num">{v.score:.2f}</td><td>{evidence}</td>'
+                f"<td>{_e(v.actual_speaker or '—')}</td><td>{diff or '—'}</td></tr>"
+            )
+        return (
+            f'<section class="verdicts" aria-labelledby="vh-{self.n}"><h3 id="vh-{self.n}">Verdicts</h3>\n'
+            '<table><thead><tr><th>verdict</th><th>claim</th><th class="num">score</th><th>evidence</th>'
+            f"<th>actually said by</th><th>claim → article</th></tr></thead><tbody>{''.join(rows)}</tbody>"
+            "</table></section>\n"
+        )
+
+    def _description(self, i: int, quote: Quote) -> str:
+        speaker = quote.speaker
+        mention = (
+            f' <span class="mention">as “{_e(speaker.mention)}”</span>'
+            if speaker.mention and speaker.mention != speaker.name
+            else ""
+        )
+        role = f", {_e(speaker.role)}" if speaker.role else ""
+        about = "; ".join(entity.name for entity in quote.about) or "—"
+        rows = [
+            ("cue", quote.cue or "—"),
+            ("kind", quote.kind),
+            ("about", about),
+            ("grounding", quote.grounding),
+            ("characters", f"{quote.start}–{quote.end} · chunk {quote.chunk}"),
+        ]
+        badges = "".join(
+            f" {_badge(v.verdict)}"
+            for v in self.verdicts
+            if v.evidence is not None and v.evidence.quote_id == quote.id
+        )
+        return (
+            f'<div class="desc" id="{self.anchor("d", i)}" hidden><p>'
+            f'<span class="chip {self.colour[_speaker_label(quote)]}"></span>'
+            f"<b>{_e(_speaker_label(quote))}</b>{role}{mention} · quote {i + 1}</p><dl>"
+            + "".join(f"<dt>{k}</dt><dd>{_e(v)}</dd>" for k, v in rows)
+            + f"</dl>{badges}</div>\n"
+        )
+
+    def _verdict_description(self, k: int, verdict: Verdict) -> str:
+        actual = f"<dt>said by</dt><dd>{_e(verdict.actual_speaker)}</dd>" if verdict.actual_speaker else ""
+        return (
+            f'<div class="desc" id="{self.anchor("dv", k)}" hidden><p>{_badge(verdict.verdict)} '
+            f"score {verdict.score:.2f}</p><dl><dt>claim</dt><dd>{_e(verdict.claim.speaker)}: "
+            f"“{_e(verdict.claim.quote)}”</dd>{actual}</dl></div>\n"
+        )
+
+
+def _diff_op(op: str, claim: str, article: str) -> str:
+    if op == "equal":
+        return _e(claim) + " "
+    removed = f"<del>{_e(claim)}</del> " if claim else ""
+    added = f"<ins>{_e(article)}</ins> " if article else ""
+    return removed + added
+
+
+def _index(docs: Sequence[_Doc]) -> str:
+    has_verdicts = any(doc.verdicts for doc in docs)
+
+    def cell(count: int, tone: str = "") -> str:
+        cls = "zero" if not count else tone
+        return f'<td class="num {cls}">{count}</td>'
+
+    rows = []
+    for doc in docs:
+        e = doc.extraction
+        rows.append(
+            f'<tr><td class="num">{doc.n}</td><td><a href="#a-{doc.n}">{_e(e.id)}</a></td>'
+            + cell(len(e.quotes))
+            + cell(len(doc.colour))
+            + cell(len(e.errors), "nonzero-bad")
+            + cell(len(e.warnings) + len(doc.problems), "nonzero-warn")
+            + (cell(len(doc.verdicts)) if has_verdicts else "")
+            + "</tr>"
+        )
+    totals = [
+        sum(len(d.extraction.quotes) for d in docs),
+        sum(len(d.colour) for d in docs),
+        sum(len(d.extraction.errors) for d in docs),
+        sum(len(d.extraction.warnings) + len(d.problems) for d in docs),
+    ] + ([sum(len(d.verdicts) for d in docs)] if has_verdicts else [])
+    heads = ["quotes", "speakers", "errors", "warnings"] + (["verdicts"] if has_verdicts else [])
+    return (
+        '<nav class="index" aria-label="Articles"><h3>Articles</h3><table><thead><tr><th class="num">#</th>'
+        "<th>article</th>"
+        + "".join(f'<th class="num">{h}</th>' for h in heads)
+        + f"</tr></thead><tbody>{''.join(rows)}</tbody><tfoot><tr><td></td><td>all</td>"
+        + "".join(f'<td class="num">{t}</td>' for t in totals)
+        + "</tr></tfoot></table></nav>\n"
+    )
