@@ -22,17 +22,24 @@ Span = tuple[int, int]
 
 # --- lexicons ----------------------------------------------------------------------------------------
 
+
+def _lexicon(words: str) -> list[str]:
+    return words.split()
+
+
 # Verbs reporting speech, writing or belief, as lemma → inflected forms (irregular forms spelled out).
 _CUE_LEMMAS = """
 say:says,said,saying tell:tells,told,telling add note warn pledge reveal insist argue claim state explain
-ask write:writes,wrote,writing,written tweet announce confirm suggest stress urge believe think:thinks,thought,thinking
+ask write:writes,wrote,writing,written tweet announce confirm suggest stress urge believe
+think:thinks,thought,thinking
 acknowledge deny:denies,denied,denying declare continue reply:replies,replied,replying respond conclude
 admit:admits,admitted,admitting agree recall predict promise vow assert contend complain report observe
 emphasize emphasise maintain explain indicate concede answer charge
 allege caution recommend propose reiterate remark repeat testify:testifies,testified,testifying
 describe criticize criticise accuse praise blame dismiss question estimate hope fear expect
 announce counter retort boast lament joke mention post elaborate exclaim shout yell scream chant
-declined:declined,declines,declining acknowledged assure worry:worries,worried,worrying feel:feels,felt,feeling
+declined:declined,declines,declining acknowledged assure worry:worries,worried,worrying
+feel:feels,felt,feeling
 know:knows,knew,knowing want vowed cite read:reads
 """
 _PHRASE_CUES = (
@@ -52,10 +59,6 @@ _PHRASE_CUES = (
     "expressed",
     "expressing",
     "expresses",
-)
-_SPEECH_CORE = frozenset(
-    "say says said saying tell tells told telling add adds added adding write writes wrote tweeted "
-    "continued replied responded asked explained noted concluded declared stated insisted argued".split()
 )
 
 
@@ -100,19 +103,22 @@ def _trie_pattern(words: Sequence[str]) -> str:
     return emit(trie)
 
 
-_EXTRA_AFTER_CUES = (
-    "pressed remarked quipped snapped interjected chimed_in shot_back fired_back cried cried_out laughed "
-    "bragged mused reads read offered joked shouted yelled scoffed countered recalled put_it went_on "
-    "wondered sighed whispered exclaimed"
-).split()
+_EXTRA_AFTER_CUES = _lexicon(
+    "pressed remarked quipped snapped interjected chimed_in shot_back fired_back cried cried_out "
+    "laughed bragged mused reads read offered joked shouted yelled scoffed countered recalled put_it "
+    "went_on wondered sighed whispered exclaimed"
+)
 # Forms that are nouns or future-tense more often than reporting verbs when no quotation mark is near
 # (chosen from how often each led to a wrong statement in aggregate on the development data).
 _WEAK_CUES = frozenset(
-    "state states question questioning point points continue continues continued want wanted declared "
-    "report reports reporting remarks answer answers claim note tweet post posts posting maintain maintains "
-    "maintained hope knew know charge charges charging concede conceded concludes confirm write writing announce "
-    "promise complain yelled yells shouted reads read stress expected expect expecting expects declining "
-    "recall thinking repeating worrying contend dismiss admit retort chants chanted testifying contending".split()
+    _lexicon(
+        "state states question questioning point points continue continues continued want wanted declared "
+        "report reports reporting remarks answer answers claim note tweet post posts posting maintain "
+        "maintains maintained hope knew know charge charges charging concede conceded concludes confirm "
+        "write writing announce promise complain yelled yells shouted reads read stress expected expect "
+        "expecting expects declining recall thinking repeating worrying contend dismiss admit retort "
+        "chants chanted testifying contending"
+    )
 )
 _CUE_RE = re.compile(r"\b(?:" + _trie_pattern([f for f in _cue_forms() if f not in _WEAK_CUES]) + r")\b")
 # After a closing quotation mark almost any reporting verb is a cue: “…,” Hannity pressed.
@@ -139,54 +145,71 @@ _PRONOUNS = {
     "who": "person",
 }
 _AUX = frozenset(
-    "has have had also later previously repeatedly would will is was are were once often recently publicly "
-    "privately then reportedly already even never not did does do just further again still has_also "
-    "first last earlier flatly quickly simply may might could should can must being been be "
-    "initially finally frequently openly angrily bluntly explicitly specifically".split()
+    _lexicon(
+        "has have had also later previously repeatedly would will is was are were once often recently "
+        "publicly privately then reportedly already even never not did does do just further again still "
+        "has_also first last earlier flatly quickly simply may might could should can must being been be "
+        "initially finally frequently openly angrily bluntly explicitly specifically"
+    )
 )
 _DETERMINERS = frozenset(
-    "the a an his her their its our some many most several both all two three four five few other "
-    "these those this that one another each every any no".split()
+    _lexicon(
+        "the a an his her their its our some many most several both all two three four five few other "
+        "these those this that one another each every any no"
+    )
 )
 _TITLE_WORDS = frozenset(
-    "president prime minister leader supreme foreign secretary senator sen sen. rep rep. representative gov "
-    "gov. governor mayor gen gen. general judge justice dr dr. mr mr. mrs mrs. ms ms. chairman chairwoman "
-    "speaker director deputy vice king queen prince pope ambassador chief officer ceo spokesman spokeswoman "
-    "spokesperson attorney former candidate nominee adviser advisor aide commissioner lt lt. col col. "
-    "sgt sgt. capt capt. ayatollah sheikh premier chancellor councilman councilwoman congressman "
-    "congresswoman sens. reps. lawmaker host anchor pastor rev rev. professor prof. house senate "
-    "majority minority whip manager chair founder executive interior defense state energy labor "
-    "treasury commerce health education homeland security national advisor democratic republican "
-    "gop presidential hopeful businessman billionaire mogul businesswoman".split()
+    _lexicon(
+        "president prime minister leader supreme foreign secretary senator sen sen. rep rep. "
+        "representative gov gov. governor mayor gen gen. general judge justice dr dr. mr mr. mrs mrs. ms "
+        "ms. chairman chairwoman speaker director deputy vice king queen prince pope ambassador chief "
+        "officer ceo spokesman spokeswoman spokesperson attorney former candidate nominee adviser advisor "
+        "aide commissioner lt lt. col col. sgt sgt. capt capt. ayatollah sheikh premier chancellor "
+        "councilman councilwoman congressman congresswoman sens. reps. lawmaker host anchor pastor rev "
+        "rev. professor prof. house senate majority minority whip manager chair founder executive "
+        "interior defense state energy labor treasury commerce health education homeland security "
+        "national advisor democratic republican gop presidential hopeful businessman billionaire mogul "
+        "businesswoman"
+    )
 )
-_HONORIFICS = frozenset("mr mr. mrs mrs. ms ms. dr dr. sen sen. rep rep. gov gov. gen gen. rev rev.".split())
+_HONORIFICS = frozenset(
+    _lexicon("mr mr. mrs mrs. ms ms. dr dr. sen sen. rep rep. gov gov. gen gen. rev rev.")
+)
 _ORG_WORDS = frozenset(
-    "campaign committee party department ministry agency news times post journal network media press "
-    "foundation council association institute inc inc. corp corp. company university court commission "
-    "congress senate house administration office government group organization pac poll polls survey "
-    "center centre board union bureau cnn fox msnbc abc nbc cbs reuters ap politico breitbart "
-    "tribune herald gazette magazine report website team staff firm bank fund league caucus movement "
-    "coalition alliance federation service services agency army navy police".split()
+    _lexicon(
+        "campaign committee party department ministry agency news times post journal network media press "
+        "foundation council association institute inc inc. corp corp. company university court commission "
+        "congress senate house administration office government group organization pac poll polls survey "
+        "center centre board union bureau cnn fox msnbc abc nbc cbs reuters ap politico breitbart tribune "
+        "herald gazette magazine report website team staff firm bank fund league caucus movement "
+        "coalition alliance federation service services agency army navy police"
+    )
 )
 _GROUP_HEADS = frozenset(
-    "officials republicans democrats experts voters critics analysts aides supporters leaders "
-    "people observers activists advisers advocates members residents americans iranians iraqis "
-    "conservatives liberals progressives economists scholars sources polls others many some "
-    "lawmakers politicians candidates delegates donors protesters opponents allies strategists "
-    "insiders insurers investors officers workers women men parents students voters".split()
+    _lexicon(
+        "officials republicans democrats experts voters critics analysts aides supporters leaders people "
+        "observers activists advisers advocates members residents americans iranians iraqis conservatives "
+        "liberals progressives economists scholars sources polls others many some lawmakers politicians "
+        "candidates delegates donors protesters opponents allies strategists insiders insurers investors "
+        "officers workers women men parents students voters"
+    )
 )
 _NAME_PARTICLES = frozenset(
-    "al al- bin ibn de del della di da van von der den la le du dos das st. st".split()
+    _lexicon("al al- bin ibn de del della di da van von der den la le du dos das st. st")
 )
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr gov sen rep gen lt col sgt capt st jr sr inc co corp ltd u.s u.n u.k a.m p.m vs no "
-    "jan feb mar apr jun jul aug sep sept oct nov dec rev prof ft mt d.c e.g i.e etc".split()
+    _lexicon(
+        "mr mrs ms dr gov sen rep gen lt col sgt capt st jr sr inc co corp ltd u.s u.n u.k a.m p.m vs no "
+        "jan feb mar apr jun jul aug sep sept oct nov dec rev prof ft mt d.c e.g i.e etc"
+    )
 )
 _NON_SPEAKER_CAPS = frozenset(
-    "but and or so yet then when while if as after before because since although though however "
-    "meanwhile monday tuesday wednesday thursday friday saturday sunday in on at of for with by from "
-    "the this that these those it its there here what which who whom whose where how why also still "
-    "asked last earlier later".split()
+    _lexicon(
+        "but and or so yet then when while if as after before because since although though however "
+        "meanwhile monday tuesday wednesday thursday friday saturday sunday in on at of for with by from "
+        "the this that these those it its there here what which who whom whose where how why also still "
+        "asked last earlier later"
+    )
 )
 
 # --- text structure ----------------------------------------------------------------------------------
@@ -342,7 +365,7 @@ def _sentences(text: str, paragraphs: Sequence[Span], masked: Sequence[Span]) ->
         pos = p_start
         for match in _SENT_END_RE.finditer(text, p_start, p_end):
             cut = match.end()
-            if inside[cut] or inside[match.start()] and match.group()[0] in ".!?":
+            if inside[cut] or (inside[match.start()] and match.group()[0] in ".!?"):
                 continue
             if match.group()[0] == "." and _is_abbreviation(text, match.start()):
                 continue
@@ -374,7 +397,7 @@ def _tokens(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
 
 
 def _is_cap(word: str) -> bool:
-    return word[:1].isupper() or word[:1].isdigit() and len(word) > 1 and word[-1:].isalpha()
+    return word[:1].isupper() or (word[:1].isdigit() and len(word) > 1 and word[-1:].isalpha())
 
 
 def _classify(words: Sequence[str]) -> SpeakerType:
@@ -398,7 +421,7 @@ def _np_before(text: str, start: int, end: int) -> _Mention | None:
     toks = _tokens(text, start, end)
     i = len(toks) - 1
     while i >= 0 and (
-        toks[i][2].lower() in _AUX or toks[i][2].lower().endswith("ly") and not _is_cap(toks[i][2])
+        toks[i][2].lower() in _AUX or (toks[i][2].lower().endswith("ly") and not _is_cap(toks[i][2]))
     ):
         i -= 1
     if i < 0:
@@ -406,7 +429,7 @@ def _np_before(text: str, start: int, end: int) -> _Mention | None:
     last = i
     word = toks[i][2]
     lw = word.lower()
-    if lw in _PRONOUNS and lw != "it" or lw == "it" and i == 0:
+    if (lw in _PRONOUNS and lw != "it") or (lw == "it" and i == 0):
         return _Mention(toks[i][0], toks[i][1], word, _PRONOUNS[lw])  # type: ignore[arg-type]
     if lw in _PRONOUNS:
         return None
@@ -419,16 +442,14 @@ def _np_before(text: str, start: int, end: int) -> _Mention | None:
         if _is_cap(w) and lw not in _NON_SPEAKER_CAPS:
             has_cap = True
             first = j
-        elif w == "." and j > 0 and toks[j - 1][1] == toks[j][0]:
-            first = j
-        elif lw in _NAME_PARTICLES and first == j + 1 and j > 0 and _is_cap(toks[j - 1][2]):
-            first = j
-        elif lw in ("of", "for", "at", "and", "&") and first == j + 1 and j > 0 and _is_cap(toks[j - 1][2]):
+        elif (lw in _NAME_PARTICLES and first == j + 1 and j > 0 and _is_cap(toks[j - 1][2])) or (
+            lw in ("of", "for", "at", "and", "&") and first == j + 1 and j > 0 and _is_cap(toks[j - 1][2])
+        ):
             first = j
         elif lw in ("the", "a", "an") and first == j + 1:
             first = j
             break
-        elif w in ("’s", "'s") or lw.endswith(("’s", "'s")) and first == j + 1:
+        elif w in ("’s", "'s") or (lw.endswith(("’s", "'s")) and first == j + 1):
             first = j
         elif not _is_cap(w) and w.isalpha() and first in (-1, j + 1) and j > 0 and j >= last - 5:
             # a lowercase head or modifier; only kept if a determiner opens the phrase
@@ -473,7 +494,7 @@ def _np_before(text: str, start: int, end: int) -> _Mention | None:
         return None
     s, e = toks[first][0], toks[last][1]
     words = [t[2] for t in toks[first : last + 1]]
-    if not has_cap and not words[0].lower() in _DETERMINERS:
+    if not has_cap and words[0].lower() not in _DETERMINERS:
         return None
     if len(words) == 1 and words[0].lower() in _DETERMINERS:
         return None
@@ -492,11 +513,13 @@ def _np_after(text: str, start: int, end: int) -> _Mention | None:
     last = -1
     for j, (_, _, w) in enumerate(toks[:12]):
         lw = w.lower()
-        if _is_cap(w) and lw not in _NON_SPEAKER_CAPS or (w == "." and last == j - 1 and j > 0):
+        if _is_cap(w) and lw not in _NON_SPEAKER_CAPS:
             last = j
-        elif j == 0 and lw in _DETERMINERS or lw in _TITLE_WORDS and last == j - 1:
-            continue
-        elif lw in _NAME_PARTICLES | {"of", "for", "and"} and last == j - 1:
+        elif (
+            (j == 0 and lw in _DETERMINERS)
+            or (lw in _TITLE_WORDS and last == j - 1)
+            or (lw in _NAME_PARTICLES | {"of", "for", "and"} and last == j - 1)
+        ):
             continue
         elif (
             w.isalpha()
@@ -542,9 +565,11 @@ def _speaker_before(text: str, sent_start: int, cue_start: int) -> _Mention | No
 # --- entities and resolution -------------------------------------------------------------------------
 
 _NAME_RE = re.compile(
-    r"\b(?:[A-Z][\w’'-]+|[A-Z]\.)(?:[ \t]+|\n(?=\S))(?:(?:[ \t]*(?:al-|bin\s+|ibn\s+|de\s+|van\s+|von\s+|al\s+)?"
+    r"\b(?:[A-Z][\w’'-]+|[A-Z]\.)(?:[ \t]+|\n(?=\S))"
+    r"(?:(?:[ \t]*(?:al-|bin\s+|ibn\s+|de\s+|van\s+|von\s+|al\s+)?"
     r"[A-Z][\w’'-]+|[A-Z]\.)(?:[ \t]+|\n(?=\S)|(?=\W)))*(?<=\w|\.)"
 )
+_CAPITALISED_RE = re.compile(r"\b[A-Z][\w’'-]+")
 _ROLE_WORD_RE = re.compile(r"^[A-Z][a-z]+(?:i|ian|an|ese|ish|ch)$")
 
 
@@ -625,7 +650,7 @@ class _Entities:
                 if k in self.by_role:
                     return self.by_role[k].name
             return mention.text
-        role, name = _split_role(clean)
+        _, name = _split_role(clean)
         if name:
             full = " ".join(name).rstrip(".")
             found = self.by_key.get(full.lower()) or self.by_key.get(_surname(name[-1]))
@@ -641,7 +666,7 @@ class _Entities:
                 _, name = _split_role(match.group().split())
                 if name and (found := self.by_key.get(" ".join(name).lower())) is not None:
                     names.append(found.name)
-            for match in re.finditer(r"\b[A-Z][\w’'-]+", text[s:e]):
+            for match in _CAPITALISED_RE.finditer(text, s, e):
                 found = self.by_key.get(_surname(match.group()))
                 if found is not None:
                     names.append(found.name)
@@ -854,9 +879,8 @@ class _Extractor:
         cue = None
         for match in _SAY_RE.finditer(text, s_start, lead_end + 1):
             cue = match
-        if (
-            cue is None
-            or _ALNUM_RE.search(text, cue.end(), lead_end)
+        if cue is None or (
+            _ALNUM_RE.search(text, cue.end(), lead_end)
             and not _TOLD_OBJECT_RE.fullmatch(text, cue.end(), lead_end)
         ):
             return None
@@ -915,10 +939,10 @@ class _Extractor:
             if mention is None:
                 return None
             if cue.start() - s_start < 3:
-                rest = text.find(",", mention.end, end)
-                if rest < 0:
+                comma = text.find(",", mention.end, end)
+                if comma < 0:
                     return None
-                content = _strip_span(text, rest + 1, end)
+                content = _strip_span(text, comma + 1, end)
             else:
                 content = _strip_span(text, s_start, cue.start())
             return self._make(content, mention, cue)
@@ -985,15 +1009,16 @@ def _speaker(text: str, record: _Record, entities: _Entities, resolved: dict[int
 
 
 def _who_antecedents(text: str, records: Sequence[_Record]) -> dict[int, str]:
-    """ "X, who said …": the relative pronoun's antecedent is the name just before it."""
+    """ "X, who said …": the relative pronoun's antecedent is the noun phrase just before its comma."""
     out: dict[int, str] = {}
     for record in records:
-        m = record.mention
-        if m is None or m.text.lower() != "who":
+        mention = record.mention
+        if mention is None or mention.text.lower() != "who":
             continue
-        antecedent = _np_before(text, max(0, m.start - 120), _trim_end(text, 0, m.start).__index__() - 1)
+        comma = _trim_end(text, 0, mention.start)
+        antecedent = _np_before(text, max(0, comma - 120), max(0, comma - 1))
         if antecedent is not None:
-            out[m.start] = antecedent.text
+            out[mention.start] = antecedent.text
     return out
 
 

@@ -1,0 +1,287 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from quotes.backends.rules import RULES_VERSION, RulesBackend, extract_quotes
+from quotes.chunking import Chunk
+from quotes.schema import Quote
+
+SEED = Path(__file__).resolve().parent.parent / "seeds" / "kadhimi-in-iran.txt"
+
+
+def _at(text: str, fragment: str, after: str = "") -> tuple[int, int]:
+    start = text.index(fragment, text.index(after) if after else 0)
+    return start, start + len(fragment)
+
+
+def _only(text: str) -> Quote:
+    quotes = extract_quotes(text)
+    assert len(quotes) == 1, [q.text for q in quotes]
+    return quotes[0]
+
+
+def _check(quote: Quote, text: str) -> None:
+    assert text[quote.start : quote.end] == quote.text
+    assert quote.grounding == "exact"
+    if quote.speaker.start is not None and quote.speaker.end is not None:
+        assert text[quote.speaker.start : quote.speaker.end] == quote.speaker.mention
+    if quote.cue_start is not None:
+        assert text[quote.cue_start : quote.cue_end] == quote.cue
+
+
+def test_direct_quote_with_pronoun_after() -> None:
+    text = "Maria Lopez runs the shelter. “We have never been this full,” she said on Tuesday."
+    quote = _only(text)
+    _check(quote, text)
+    assert (quote.start, quote.end) == _at(text, "“We have never been this full,”")
+    assert quote.kind == "direct"
+    assert (quote.speaker.mention, quote.speaker.name, quote.speaker.type) == ("she", "Maria Lopez", "person")
+    assert (quote.cue_start, quote.cue_end) == _at(text, "said")
+
+
+def test_split_quote_is_one_record_with_two_fragments() -> None:
+    text = "“The river rose overnight,” said Tom Reyes, the county engineer. “We closed the bridge at dawn.”"
+    quote = _only(text)
+    _check(quote, text)
+    assert quote.spans == [
+        _at(text, "“The river rose overnight,”"),
+        _at(text, "“We closed the bridge at dawn.”"),
+    ]
+    assert (quote.start, quote.end) == (0, len(text))
+    assert (quote.speaker.mention, quote.speaker.name) == ("Tom Reyes", "Tom Reyes")
+    assert quote.cue == "said"
+
+
+def test_split_quote_mid_sentence() -> None:
+    text = "“If the vote fails,” the councilwoman said, “we will try again in the spring.”"
+    quote = _only(text)
+    assert len(quote.spans) == 2
+    assert quote.speaker.mention == "the councilwoman"
+    assert (quote.speaker.start, quote.speaker.end) == _at(text, "the councilwoman")
+
+
+def test_straight_quotes_and_name_after_cue() -> None:
+    text = 'The plant will close in June. "This is a sad day for the town," said Mayor Ann Whitfield.'
+    quote = _only(text)
+    assert quote.text == '"This is a sad day for the town,"'
+    assert quote.speaker.mention == "Mayor Ann Whitfield"
+    assert quote.speaker.name == "Ann Whitfield"
+    assert quote.speaker.role == "Mayor"
+
+
+def test_two_apostrophe_quotes() -> None:
+    text = "''The numbers simply do not add up,'' Mr. Okafor said."
+    quote = _only(text)
+    assert (quote.start, quote.end) == _at(text, "''The numbers simply do not add up,''")
+    assert quote.speaker.mention == "Mr. Okafor"
+
+
+def test_guillemets() -> None:
+    text = "«We will rebuild the cathedral stone by stone», the minister said."
+    quote = _only(text)
+    assert (quote.start, quote.end) == _at(text, "«We will rebuild the cathedral stone by stone»")
+    assert quote.speaker.mention == "the minister"
+
+
+def test_multi_paragraph_quote_continues_at_next_opening_mark() -> None:
+    text = (
+        "The coach spoke after the match.\n\n"
+        "He said: “We were not good enough in the first half.\n\n"
+        "“In the second half we showed what this team can do.”\n\n"
+        "The club plays again on Sunday."
+    )
+    quote = _only(text)
+    assert quote.kind == "direct"
+    assert quote.spans == [
+        _at(text, "“We were not good enough in the first half."),
+        _at(text, "“In the second half we showed what this team can do.”"),
+    ]
+    assert quote.speaker.mention == "He"
+    assert quote.cue == "said"
+
+
+def test_said_that_is_indirect() -> None:
+    text = "Governor Lena Park said that the state would cut fuel taxes next year."
+    quote = _only(text)
+    assert quote.kind == "indirect"
+    assert quote.text == "that the state would cut fuel taxes next year"
+    assert (quote.speaker.mention, quote.speaker.name, quote.speaker.role) == (
+        "Governor Lena Park",
+        "Lena Park",
+        "Governor",
+    )
+
+
+def test_according_to() -> None:
+    text = "The factory will hire 300 workers, according to the Ministry of Labour."
+    quote = _only(text)
+    assert quote.text == "The factory will hire 300 workers"
+    assert quote.speaker.mention == "the Ministry of Labour"
+    assert quote.speaker.type == "organization"
+    assert quote.cue == "according to"
+
+
+def test_apposition_does_not_confuse_the_speaker() -> None:
+    text = (
+        "Gov. Harold J. Wexler of Nebraska, who signed three budgets, said the surplus would go to schools."
+    )
+    quote = _only(text)
+    assert quote.text == "the surplus would go to schools"
+    assert quote.speaker.mention == "Gov. Harold J. Wexler of Nebraska"
+    assert quote.speaker.start == 0
+
+
+def test_mixed_quote_with_pointed_out() -> None:
+    text = "Dana Cole pointed out that the deal “protects every worker in the plant.”"
+    quote = _only(text)
+    assert quote.kind == "mixed"
+    assert quote.text == "that the deal “protects every worker in the plant.”"
+    assert quote.cue == "pointed out"
+
+
+def test_said_colon_introduces_a_direct_quote() -> None:
+    text = "The union leader said: “We will strike on Monday if nothing changes.”"
+    quote = _only(text)
+    assert quote.kind == "direct"
+    assert quote.speaker.mention == "The union leader"
+    assert quote.cue == "said"
+
+
+def test_surname_resolves_to_full_name_and_about() -> None:
+    text = (
+        "Senator Rita Alvarez met Mayor John Whitcombe on Friday. "
+        "Alvarez said that Whitcombe had promised more buses."
+    )
+    quote = _only(text)
+    assert quote.speaker.name == "Rita Alvarez"
+    assert [e.name for e in quote.about] == ["John Whitcombe"]
+
+
+def test_no_quotes_in_plain_prose() -> None:
+    assert extract_quotes("The bridge opened in 1932. It carries two lanes of traffic.") == []
+
+
+# --- the seed article ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed() -> tuple[str, list[Quote]]:
+    text = SEED.read_text(encoding="utf-8")
+    return text, extract_quotes(text)
+
+
+def _covering(quotes: list[Quote], text: str, fragment: str) -> Quote:
+    start, end = _at(text, fragment)
+    found = [q for q in quotes if q.start <= start and end <= q.end]
+    assert len(found) == 1, fragment
+    return found[0]
+
+
+def test_seed_has_ten_attributions_in_order(seed: tuple[str, list[Quote]]) -> None:
+    text, quotes = seed
+    assert len(quotes) == 10
+    assert [q.id for q in quotes] == [f"q{i}" for i in range(1, 11)]
+    assert [q.start for q in quotes] == sorted(q.start for q in quotes)
+    for quote in quotes:
+        _check(quote, text)
+
+
+@pytest.mark.parametrize(
+    ("fragment", "name", "kind", "cue"),
+    [
+        ("changes in Kadhimi’s reception ceremony", "Alireza Moezzi", "indirect", "revealed"),
+        ("“expanding trade relations,", "Hassan Rouhani", "mixed", "said"),
+        ("desire to raise the level of bilateral trade", "Hassan Rouhani", "indirect", "expressing"),
+        ("“honoring Qassem\nSoleimani and Abu Mahdi al-Muhandis,”", "Hassan Rouhani", "direct", "called for"),
+        ("“Iraq stands with Iran in its\neconomic crisis”", "Mustafa al-Kadhimi", "mixed", "saying"),
+        ("“politics in Iraq is based on goodwill.”", "Mustafa al-Kadhimi", "mixed", "adding"),
+        ("“Iraq’s foreign relations depend on", "Mustafa al-Kadhimi", "mixed", "pointed out"),
+        ("not to allow\nany threat to Iran", "Mustafa al-Kadhimi", "indirect", "pledging"),
+        ("“greatness of Khamenei,”", "Iranians", "mixed", "said"),
+        ("upcoming visits by Kadhimi", "Russian media", "indirect", "reported"),
+    ],
+)
+def test_seed_attribution(
+    seed: tuple[str, list[Quote]], fragment: str, name: str, kind: str, cue: str
+) -> None:
+    text, quotes = seed
+    quote = _covering(quotes, text, fragment)
+    assert quote.speaker.name == name
+    assert quote.kind == kind
+    assert quote.cue == cue
+
+
+def test_seed_title_mention_resolves_to_the_prime_minister(seed: tuple[str, list[Quote]]) -> None:
+    text, quotes = seed
+    quote = _covering(quotes, text, "“Iraq stands with Iran in its\neconomic crisis”")
+    expected = _at(text, "the Iraqi prime minister", "al-Muhandis")
+    assert (quote.speaker.start, quote.speaker.end) == expected
+    assert quote.speaker.mention == "the Iraqi prime minister"
+
+
+def test_seed_speaker_types(seed: tuple[str, list[Quote]]) -> None:
+    text, quotes = seed
+    assert _covering(quotes, text, "“greatness of Khamenei,”").speaker.type == "group"
+    rouhani = _covering(quotes, text, "“honoring Qassem")
+    assert (rouhani.speaker.mention, rouhani.speaker.type) == ("Rouhani", "person")
+    assert {e.name for e in rouhani.about} == {"Qassem Soleimani", "Abu Mahdi al-Muhandis"}
+
+
+# --- the backend and invariants ------------------------------------------------------------------------
+
+
+async def test_backend_offsets_by_chunk_start() -> None:
+    text = "“We have never been this full,” she said."
+    backend = RulesBackend()
+    assert backend.provenance.backend == "rules"
+    assert backend.provenance.model == f"quotes-rules/{RULES_VERSION}"
+    assert backend.chunk_size is None
+    answer = await backend.extract_chunk(Chunk(index=2, start=100, end=100 + len(text), text=text))
+    (quote,) = answer.quotes
+    assert (quote.start, quote.end, quote.chunk) == (100, 100 + len(text) - len(" she said."), 2)
+    assert (quote.speaker.start, quote.cue_start) == (100 + text.index("she"), 100 + text.index("said"))
+    assert quote.spans == [(quote.start, quote.end)]
+    assert answer.records == []
+    await backend.aclose()
+
+
+_PIECES = st.sampled_from(
+    [
+        '"',
+        "“",
+        "”",
+        "''",
+        "«",
+        "»",
+        " said ",
+        " he ",
+        "Anna Berg",
+        ", ",
+        ". ",
+        "\n\n",
+        "\n",
+        "that ",
+        "according to ",
+        "the mayor",
+        " who ",
+        "We won",
+        ":",
+        "told reporters",
+        "Mr. ",
+        "x",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_PIECES, max_size=40))
+def test_offsets_always_match_the_text(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    for quote in extract_quotes(text):
+        _check(quote, text)
+        for start, end in quote.spans:
+            assert quote.start <= start < end <= quote.end
