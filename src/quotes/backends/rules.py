@@ -770,7 +770,7 @@ class _Extractor:
         self.paragraphs = _paragraphs(text)
         all_units = _quote_units(text, self.paragraphs)
         self.units = all_units
-        self.alnum = bytes(c.isalnum() for c in text)
+        self.alnum = bytes(map(str.isalnum, text))
         quoted = bytearray(len(text))
         for unit in all_units:
             for s, e in unit.fragments:
