@@ -144,13 +144,12 @@ def tricky_extraction() -> Extraction:
     ruiz = Speaker(name="Ana Ruiz", mention="Ana Ruiz", type="person")
     she = Speaker(name="Ana Ruiz", mention="She", type="person")
     cheap = "“Cheap tricks & <script>alert('boom')</script> won’t work,”"
-    specs = [
-        ("t1", cheap, "direct", ruiz, "said", []),
-        ("t2", "the plan “is dead” and later", "mixed", she, "added", ["the plan"]),
-        ("t3", "“is dead” and later told reporters it was", "indirect", she, "told", []),
-        ("t4", "it was “finished for good”", "mixed", she, "told", []),
+    quotes = [
+        _quote(TRICKY, "t1", cheap, "direct", ruiz, "said", []),
+        _quote(TRICKY, "t2", "the plan “is dead” and later", "mixed", she, "added", ["the plan"]),
+        _quote(TRICKY, "t3", "“is dead” and later told reporters it was", "indirect", she, "told", []),
+        _quote(TRICKY, "t4", "it was “finished for good”", "mixed", she, "told", []),
     ]
-    quotes = [_quote(TRICKY, qid, snippet, *rest) for qid, snippet, *rest in specs]
     assert quotes[0].start == 0
     assert quotes[-1].end == len(TRICKY)
     return _extraction("tricky <one> & co", TRICKY, quotes)
@@ -314,7 +313,7 @@ def test_keyboard_focus_shows_the_tooltip_and_enter_jumps_to_the_row(
     row = browser.switch_to.active_element
     assert row.tag_name == "tr"
     link = row.find_element(By.CSS_SELECTOR, "a.n")
-    assert link.get_attribute("href").endswith("#" + (following.get_attribute("id") or "-"))
+    assert (link.get_attribute("href") or "").endswith("#" + (following.get_attribute("id") or "-"))
 
 
 def test_no_console_errors_and_no_fetches(browser: webdriver.Chrome, report: Path, tmp_path: Path) -> None:
