@@ -409,7 +409,7 @@ def test_chunk_errors_and_warnings_are_listed_and_failed_ranges_marked() -> None
     failed = [p for p in read_article(page).pieces if p.attrs["class"] == "failed"]
     assert (failed[0].offset, int(failed[-1].attrs["data-end"])) == (48, 100)
     assert '<nav class="index"' in page
-    assert '<a href="#a-2">clean</a>' in page
+    assert '<a href="#h-2">clean</a>' in page
 
 
 def test_the_page_is_self_contained_and_its_inline_code_is_allowed_by_its_policy() -> None:

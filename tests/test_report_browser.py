@@ -315,6 +315,11 @@ def test_keyboard_focus_shows_the_tooltip_and_enter_jumps_to_the_row(
     link = row.find_element(By.CSS_SELECTOR, "a.n")
     assert (link.get_attribute("href") or "").endswith("#" + (following.get_attribute("id") or "-"))
 
+    link.send_keys(Keys.ENTER)
+    back = browser.switch_to.active_element
+    assert back.get_attribute("id") == following.get_attribute("id")
+    assert tip.is_displayed()
+
 
 def test_no_console_errors_and_no_fetches(browser: webdriver.Chrome, report: Path, tmp_path: Path) -> None:
     focus_first = "document.querySelector('mark[data-quote-id]').focus()"

@@ -446,7 +446,7 @@ class _Doc:
         return "".join(
             [
                 f'<article class="doc" id="a-{self.n}" aria-labelledby="h-{self.n}">\n',
-                f'<h2 id="h-{self.n}">{_e(e.id)}</h2>\n',
+                f'<h2 id="h-{self.n}" tabindex="-1">{_e(e.id)}</h2>\n',
                 f'<p class="prov">{_e(self._provenance())}</p>\n',
                 self._problems(),
                 f'<div class="layout{"" if e.text is not None else " bare"}">\n<div class="main">\n',
@@ -633,7 +633,7 @@ def _index(docs: Sequence[_Doc]) -> str:
     for doc in docs:
         e = doc.extraction
         rows.append(
-            f'<tr><td class="num">{doc.n}</td><td><a href="#a-{doc.n}">{_e(e.id)}</a></td>'
+            f'<tr><td class="num">{doc.n}</td><td><a href="#h-{doc.n}">{_e(e.id)}</a></td>'
             + cell(len(e.quotes))
             + cell(len(doc.colour))
             + cell(len(e.errors), "nonzero-bad")

@@ -49,7 +49,8 @@
   function jump(id) {
     const target = document.getElementById(id);
     if (!target) return;
-    target.scrollIntoView({ block: "center" });
+    history.pushState(null, "", `#${id}`);
+    target.scrollIntoView({ block: target.offsetHeight > window.innerHeight / 3 ? "start" : "center" });
     target.focus({ preventScroll: true });
     flash(target);
   }
@@ -79,7 +80,6 @@
     const link = event.target instanceof Element ? event.target.closest("a[href^='#']") : null;
     if (link) {
       event.preventDefault();
-      history.replaceState(null, "", link.getAttribute("href"));
       jump(link.getAttribute("href").slice(1));
       return;
     }
