@@ -1,0 +1,516 @@
+"""Aligning what a model wrote to exact character offsets in the article: exact, normalized, fuzzy.
+
+A model repeats a quote on one line, with straight or curly marks, with or without the enclosing
+quotation marks, sometimes with its end punctuation moved. `SourceText` keeps a normalized copy of the
+article with a map back to the original offsets, so every alignment is a span of the article's own text.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import accumulate
+
+from rapidfuzz import fuzz
+
+from quotes.schema import Grounding
+
+_DOUBLE_MARKS = '"“”„‟«»″'
+_SINGLE_MARKS = "'‘’‚‛‹›`′"
+_DOUBLED_SINGLES = ("''", "``", "‘‘", "’’")
+_OPENING = {"double": '"“„‟«»', "single": "'‘‚‛‹›`"}
+_CLOSING = {"double": '"”“»«″', "single": "'’‘›‹′"}
+_DASHES = "-‐‑‒–—―−"
+_INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+_END_PUNCTUATION = ".,;:!?…"
+_STRIPPED = frozenset(_DOUBLE_MARKS + _SINGLE_MARKS + _END_PUNCTUATION) | {" "}
+_WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
+
+# Length-preserving unifications: each of these characters becomes one canonical character.
+_UNIFIED = (
+    dict.fromkeys(_WHITESPACE, " ") | dict.fromkeys(_DOUBLE_MARKS, '"') | dict.fromkeys(_SINGLE_MARKS, "'")
+)
+_UNIFIED |= dict.fromkeys(_DASHES, "-")
+_UNIFY = re.compile("[" + re.escape("".join(c for c, u in _UNIFIED.items() if c != u)) + "]")
+# Unifications that change the length: whitespace runs, doubled single marks, dash runs, the ellipsis
+# character and invisible characters (soft hyphen, zero-width spaces). Written as one leading character
+# class with lookbehinds, which sre scans much faster than an alternation.
+_DASH_CLASS = re.escape(_DASHES)
+_RESHAPE = re.compile(
+    rf"[\s'`‘’…{_DASH_CLASS}{_INVISIBLE}](?:(?<=\s)[\s{_INVISIBLE}]+"
+    rf"|(?<=\S)(?:(?<=')'|(?<=`)`|(?<=‘)‘|(?<=’)’|(?<=[{_DASH_CLASS}])[{_DASH_CLASS}]+|(?<=…)|(?<=[{_INVISIBLE}])[{_INVISIBLE}]*))"
+)
+
+
+def _unify(text: str) -> str:
+    return _UNIFY.sub(lambda m: _UNIFIED[m.group()], text)
+
+
+def _replacement(piece: str) -> str:
+    first = piece[0]
+    if first.isspace():
+        return " "
+    if first in _DASHES:
+        return "-"
+    if first == "…":
+        return "..."
+    if first in _INVISIBLE:
+        return ""
+    return '"'
+
+
+def normalize(text: str) -> str:
+    """The form texts are compared in: quotation marks, apostrophes and dashes unified, whitespace runs
+    collapsed to one space, soft hyphens and zero-width characters dropped, "…" spelled "...", casefolded,
+    and stripped."""
+    return _unify(_RESHAPE.sub(lambda m: _replacement(m.group()), text).casefold()).strip()
+
+
+def _strippable(char: str) -> bool:
+    return char in _STRIPPED or char.isspace() or char in _INVISIBLE
+
+
+def _inner(text: str, start: int, end: int) -> tuple[int, int]:
+    """[start, end) without quotation marks, whitespace and end punctuation at either edge."""
+    while start < end and _strippable(text[start]):
+        start += 1
+    while end > start and _strippable(text[end - 1]):
+        end -= 1
+    return start, end
+
+
+def strip_quote(text: str) -> str:
+    """A quote's words without enclosing quotation marks, surrounding whitespace or end punctuation: what
+    grounding compares, whichever way the model or the article punctuates the quote's edges."""
+    start, end = _inner(text, 0, len(text))
+    return text[start:end]
+
+
+def _alnum_count(text: str, at_least: int) -> bool:
+    count = 0
+    for c in text:
+        count += c.isalnum()
+        if count >= at_least:
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """Where a model's text lies in the article: `text[start:end]`, how it was found, and how well.
+
+    `exact`: the span's words (without enclosing marks and end punctuation, see `strip_quote`) are the
+    needle's; `normalized`: they are equal after `normalize`; `fuzzy`: `score` (0-100, rapidfuzz's ratio of
+    the normalized words) reached the threshold. `score` is 100 for exact and normalized alignments.
+    """
+
+    start: int
+    end: int
+    status: Grounding
+    score: float
+
+
+class _Claimed:
+    """Spans already given to earlier records, for overlap tests in O(log n)."""
+
+    def __init__(self, spans: Sequence[tuple[int, int]]) -> None:
+        ordered = sorted((s, e) for s, e in spans if e > s)
+        self.spans = ordered
+        self.starts = [s for s, _ in ordered]
+        self.max_end = list(accumulate((e for _, e in ordered), max))
+
+    def overlaps(self, start: int, end: int) -> bool:
+        k = bisect_left(self.starts, end)
+        return k > 0 and self.max_end[k - 1] > start
+
+    def gaps(self, lo: int, hi: int) -> list[tuple[int, int]]:
+        """The parts of [lo, hi) no claimed span covers."""
+        gaps, current = [], lo
+        for s, e in self.spans:
+            if s > current:
+                gaps.append((current, min(s, hi)))
+            current = max(current, e)
+            if current >= hi:
+                break
+        if current < hi:
+            gaps.append((current, hi))
+        return [(s, e) for s, e in gaps if e > s]
+
+
+@dataclass(frozen=True)
+class _Needle:
+    core: str
+    family: str | None
+
+    @classmethod
+    def parse(cls, needle: str) -> _Needle:
+        """The needle without its enclosing marks, and which kind of marks ("double"/"single") it had."""
+        text = needle.strip()
+        family = None
+        changed = True
+        while changed and text:
+            changed = False
+            if text[:2] in _DOUBLED_SINGLES or text[0] in _DOUBLE_MARKS:
+                text = text[2 if text[:2] in _DOUBLED_SINGLES else 1 :].strip()
+                family, changed = "double", True
+            if text[-2:] in _DOUBLED_SINGLES or (text and text[-1] in _DOUBLE_MARKS):
+                text = text[: -2 if text[-2:] in _DOUBLED_SINGLES else -1].strip()
+                family, changed = "double", True
+            # A lone single mark may be an apostrophe ("the boys'"), so only a pair is taken off.
+            if len(text) > 1 and text[0] in _SINGLE_MARKS and text[-1] in _SINGLE_MARKS:
+                text = text[1:-1].strip()
+                family = family or "single"
+                changed = True
+        return cls(text, family)
+
+    def variants(self) -> list[str]:
+        """The needle as given, then without end punctuation (models move it in and out of quotes)."""
+        trimmed = self.core.rstrip(_END_PUNCTUATION).rstrip()
+        if trimmed != self.core and _alnum_count(trimmed, 2):
+            return [self.core, trimmed]
+        return [self.core]
+
+
+class SourceText:
+    """One article, with a normalized copy and a map from normalized positions to original offsets.
+
+    The map is piecewise: runs of characters that normalize one-to-one are stored as a single segment, so
+    building it is linear and costs memory in proportion to the places where normalization changes length.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        parts: list[str] = []
+        # Per segment: normalized start, original start, original end, and whether it maps one-to-one.
+        self._seg_norm: list[int] = []
+        self._seg_orig: list[int] = []
+        self._seg_orig_end: list[int] = []
+        self._seg_linear: list[bool] = []
+        size = 0
+
+        def add(piece: str, orig: int, orig_end: int, linear: bool) -> None:
+            nonlocal size
+            if piece:
+                self._seg_norm.append(size)
+                self._seg_orig.append(orig)
+                self._seg_orig_end.append(orig_end)
+                self._seg_linear.append(linear)
+                parts.append(piece)
+                size += len(piece)
+
+        def add_plain(start: int, end: int) -> None:
+            folded = text[start:end].casefold()
+            if len(folded) == end - start:
+                add(folded, start, end, True)
+                return
+            run = start  # a few characters ("ß" -> "ss") fold to more than one
+            for i in range(start, end):
+                char = text[i].casefold()
+                if len(char) != 1:
+                    add(text[run:i].casefold(), run, i, True)
+                    add(char, i, i + 1, False)
+                    run = i + 1
+            add(text[run:end].casefold(), run, end, True)
+
+        current = 0
+        for m in _RESHAPE.finditer(text):
+            add_plain(current, m.start())
+            add(_replacement(m.group()), m.start(), m.end(), False)
+            current = m.end()
+        add_plain(current, len(text))
+        self.normalized = _unify("".join(parts))
+
+    # --- the map ---------------------------------------------------------------------------------------
+
+    def _start_of(self, i: int) -> int:
+        """Original offset where normalized character `i` begins."""
+        k = bisect_right(self._seg_norm, i) - 1
+        return self._seg_orig[k] + (i - self._seg_norm[k] if self._seg_linear[k] else 0)
+
+    def _end_of(self, i: int) -> int:
+        """Original offset where normalized character `i` ends."""
+        k = bisect_right(self._seg_norm, i) - 1
+        if self._seg_linear[k]:
+            return self._seg_orig[k] + (i - self._seg_norm[k]) + 1
+        return self._seg_orig_end[k]
+
+    def original(self, i: int, j: int) -> tuple[int, int]:
+        """The original span of the normalized span [i, j) (non-empty)."""
+        return self._start_of(i), self._end_of(j - 1)
+
+    def _next_segment(self, k: int) -> int:
+        return self._seg_norm[k + 1] if k + 1 < len(self._seg_norm) else len(self.normalized)
+
+    def _norm_from(self, pos: int) -> int:
+        """The first normalized position whose character begins at or after original offset `pos`."""
+        k = bisect_right(self._seg_orig, pos) - 1
+        if k < 0:
+            return 0
+        if self._seg_linear[k] and pos < self._seg_orig_end[k]:
+            return self._seg_norm[k] + pos - self._seg_orig[k]
+        if pos == self._seg_orig[k]:
+            return self._seg_norm[k]
+        return self._next_segment(k)
+
+    def _norm_until(self, pos: int) -> int:
+        """The end of the normalized characters that end at or before original offset `pos`."""
+        k = bisect_right(self._seg_orig, pos) - 1
+        if k < 0:
+            return 0
+        if pos >= self._seg_orig_end[k]:
+            return self._next_segment(k)
+        if self._seg_linear[k]:
+            return self._seg_norm[k] + pos - self._seg_orig[k]
+        return self._seg_norm[k]
+
+    # --- quotes ----------------------------------------------------------------------------------------
+
+    def align_quote(
+        self,
+        needle: str,
+        lo: int = 0,
+        hi: int | None = None,
+        taken: Sequence[tuple[int, int]] = (),
+        *,
+        fuzzy_threshold: float = 90.0,
+        include_marks: bool | None = None,
+    ) -> Alignment | None:
+        """Where the quote `needle` lies in the text within [lo, hi): exact, else normalized, else fuzzy.
+
+        Occurrences overlapping `taken` (spans claimed by earlier records) and occurrences starting or
+        ending inside a word are used only when there is no other. The span includes the source's own
+        quotation marks around the words when the needle had marks of that kind (`include_marks=None`), or
+        whenever the source has them (True), or never (False). None when the needle has fewer than two
+        letters or digits or is not in the text.
+        """
+        text = self.text
+        hi = len(text) if hi is None else min(hi, len(text))
+        lo = max(0, lo)
+        parsed = _Needle.parse(needle)
+        if not _alnum_count(parsed.core, 2) or lo >= hi:
+            return None
+        claimed = _Claimed(taken)
+        variants = parsed.variants()
+        fallback: tuple[int, int, Grounding] | None = None
+        for status in ("exact", "normalized"):
+            for variant in variants:
+                found = (
+                    self._find_exact(variant, lo, hi, claimed)
+                    if status == "exact"
+                    else self._find_normalized(variant, lo, hi, claimed)
+                )
+                if found is None:
+                    continue
+                start, end, free = found
+                if free:
+                    return self._widen(start, end, status, 100.0, parsed.family, include_marks)
+                if fallback is None:
+                    fallback = (start, end, status)
+        if fallback is not None:
+            return self._widen(*fallback, 100.0, parsed.family, include_marks)
+        fuzzy = self._find_fuzzy(parsed.core, lo, hi, claimed, fuzzy_threshold)
+        if fuzzy is None:
+            return None
+        alignment = self._widen(*fuzzy, "fuzzy", 0.0, parsed.family, include_marks)
+        score = fuzz.ratio(
+            normalize(strip_quote(parsed.core)), normalize(strip_quote(text[alignment.start : alignment.end]))
+        )
+        if score < fuzzy_threshold:
+            return None
+        return Alignment(alignment.start, alignment.end, "fuzzy", score)
+
+    def _bounded(self, start: int, end: int) -> bool:
+        """Whether [start, end) neither begins nor ends inside a word."""
+        text = self.text
+        inside_left = start > 0 and text[start - 1].isalnum() and text[start].isalnum()
+        inside_right = end < len(text) and text[end - 1].isalnum() and text[end].isalnum()
+        return not (inside_left or inside_right)
+
+    def _best(
+        self, occurrences: Iterable[tuple[int, int]], claimed: _Claimed
+    ) -> tuple[int, int, bool] | None:
+        """The first free occurrence at word boundaries, else the first free one, else the first one."""
+        first: tuple[int, int] | None = None
+        first_free: tuple[int, int] | None = None
+        for start, end in occurrences:
+            if first is None:
+                first = (start, end)
+            if claimed.overlaps(start, end):
+                continue
+            if self._bounded(start, end):
+                return start, end, True
+            if first_free is None:
+                first_free = (start, end)
+        if first_free is not None:
+            return (*first_free, True)
+        return (*first, False) if first is not None else None
+
+    def _find_exact(self, variant: str, lo: int, hi: int, claimed: _Claimed) -> tuple[int, int, bool] | None:
+        return self._best(_Occurrences(self.text, variant, lo, hi, None), claimed)
+
+    def _find_normalized(
+        self, variant: str, lo: int, hi: int, claimed: _Claimed
+    ) -> tuple[int, int, bool] | None:
+        wanted = normalize(variant)
+        return self._best(
+            _Occurrences(self.normalized, wanted, self._norm_from(lo), self._norm_until(hi), self), claimed
+        )
+
+    def _find_fuzzy(
+        self, core: str, lo: int, hi: int, claimed: _Claimed, threshold: float
+    ) -> tuple[int, int] | None:
+        wanted = normalize(strip_quote(core))
+        if not _alnum_count(wanted, 2):
+            return None
+        norm = self.normalized
+        windows = [(self._norm_from(s), self._norm_until(e)) for s, e in claimed.gaps(lo, hi)]
+        best: tuple[float, int, int] | None = None
+        for windows_tried in (windows, [(self._norm_from(lo), self._norm_until(hi))]):
+            for a, b in windows_tried:
+                if b - a < len(wanted) * 0.8:
+                    continue
+                found = fuzz.partial_ratio_alignment(wanted, norm[a:b], score_cutoff=threshold)
+                if found is not None and (best is None or found.score > best[0]):
+                    best = (found.score, a + found.dest_start, a + found.dest_end)
+            if best is not None:
+                break
+        if best is None:
+            return None
+        start, end = self._refine(wanted, best[1], best[2])
+        # Marks and punctuation at the edges are the source's, added back by `_widen` as asked.
+        return _inner(self.text, *self.original(start, end))
+
+    def _refine(self, wanted: str, start: int, end: int) -> tuple[int, int]:
+        """Adjust a fuzzy match [start, end) in the normalized text to word boundaries, trying nearby word
+        starts and ends and keeping the pair most similar to `wanted` (never cutting into a word)."""
+        norm = self.normalized
+        slack = max(4, len(wanted) // 8)
+
+        def inside(i: int) -> bool:
+            return 0 < i < len(norm) and norm[i - 1].isalnum() and norm[i].isalnum()
+
+        left, right = start, end
+        while inside(left):
+            left -= 1
+        while inside(right):
+            right += 1
+        # Word starts just after a space, word ends just before one (or the end of the text).
+        starts = {left} | {
+            i
+            for i in range(max(1, start - slack), min(len(norm), start + slack))
+            if norm[i - 1] == " " != norm[i]
+        }
+        ends = {right} | {
+            i
+            for i in range(max(1, end - slack), min(len(norm), end + slack) + 1)
+            if norm[i - 1] != " " and norm[i : i + 1] in (" ", "")
+        }
+        best = (-1.0, left, right)
+        for s in sorted(starts):
+            for e in sorted(ends):
+                if e <= s:
+                    continue
+                score = fuzz.ratio(wanted, strip_quote(norm[s:e]))
+                if score > best[0] or (score == best[0] and e - s > best[2] - best[1]):
+                    best = (score, s, e)
+        return best[1], best[2]
+
+    def _widen(
+        self,
+        start: int,
+        end: int,
+        status: Grounding,
+        score: float,
+        family: str | None,
+        include_marks: bool | None,
+    ) -> Alignment:
+        """Take in the source's quotation marks directly around [start, end) (and end punctuation before a
+        closing mark), as gold spans of direct quotes include them."""
+        families: tuple[str, ...]
+        if include_marks is False or (include_marks is None and family is None):
+            families = ()
+        elif include_marks is None and family is not None:
+            families = (family,)
+        else:
+            families = ("double", "single")
+        text = self.text
+        for kind in families:
+            opened = start
+            if text[max(0, start - 2) : start] in _DOUBLED_SINGLES and kind == "double":
+                opened = start - 2
+            elif start > 0 and text[start - 1] in _OPENING[kind]:
+                opened = start - 1
+            closed = end
+            after = end
+            while after < len(text) and after - end < 3 and text[after] in _END_PUNCTUATION:
+                after += 1
+            if text[after : after + 2] in _DOUBLED_SINGLES and kind == "double":
+                closed = after + 2
+            elif after < len(text) and text[after] in _CLOSING[kind]:
+                closed = after + 1
+            if opened != start or closed != end:
+                return Alignment(opened, closed, status, score)
+        return Alignment(start, end, status, score)
+
+    # --- speakers --------------------------------------------------------------------------------------
+
+    def align_mention(
+        self, mention: str, quote_start: int, quote_end: int, window: int = 500
+    ) -> Alignment | None:
+        """The whole-word occurrence of a speaker mention ("Rouhani", "he") nearest to the quote at
+        [quote_start, quote_end), outside it and within `window` characters of its edges.
+
+        Case-insensitive and normalized; on equal distance the occurrence after the quote (", he said")
+        wins over the one before it. `exact` when the span is the mention character for character.
+        """
+        wanted = normalize(mention)
+        if not _alnum_count(wanted, 1):
+            return None
+        lo = max(0, quote_start - window)
+        hi = min(len(self.text), quote_end + window)
+        nlo, nhi = self._norm_from(lo), self._norm_until(hi)
+        pattern = re.compile(r"(?<!\w)" + re.escape(wanted) + r"(?!\w)")
+        best: tuple[tuple[int, int], int, int] | None = None
+        for m in pattern.finditer(self.normalized, nlo, min(len(self.normalized), nhi + len(wanted))):
+            if m.end() > nhi:
+                break
+            start, end = self.original(m.start(), m.end())
+            if start < quote_end and quote_start < end:
+                continue
+            if normalize(self.text[start:end]) != wanted:
+                continue
+            key = (start - quote_end, 0) if start >= quote_end else (quote_start - end, 1)
+            if best is None or key < best[0]:
+                best = (key, start, end)
+        if best is None:
+            return None
+        _, start, end = best
+        status: Grounding = "exact" if self.text[start:end] == mention.strip() else "normalized"
+        return Alignment(start, end, status, 100.0)
+
+
+class _Occurrences:
+    """Occurrences of `needle` in `haystack[lo:hi)`, as original spans; for a normalized haystack, those
+    whose original text normalizes back to the needle (a match may begin inside an expanded character)."""
+
+    # More occurrences than this are not looked at: a needle that common is no quote worth grounding.
+    LIMIT = 10_000
+
+    def __init__(self, haystack: str, needle: str, lo: int, hi: int, source: SourceText | None) -> None:
+        self.haystack, self.needle, self.lo, self.hi, self.source = haystack, needle, lo, hi, source
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        at = self.haystack.find(self.needle, self.lo, self.hi)
+        for _ in range(self.LIMIT):
+            if at < 0:
+                return
+            end = at + len(self.needle)
+            if self.source is None:
+                yield at, end
+            else:
+                start, stop = self.source.original(at, end)
+                if normalize(self.source.text[start:stop]) == self.needle:
+                    yield start, stop
+            at = self.haystack.find(self.needle, at + 1, self.hi)
