@@ -285,3 +285,45 @@ def test_offsets_always_match_the_text(pieces: list[str]) -> None:
         _check(quote, text)
         for start, end in quote.spans:
             assert quote.start <= start < end <= quote.end
+
+
+def test_speaker_with_lowercase_role_after_quote() -> None:
+    text = "“We will appeal the ruling,” campaign manager Lena Park told reporters in Denver."
+    quote = _only(text)
+    assert quote.speaker.mention == "Lena Park"
+    assert quote.cue == "told"
+
+
+def test_speaker_with_party_tag_and_apposition_after_quote() -> None:
+    text = "“The bill is dead,” Rep. Omar Diaz (D-Texas), a committee member, said in an interview."
+    quote = _only(text)
+    assert quote.speaker.mention == "Rep. Omar Diaz"
+
+
+def test_cue_inside_a_quote_is_not_a_separate_statement() -> None:
+    text = "“I think the council will agree with us in the end,” Ruth Adler said."
+    quote = _only(text)
+    assert quote.kind == "direct"
+    assert quote.speaker.mention == "Ruth Adler"
+
+
+def test_quote_after_cue_with_colon_and_tail() -> None:
+    text = "The crowd grew quiet. Then the governor leaned in and boomed to the room: “We are not done yet.”"
+    quote = _only(text)
+    assert (quote.start, quote.end) == _at(text, "“We are not done yet.”")
+    assert quote.speaker.mention == "the governor"
+    assert quote.cue == "boomed"
+
+
+def test_quote_right_after_cue_without_comma() -> None:
+    text = "At the rally, Jo Banks declared “What a night for this town!”"
+    quote = _only(text)
+    assert quote.kind == "direct"
+    assert quote.speaker.mention == "Jo Banks"
+
+
+def test_participle_cue_before_quote_takes_the_clause_subject() -> None:
+    text = "Mayor Ed Hale defended the plan, saying, “It will pay for itself within five years.”"
+    quote = _only(text)
+    assert quote.kind == "direct"
+    assert quote.speaker.mention == "Mayor Ed Hale"

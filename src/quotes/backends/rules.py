@@ -16,7 +16,7 @@ from quotes.backends import ChunkAnswer, Provenance
 from quotes.chunking import Chunk
 from quotes.schema import Entity, Kind, Quote, Speaker, SpeakerType
 
-RULES_VERSION = "1"
+RULES_VERSION = "2"
 
 Span = tuple[int, int]
 
@@ -106,7 +106,7 @@ def _trie_pattern(words: Sequence[str]) -> str:
 _EXTRA_AFTER_CUES = _lexicon(
     "pressed remarked quipped snapped interjected chimed_in shot_back fired_back cried cried_out "
     "laughed bragged mused reads read offered joked shouted yelled scoffed countered recalled put_it "
-    "went_on wondered sighed whispered exclaimed"
+    "went_on wondered sighed whispered exclaimed boomed beamed proclaimed proclaiming"
 )
 # Forms that are nouns or future-tense more often than reporting verbs when no quotation mark is near
 # (chosen from how often each led to a wrong statement in aggregate on the development data).
@@ -527,6 +527,8 @@ def _np_after(text: str, start: int, end: int) -> _Mention | None:
             and toks[0][2].lower() in _DETERMINERS
             and j <= 5
             and lw not in _AUX
+            and not lw.endswith("ed")
+            and not _PREPOSITION_RE.fullmatch(lw)
         ):
             last = j
         else:
@@ -545,6 +547,9 @@ _APPOSITION_RE = re.compile(
 )
 
 
+_PAREN_TAIL_RE = re.compile(r"\s*\([^()]{1,30}\)$")
+
+
 def _speaker_before(text: str, sent_start: int, cue_start: int) -> _Mention | None:
     """The subject before a cue, looking through appositions such as "X, a spokesman for Y, said"."""
     pre_end = _trim_end(text, sent_start, cue_start)
@@ -554,7 +559,10 @@ def _speaker_before(text: str, sent_start: int, cue_start: int) -> _Mention | No
     window_start = max(sent_start, cue_start - 300)
     if text[pre_end - 1 : pre_end] in (",", "—", "–") and pre_end > sent_start:
         for match in _APPOSITION_RE.finditer(text, window_start, pre_end):
-            mention = _np_before(text, window_start, match.start())
+            head_end = match.start()
+            if paren := _PAREN_TAIL_RE.search(text, window_start, head_end):
+                head_end = paren.start()
+            mention = _np_before(text, window_start, head_end)
             if mention is not None:
                 return mention
         return None
@@ -693,6 +701,8 @@ _CLAUSE_START_RE = re.compile(r"(?:,[”\"']*\s+(?:but|and|while|yet|so)|;)\s+")
 _INTRO_RE = re.compile(
     r"(?:During|After|Before|In|On|At|Meanwhile|However|Later|Earlier|Since|When|While|As|Asked|But|And)\b[^,]{0,80},\s*"
 )
+_CLAUSE_ADVERB_RE = re.compile(r"(?:(?:then|but|and|so|still|yet|later|meanwhile|also)\s+)+", re.IGNORECASE)
+_AND_LEAD_RE = re.compile(r"\band\s+(?:then\s+)?$")
 _PARTICIPLE_LEAD_RE = re.compile(r"(?:,[”\"']*|\band)\s+(?:also\s+|then\s+|instead\s+)?$")
 _PREPOSITION_RE = re.compile(
     r"(?:in|on|at|during|with|of|to|for|from|after|before|last|this|when|into|through|by|as|"
@@ -701,6 +711,10 @@ _PREPOSITION_RE = re.compile(
 )
 _SENTENCE_GAP_RE = re.compile(r"[a-z]{3}[.!?]\s")
 _AFTER_LEAD_RE = re.compile(r"[\s,—–-]*")
+# Between a cue and the colon or comma opening a quote: "told reporters on Tuesday", "wrote in a statement".
+_LEAD_TAIL_RE = re.compile(r"(?:\s+[^\s,:;.!?“”\"]+){0,8}\s*")
+_NO_TAIL_RE = re.compile(r"\s*")
+_MODIFIERS_RE = re.compile(r"[\w’'.-]*(?:\s+[\w’'.-]+)*\s*")
 _LATE_THAT_RE = re.compile(r"(?:on|in|at|during|after|before|last|this|to)\b[^,.“”\"]{0,60}?\bthat\b")
 _THAT_RE = re.compile(r"\s*(?:(?:instead|also|again|repeatedly|publicly|privately)\s+)?(?:that\b\s*)?")
 _TOLD_OBJECT_RE = re.compile(
@@ -736,7 +750,10 @@ def _after_attribution(text: str, end: int, limit: int) -> tuple[_Mention, Span,
         and not text[mention.end : cue.start()].lstrip().startswith(",")
         and not all(w.lower() in _AUX or w.endswith("ly") for w in text[mention.end : cue.start()].split())
     ):
-        return None
+        # "campaign manager Jane Doe told", "Rep. Jim Smith (R-Ohio), an aide, said": parse back from the cue.
+        mention = _speaker_before(text, pos, cue.start())
+        if mention is None or not _MODIFIERS_RE.fullmatch(text, pos, mention.start):
+            return None
     return mention, (cue.start(), cue.end()), cue.end()
 
 
@@ -862,6 +879,7 @@ class _Extractor:
         return False
 
     def _before_attribution(self, start: int) -> tuple[_Mention, Span] | None:
+        """He said: “…” / she told reporters, “…” / Smith declared “…!” — the cue ends the lead-in."""
         text = self.text
         s_start, _ = self._sentence_of(start)
         lead = text[max(s_start, start - 200) : start]
@@ -873,24 +891,39 @@ class _Extractor:
             lead_end = max(0, start - 300) + len(prev) - 1
         else:
             stripped = lead.rstrip()
-            if not stripped.endswith((":", ",")):
+            lead_end = start - (len(lead) - len(stripped))
+            if stripped.endswith((":", ",")):
+                lead_end -= 1
+            elif not self._ends_statement(start):
                 return None
-            lead_end = start - (len(lead) - len(stripped)) - 1
         cue = None
-        for match in _SAY_RE.finditer(text, s_start, lead_end + 1):
+        for match in _AFTER_CUE_RE.finditer(text, s_start, lead_end):
             cue = match
-        if cue is None or (
-            _ALNUM_RE.search(text, cue.end(), lead_end)
-            and not _TOLD_OBJECT_RE.fullmatch(text, cue.end(), lead_end)
-        ):
+        if cue is None or self.in_quote[cue.start()]:
             return None
-        if cue.group().lower().startswith("according"):
+        tail = _LEAD_TAIL_RE if text[lead_end : lead_end + 1] in ":," else _NO_TAIL_RE
+        if not tail.fullmatch(text, cue.end(), lead_end):
+            return None
+        word = cue.group().lower()
+        if word.startswith("according"):
             mention = _np_after(text, cue.end(), lead_end)
+        elif (
+            word.endswith("ing")
+            and _PARTICIPLE_LEAD_RE.search(text, max(s_start, cue.start() - 12), cue.start())
+        ) or _AND_LEAD_RE.search(text, max(s_start, cue.start() - 12), cue.start()):
+            mention = self._clause_subject(s_start, cue.start())
         else:
             mention = _speaker_before(text, s_start, cue.start())
         if mention is None:
             return None
         return mention, (cue.start(), cue.end())
+
+    def _ends_statement(self, start: int) -> bool:
+        """A quote right after its cue, without a comma, is the whole statement only if nothing follows it."""
+        unit_end = next((u.end for u in self.long_units if u.start == start), start)
+        inner = self.text[start:unit_end].rstrip("”\"'» ")
+        after = self.text[unit_end : unit_end + 3].lstrip(" ")
+        return inner[-1:] in ".!?" or not after or after[0] in ".\n"
 
     # mixed and indirect statements
 
@@ -899,7 +932,7 @@ class _Extractor:
         records: list[_Record] = []
         for s_start, s_end in self.sentences:
             for cue in _CUE_RE.finditer(text, s_start, s_end):
-                if self.used[cue.start()]:
+                if self.used[cue.start()] or self.in_quote[cue.start()]:
                     continue
                 record = self._reported_at(cue, s_start, s_end, records)
                 if record is not None:
@@ -926,6 +959,8 @@ class _Extractor:
                 clause = match.end()
         if clause == s_start and (intro := _INTRO_RE.match(text, s_start, cue_start)):
             clause = intro.end()
+        if lead := _CLAUSE_ADVERB_RE.match(text, clause, cue_start):
+            clause = lead.end()
         return _np_after(text, clause, cue_start)
 
     def _reported_at(
