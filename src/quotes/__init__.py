@@ -1,1 +1,52 @@
-"""quotes: who said what about whom, pinned to the characters of the source."""
+"""quotes: who said what about whom, pinned to the characters of the source.
+
+>>> import quotes
+>>> extraction = quotes.extract(text)            # doctest: +SKIP
+>>> [(q.speaker.name, q.text) for q in extraction.quotes]  # doctest: +SKIP
+"""
+
+from quotes.api import aextract, aextract_many, extract, extract_many
+from quotes.backends import Backend, Provenance
+from quotes.backends.llm import LLMBackend, LLMConfig
+from quotes.backends.rules import RulesBackend
+from quotes.pipeline import ConfigurationError, Extractor, choose_backend
+from quotes.schema import (
+    Article,
+    ChunkError,
+    Claim,
+    Entity,
+    Evidence,
+    Extraction,
+    Quote,
+    Speaker,
+    Usage,
+    Verdict,
+)
+from quotes.store import ResponseStore, StoreMode
+
+__all__ = [
+    "Article",
+    "Backend",
+    "ChunkError",
+    "Claim",
+    "ConfigurationError",
+    "Entity",
+    "Evidence",
+    "Extraction",
+    "Extractor",
+    "LLMBackend",
+    "LLMConfig",
+    "Provenance",
+    "Quote",
+    "ResponseStore",
+    "RulesBackend",
+    "Speaker",
+    "StoreMode",
+    "Usage",
+    "Verdict",
+    "aextract",
+    "aextract_many",
+    "choose_backend",
+    "extract",
+    "extract_many",
+]

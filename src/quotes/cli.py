@@ -1,0 +1,326 @@
+"""The `quotes` command: parses, calls the public API, renders, sets the exit code.
+
+Exit codes: 0 every chunk succeeded · 1 finished with chunk errors (partial output written) ·
+2 usage or input error (everything that could be computed is still written).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from quotes import render
+from quotes.articles import InputProblem, iter_articles
+from quotes.evaluate import SUBSETS, Subset, load_gold, score_all, summary_table
+from quotes.pipeline import BackendChoice, ConfigurationError, Extractor, choose_backend
+from quotes.progress import RunProgress
+from quotes.prompts import list_prompts, locked_hashes
+from quotes.runlog import JsonlSink, read_extractions
+from quotes.schema import Article, Extraction, Quote
+from quotes.store import ResponseStore, StoreMode
+
+OK, CHUNK_ERRORS, USAGE_ERROR = 0, 1, 2
+
+app = typer.Typer(
+    help="Who said what about whom in news text: quotes and reported speech, pinned to character offsets.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False)
+
+
+class Format(StrEnum):
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    table = "table"
+    html = "html"
+
+
+class BackendName(StrEnum):
+    auto = "auto"
+    llm = "llm"
+    rules = "rules"
+
+
+_CHOICES: dict[BackendName, BackendChoice] = {
+    BackendName.auto: "auto",
+    BackendName.llm: "llm",
+    BackendName.rules: "rules",
+}
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(USAGE_ERROR)
+
+
+def _format_for(fmt: Format | None, output: Path | None) -> Format:
+    if fmt is not None:
+        return fmt
+    if output is not None:
+        suffix = output.suffix.lstrip(".").lower()
+        if suffix in Format.__members__:
+            return Format(suffix)
+        return Format.jsonl
+    return Format.table if sys.stdout.isatty() else Format.jsonl
+
+
+def _store(store_dir: Path | None, offline: bool, record: bool) -> ResponseStore:
+    if offline and record:
+        raise _fail("--offline and --record exclude each other")
+    mode = StoreMode.offline if offline else StoreMode.record if record else StoreMode.cache
+    return ResponseStore(store_dir, mode=mode)
+
+
+ModelOpt = Annotated[
+    str | None, typer.Option("--model", "-m", envvar="QUOTES_MODEL", help="Model name (env QUOTES_MODEL).")
+]
+BaseUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--base-url", envvar="OPENAI_BASE_URL", help="OpenAI-compatible server (env OPENAI_BASE_URL)."
+    ),
+]
+BackendOpt = Annotated[
+    BackendName, typer.Option("--backend", help="auto: the model when one is configured, else offline rules.")
+]
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option("--store", envvar="QUOTES_STORE", help="Response store folder (default: the user cache)."),
+]
+OfflineOpt = Annotated[
+    bool, typer.Option("--offline", help="Replay stored answers only; a missing answer is an error.")
+]
+RecordOpt = Annotated[
+    bool, typer.Option("--record", envvar="QUOTES_RECORD", help="Call the model and (re)record every answer.")
+]
+
+
+def _extractor(
+    backend: BackendName,
+    model: str | None,
+    base_url: str | None,
+    store: ResponseStore,
+    chunk_size: int | None,
+    concurrency: int,
+) -> Extractor:
+    options: dict[str, object] = {"store": store}
+    if chunk_size:
+        options["chunk_size"] = chunk_size
+    try:
+        chosen, why = choose_backend(_CHOICES[backend], model=model, base_url=base_url, **options)
+    except ConfigurationError as exc:
+        raise _fail(str(exc)) from None
+    err.print(why, soft_wrap=True)
+    return Extractor(chosen, chunk_size=chunk_size, concurrency=concurrency)
+
+
+class _Inputs:
+    """Articles from the inputs; every problem is reported on stderr as it is met, and counted."""
+
+    def __init__(self, inputs: list[str], progress: RunProgress, skip: set[str]) -> None:
+        self.inputs = inputs
+        self.progress = progress
+        self.skip = skip
+        self.failed = False
+
+    def __iter__(self) -> Iterator[Article]:
+        for item in iter_articles(self.inputs, stdin=sys.stdin.buffer):
+            if isinstance(item, InputProblem):
+                self.failed |= item.severity == "error"
+                self.progress.input_problem(item)
+                style = "red" if item.severity == "error" else "yellow"
+                err.print(Text.assemble((f"{item.severity}: ", style), str(item)))
+            elif item.id in self.skip:
+                self.progress.article_skipped()
+            else:
+                yield item
+
+
+@app.command()
+def extract(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            help="Files, folders of .txt files, .jsonl corpora ({id, text} a line), or - for stdin."
+        ),
+    ],
+    fmt: Annotated[
+        Format | None,
+        typer.Option(
+            "--format", "-f", help="Default: from --output's suffix, else table on a terminal, else jsonl."
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+    backend: BackendOpt = BackendName.auto,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="Model requests in flight, across all articles.")
+    ] = 8,
+    chunk_size: Annotated[int | None, typer.Option(min=500, help="Characters per model request.")] = None,
+    store_dir: StoreOpt = None,
+    offline: OfflineOpt = False,
+    record: RecordOpt = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Skip articles already complete in --output (jsonl).")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+    summary_json: Annotated[Path | None, typer.Option(help="Write the run's summary as JSON here.")] = None,
+) -> None:
+    """Extract every quotation and reported statement, its speaker, cue, kind and offsets."""
+    fmt = _format_for(fmt, output)
+    if resume and (output is None or fmt is not Format.jsonl):
+        raise _fail("--resume needs --output FILE with --format jsonl")
+    extractor = _extractor(
+        backend, model, base_url, _store(store_dir, offline, record), chunk_size, concurrency
+    )
+    with RunProgress(quiet=quiet) as progress:
+        if fmt is Format.jsonl:
+            with JsonlSink(output, resume=resume) as sink:
+                articles = _Inputs(inputs, progress, skip=sink.done_ids)
+                asyncio.run(_run(extractor, articles, progress, sink.write))
+        else:
+            articles = _Inputs(inputs, progress, skip=set())
+            extractions: list[Extraction] = []
+            asyncio.run(_run(extractor, articles, progress, extractions.append))
+            _emit(_render(sorted(extractions, key=lambda e: e.id), fmt), output, fmt)
+        progress.finish(summary_json=summary_json)
+    raise typer.Exit(USAGE_ERROR if articles.failed else CHUNK_ERRORS if progress.failed_articles else OK)
+
+
+async def _run(
+    extractor: Extractor, articles: _Inputs, progress: RunProgress, keep: Callable[[Extraction], None]
+) -> None:
+    """Hand each Extraction on as soon as its article is done, so an interrupted run keeps its work."""
+    async with extractor:
+        async for extraction in extractor.astream(articles):
+            keep(extraction)
+            progress.article_done(extraction)
+
+
+def _render(extractions: list[Extraction], fmt: Format) -> str:
+    if fmt is Format.json:
+        return render.to_json(extractions)
+    if fmt is Format.csv:
+        return render.to_csv(extractions)
+    if fmt is Format.html:
+        return render.to_html(extractions)
+    if fmt is Format.jsonl:
+        return "".join(render.jsonl_line(e) for e in extractions)
+    console = Console(record=True, width=140)
+    with console.capture():
+        console.print(render.table(extractions))
+    return console.export_text()
+
+
+def _emit(text: str, output: Path | None, fmt: Format) -> None:
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+    elif fmt is Format.table:
+        Console().print(text, end="", highlight=False, markup=False)
+    else:
+        sys.stdout.write(text)
+
+
+@app.command()
+def report(
+    extractions: Annotated[
+        Path, typer.Argument(help="A JSONL file of Extractions (quotes extract --format jsonl).")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path(
+        "report.html"
+    ),
+) -> None:
+    """Render a self-contained HTML report from a JSONL run."""
+    try:
+        records = list(read_extractions(extractions))
+    except (OSError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    output.write_text(render.to_html(records), encoding="utf-8")
+    err.print(f"wrote {output} ({len(records)} articles)")
+
+
+@app.command()
+def prompts() -> None:
+    """List the versioned prompts, their hashes, and whether each matches the release lock."""
+    locked = locked_hashes()
+    for prompt in list_prompts():
+        lock = locked.get(prompt.ref)
+        state = (
+            "locked" if lock == prompt.sha256 else "UNRELEASED" if lock is None else "CHANGED since release"
+        )
+        typer.echo(f"{prompt.ref}\t{prompt.sha256[:16]}\t{state}\t{prompt.description}")
+
+
+_SUBSET_NAMES: dict[str, Subset] = {
+    "direct": "direct",
+    "direct,mixed": "direct+mixed",
+    "direct+mixed": "direct+mixed",
+    "all": "all",
+}
+
+
+@app.command("eval")
+def eval_(
+    gold: Annotated[
+        Path, typer.Argument(help="Gold JSONL: {id, text, quotes[...]} a line (PolNeAR-converted format).")
+    ],
+    predictions: Annotated[
+        Path | None,
+        typer.Option(
+            "--predictions", "-p", help="Score this JSONL of Extractions instead of running an extractor."
+        ),
+    ] = None,
+    kinds: Annotated[
+        str | None, typer.Option("--kinds", help="direct | direct,mixed | all (default: report all three).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
+    backend: BackendOpt = BackendName.auto,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="Model requests in flight.")] = 8,
+    store_dir: StoreOpt = None,
+    offline: OfflineOpt = False,
+    record: RecordOpt = False,
+) -> None:
+    """Score an extractor, or a finished run, against gold: quote P/R/F1 (lenient, strict, soft), e2e F1."""
+    if fmt not in ("table", "json"):
+        raise _fail(f"--format must be table or json, not {fmt!r}")
+    if kinds is not None and kinds not in _SUBSET_NAMES:
+        raise _fail(f"--kinds must be one of {', '.join(_SUBSET_NAMES)}, not {kinds!r}")
+    subsets: tuple[Subset, ...] = (_SUBSET_NAMES[kinds],) if kinds else SUBSETS
+    try:
+        articles = load_gold(gold)
+        if predictions is not None:
+            predicted = {e.id: e.quotes for e in read_extractions(predictions)}
+        else:
+            extractor = _extractor(
+                backend, model, base_url, _store(store_dir, offline, record), None, concurrency
+            )
+            predicted = asyncio.run(_predict(extractor, [Article(id=a.id, text=a.text) for a in articles]))
+    except (OSError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    reports = score_all(articles, predicted, subsets)
+    if fmt == "json":
+        typer.echo(json.dumps([r.to_dict() for r in reports], indent=2))
+    else:
+        Console().print(summary_table(reports))
+
+
+async def _predict(extractor: Extractor, articles: list[Article]) -> dict[str, list[Quote]]:
+    async with extractor:
+        return {e.id: e.quotes async for e in extractor.astream(articles)}

@@ -1,0 +1,258 @@
+"""`Extractor`: article → chunks → backend → grounded quotes → merged Extraction.
+
+There is one async code path. Requests in flight are bounded by a single semaphore shared by every
+chunk of every article the extractor handles, so a corpus run and a single call obey the same limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Literal, Self
+
+from quotes.backends import Backend, ChunkAnswer, ChunkFailed, OutputTruncated
+from quotes.backends.llm import LLMBackend, LLMConfig
+from quotes.backends.rules import RulesBackend
+from quotes.chunking import Chunk, chunk_text, split_chunk
+from quotes.grounding import SourceText
+from quotes.merge import cluster_speakers, dedupe
+from quotes.schema import AnswerQuote, Article, ChunkError, Entity, Extraction, Quote, Speaker, Usage
+
+DEFAULT_OVERLAP = 2000
+
+BackendChoice = Literal["auto", "llm", "rules"]
+
+
+class ConfigurationError(Exception):
+    """The backend asked for cannot be set up (e.g. `llm` with no model configured)."""
+
+
+HOW_TO_CONFIGURE = "set QUOTES_MODEL or --model (and OPENAI_BASE_URL or --base-url for a local server)"
+
+
+def choose_backend(
+    choice: BackendChoice = "auto",
+    *,
+    model: str | None = None,
+    base_url: str | None = None,
+    **llm_options: Any,
+) -> tuple[Backend, str]:
+    """The backend to run and one line saying which it is and why.
+
+    `auto` takes the LLM when a model is configured (argument or QUOTES_MODEL) and the offline rules
+    backend otherwise. `llm_options` are passed on to `LLMConfig` (store, timeout, chunk_size, ...).
+    """
+    if choice == "rules":
+        return RulesBackend(), "backend: rules (offline, as asked)"
+    config = LLMConfig.from_env(model=model, base_url=base_url, **llm_options)
+    if config is None:
+        if choice == "llm":
+            raise ConfigurationError(f"no model configured: {HOW_TO_CONFIGURE}")
+        return (
+            RulesBackend(),
+            f"backend: rules (offline), as no model is configured; to use one, {HOW_TO_CONFIGURE}",
+        )
+    where = config.base_url or "OpenAI"
+    return LLMBackend(config), f"backend: llm, model {config.model} at {where}"
+
+
+@dataclass
+class _ArticleRun:
+    """What the chunks of one article produced, gathered before merging."""
+
+    quotes: list[Quote] = field(default_factory=list)
+    errors: list[ChunkError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+
+
+class Extractor:
+    """Runs a backend over articles.
+
+    >>> async with Extractor(RulesBackend()) as extractor:  # doctest: +SKIP
+    ...     extraction = await extractor.aextract(Article(id="a1", text=text))
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        concurrency: int = 8,
+        chunk_size: int | None = None,
+        overlap: int = DEFAULT_OVERLAP,
+        keep_text: bool = True,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.backend = backend
+        self.concurrency = concurrency
+        self._chunk_size = chunk_size or backend.chunk_size
+        self._overlap = overlap
+        self._keep_text = keep_text
+        self._limit = asyncio.Semaphore(concurrency)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.backend.aclose()
+
+    def chunks(self, text: str) -> list[Chunk]:
+        if self._chunk_size is None or len(text) <= self._chunk_size:
+            return [Chunk(index=0, start=0, end=len(text), text=text)]
+        return chunk_text(text, size=self._chunk_size, overlap=min(self._overlap, self._chunk_size // 2))
+
+    async def aextract(self, article: Article) -> Extraction:
+        source = SourceText(article.text)
+        run = _ArticleRun()
+        answers = await asyncio.gather(
+            *(self._answer(article.text, c, run) for c in self.chunks(article.text))
+        )
+        for chunk_answers in answers:
+            for chunk, answer in chunk_answers:
+                run.quotes.extend(self._located(article.text, chunk, answer, run.warnings))
+                run.quotes.extend(_grounded(source, chunk, answer.records, run.warnings))
+        quotes = cluster_speakers(dedupe(run.quotes))
+        provenance = self.backend.provenance
+        return Extraction(
+            id=article.id,
+            source=article.source,
+            text_sha256=article.sha256,
+            backend=provenance.backend,
+            model=provenance.model,
+            prompt=provenance.prompt,
+            prompt_sha256=provenance.prompt_sha256,
+            quotes=[q.model_copy(update={"id": f"q{i}"}) for i, q in enumerate(quotes, start=1)],
+            usage=run.usage,
+            errors=sorted(run.errors, key=lambda e: (e.start, e.end)),
+            warnings=run.warnings,
+            text=article.text if self._keep_text else None,
+        )
+
+    async def astream(
+        self, articles: Iterable[Article], *, on_done: Callable[[Extraction], None] | None = None
+    ) -> AsyncIterator[Extraction]:
+        """Extract many articles, yielding each Extraction as soon as it is done (completion order).
+
+        At most `2 × concurrency` articles are open at once, so a corpus of millions streams through
+        in bounded memory while the request limit stays saturated.
+        """
+        window = 2 * self.concurrency
+        pending: set[asyncio.Task[Extraction]] = set()
+        source = iter(articles)
+        exhausted = False
+        try:
+            while True:
+                while not exhausted and len(pending) < window:
+                    article = next(source, None)
+                    if article is None:
+                        exhausted = True
+                    else:
+                        pending.add(asyncio.ensure_future(self.aextract(article)))
+                if not pending:
+                    return
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    extraction = task.result()
+                    if on_done is not None:
+                        on_done(extraction)
+                    yield extraction
+        finally:
+            for task in pending:
+                task.cancel()
+
+    async def _answer(self, text: str, chunk: Chunk, run: _ArticleRun) -> list[tuple[Chunk, ChunkAnswer]]:
+        """The backend's answer for a chunk; a truncated answer splits the chunk and asks for the halves."""
+        try:
+            async with self._limit:
+                answer = await self.backend.extract_chunk(chunk)
+        except OutputTruncated as truncated:
+            run.usage.add(truncated.usage)
+            try:
+                halves = split_chunk(text, chunk, overlap=min(self._overlap, (chunk.end - chunk.start) // 4))
+            except ValueError:
+                run.errors.append(
+                    _chunk_error(
+                        chunk, "truncated", "the answer was cut off and the chunk is too short to split"
+                    )
+                )
+                return []
+            parts = await asyncio.gather(*(self._answer(text, half, run) for half in halves))
+            return [pair for part in parts for pair in part]
+        except ChunkFailed as failed:
+            run.usage.add(failed.usage)
+            run.errors.append(_chunk_error(chunk, failed.kind, failed.message))
+            return []
+        run.usage.add(answer.usage)
+        return [(chunk, answer)]
+
+    @staticmethod
+    def _located(text: str, chunk: Chunk, answer: ChunkAnswer, warnings: list[str]) -> list[Quote]:
+        """Quotes a backend located itself, held to invariant 1 like any other."""
+        kept = []
+        for quote in answer.quotes:
+            if text[quote.start : quote.end] == quote.text:
+                kept.append(quote.model_copy(update={"chunk": chunk.index}))
+            else:
+                warnings.append(f"dropped a quote whose offsets do not match its text: {_short(quote.text)}")
+        return kept
+
+
+def _grounded(
+    source: SourceText, chunk: Chunk, records: list[AnswerQuote], warnings: list[str]
+) -> list[Quote]:
+    """Pin each of the model's records to the article's characters, or drop it with a warning."""
+    quotes: list[Quote] = []
+    taken: list[tuple[int, int]] = []
+    for record in records:
+        aligned = source.align_quote(record.quote, lo=chunk.start, hi=chunk.end, taken=taken)
+        if aligned is None:
+            warnings.append(
+                f"dropped a quote not found in the source (chunk {chunk.index}): {_short(record.quote)}"
+            )
+            continue
+        taken.append((aligned.start, aligned.end))
+        speaker = Speaker(name=record.speaker or record.speaker_mention, type=record.speaker_type)
+        if record.speaker_mention:
+            mention = source.align_mention(record.speaker_mention, aligned.start, aligned.end)
+            if mention is not None:
+                speaker.mention = source.text[mention.start : mention.end]
+                speaker.start, speaker.end = mention.start, mention.end
+        cue, cue_start, cue_end = record.cue, None, None
+        if record.cue:
+            cue_at = source.align_mention(record.cue, aligned.start, aligned.end)
+            if cue_at is not None:
+                cue, cue_start, cue_end = source.text[cue_at.start : cue_at.end], cue_at.start, cue_at.end
+        quotes.append(
+            Quote(
+                id="",
+                text=source.text[aligned.start : aligned.end],
+                start=aligned.start,
+                end=aligned.end,
+                kind=record.kind,
+                speaker=speaker,
+                cue=cue,
+                cue_start=cue_start,
+                cue_end=cue_end,
+                about=[Entity(name=name) for name in record.about if name.strip()],
+                grounding=aligned.status,
+                chunk=chunk.index,
+            )
+        )
+    return quotes
+
+
+def _chunk_error(chunk: Chunk, kind: str, message: str) -> ChunkError:
+    return ChunkError(chunk=chunk.index, start=chunk.start, end=chunk.end, kind=kind, message=message)
+
+
+def _short(text: str, limit: int = 80) -> str:
+    flat = " ".join(text.split())
+    return repr(flat if len(flat) <= limit else flat[: limit - 1] + "…")
