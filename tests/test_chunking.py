@@ -231,3 +231,26 @@ def test_split_chunk_rejects_short_or_mismatched_chunks() -> None:
         split_chunk(text, Chunk(0, 0, 150, text[:150]), overlap=10)
     with pytest.raises(ValueError, match="does not match"):
         split_chunk(text, Chunk(0, 0, 300, "x" * 300), overlap=10)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.lists(_alphabet, min_size=5, max_size=60).map(lambda pieces: "".join(pieces) * 30),
+    overlap=st.integers(min_value=0, max_value=300),
+    data=st.data(),
+)
+def test_split_halves_cover_the_chunk_and_are_smaller(text: str, overlap: int, data: st.DataObject) -> None:
+    start = data.draw(st.integers(0, max(0, len(text) - 200)))
+    end = data.draw(st.integers(start + 200, len(text))) if len(text) - start >= 200 else len(text)
+    if end - start < 200:
+        return
+    chunk = Chunk(7, start, end, text[start:end])
+    first, second = split_chunk(text, chunk, overlap)
+    assert (first.start, second.end) == (start, end)
+    assert first.index == second.index == 7
+    assert first.text == text[first.start : first.end]
+    assert second.text == text[second.start : second.end]
+    assert start < second.start <= first.end < end
+    shared = first.end - second.start
+    assert shared <= overlap
+    assert shared <= min(first.end - start, end - first.end) // 2

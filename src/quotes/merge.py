@@ -1,0 +1,208 @@
+"""One article's quotes made whole: duplicates from chunk overlaps merged, one canonical name per speaker."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from quotes.schema import Quote
+
+_GROUNDING_RANK = {"exact": 2, "normalized": 1, "fuzzy": 0}
+
+
+def _same_statement(a: Quote, b: Quote) -> bool:
+    """One contains the other, or they overlap by at least half of the shorter one."""
+    if (a.start <= b.start and b.end <= a.end) or (b.start <= a.start and a.end <= b.end):
+        return True
+    overlap = min(a.end, b.end) - max(a.start, b.start)
+    return overlap > 0 and 2 * overlap >= min(a.end - a.start, b.end - b.start)
+
+
+def _wins(a: Quote, b: Quote) -> bool:
+    """Whether `a` is kept over `b`: the longer span, then the better grounding, then the first seen."""
+    if a.end - a.start != b.end - b.start:
+        return a.end - a.start > b.end - b.start
+    return _GROUNDING_RANK[a.grounding] >= _GROUNDING_RANK[b.grounding]
+
+
+def _filled(kept: Quote, other: Quote) -> Quote:
+    """`kept` with the speaker, cue and about fields it lacks taken from `other`."""
+    speaker: dict[str, Any] = {}
+    mine, theirs = kept.speaker, other.speaker
+    if mine.name is None and theirs.name is not None:
+        speaker["name"] = theirs.name
+    if mine.mention is None and theirs.mention is not None:
+        speaker.update(mention=theirs.mention, start=theirs.start, end=theirs.end)
+    if mine.type == "unknown" and theirs.type != "unknown":
+        speaker["type"] = theirs.type
+    if mine.role is None and theirs.role is not None:
+        speaker["role"] = theirs.role
+    update: dict[str, Any] = {}
+    if speaker:
+        update["speaker"] = mine.model_copy(update=speaker)
+    if kept.cue is None and other.cue is not None:
+        update.update(cue=other.cue, cue_start=other.cue_start, cue_end=other.cue_end)
+    if not kept.about and other.about:
+        update["about"] = [entity.model_copy() for entity in other.about]
+    return kept.model_copy(update=update) if update else kept
+
+
+def dedupe(quotes: Sequence[Quote]) -> list[Quote]:
+    """Quotes found twice (in overlapping chunks, or given twice by a model) merged into one, sorted by start.
+
+    Of two quotes whose spans overlap by at least half of the shorter one, or where one contains the other,
+    the longer is kept (a quote cut at a chunk's edge loses to its whole form from the neighbour; on equal
+    length the better grounding wins), with the speaker, cue and about fields it lacks filled from the
+    other. A sweep over the quotes sorted by start compares each one with the last kept quote and with the
+    kept quote reaching furthest right: O(n log n).
+    """
+    kept: list[Quote] = []
+    furthest = -1
+    for quote in sorted(quotes, key=lambda q: (q.start, -q.end)):
+        candidates = [len(kept) - 1, furthest] if kept else []
+        target = next((i for i in candidates if _same_statement(kept[i], quote)), None)
+        if target is None:
+            kept.append(quote)
+            target = len(kept) - 1
+        else:
+            other = kept[target]
+            kept[target] = _filled(other, quote) if _wins(other, quote) else _filled(quote, other)
+        if furthest < 0 or kept[target].end > kept[furthest].end:
+            furthest = target
+    return sorted(kept, key=lambda q: (q.start, q.end))
+
+
+# --- speaker names -------------------------------------------------------------------------------------
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Words of titles and offices that come before a name ("Iraqi Prime Minister Mustafa al-Kadhimi").
+_TITLES = _words(
+    """mr mrs ms miss mx dr prof professor sir dame lord lady madam president vice prime minister
+    secretary state sen senator rep representative gov governor gen general lt col colonel maj major sgt
+    capt captain adm admiral cmdr commander king queen prince princess emir sheikh sultan ayatollah imam
+    supreme leader chairman chairwoman chair chief ceo director spokesman spokeswoman spokesperson
+    ambassador envoy mayor judge justice pope cardinal bishop rev reverend rabbi father foreign interior
+    defense defence deputy former acting speaker chancellor premier mp"""
+)
+_HONORIFICS = _words("mr mrs ms miss mx dr sir dame madam")
+_PARTICLES = _words("al el bin ibn bint de da di van von der den la le du del dos")
+_SUFFIXES = _words("jr sr ii iii iv")
+_NOT_NAMES = _words("he she they it we i you him her them this that these those the a an one someone who")
+_NAME_PREFIXES = ("al-", "el-")
+
+
+def _key(token: str) -> str:
+    """A name token as compared: lowercased, without dots, possessive or an "al-"/"el-" prefix."""
+    word = token.replace("’", "'").lower().strip(".,;:")
+    word = word.removesuffix("'s").removesuffix("'")
+    for prefix in _NAME_PREFIXES:
+        if word.startswith(prefix) and len(word) > len(prefix):
+            word = word[len(prefix) :]
+    return word.replace(".", "")
+
+
+def _name_like(token: str) -> bool:
+    word = token.replace("’", "'").lower()
+    return token[:1].isupper() or word in _PARTICLES or word.startswith(_NAME_PREFIXES)
+
+
+@dataclass(frozen=True)
+class _Name:
+    """A speaker name split into the name proper and any title in front of it."""
+
+    name: str
+    title: str | None
+    key: frozenset[str]
+
+    @classmethod
+    def parse(cls, raw: str, strip_titles: bool) -> _Name | None:
+        tokens = raw.split()
+        proper = len(tokens) if strip_titles else 0
+        if strip_titles:
+            # The name proper is the run of capitalised tokens (and particles) at the end, up to a title.
+            while proper > 0 and _name_like(tokens[proper - 1]) and _key(tokens[proper - 1]) not in _TITLES:
+                proper -= 1
+            while proper < len(tokens) and _key(tokens[proper]) in _PARTICLES:
+                proper += 1
+            if not any(_key(t) not in _SUFFIXES | _PARTICLES for t in tokens[proper:]):
+                proper = 0  # no name after the titles: "Martin Luther King Jr." keeps all its words
+        name_tokens = tokens[proper:]
+        key = frozenset(_key(t) for t in name_tokens) - _PARTICLES - {""}
+        if not key or not any(c.isalnum() for c in "".join(key)):
+            return None
+        title = " ".join(tokens[:proper]) or None
+        return cls(" ".join(name_tokens).rstrip(",;:"), title, key)
+
+    @classmethod
+    def from_mention(cls, mention: str) -> _Name | None:
+        """A mention that is itself a name ("Rouhani", "President Hassan Rouhani"), not "he" or "the
+        Iraqi prime minister"."""
+        tokens = mention.split()
+        if not tokens or _key(tokens[0]) in _NOT_NAMES:
+            return None
+        parsed = cls.parse(mention, strip_titles=True)
+        if parsed is None or (parsed.title is None and not all(_name_like(t) for t in tokens)):
+            return None
+        return parsed if all(_name_like(t) for t in parsed.name.split()) else None
+
+
+def _canonical(names: Sequence[_Name]) -> dict[frozenset[str], str]:
+    """For each distinct key, the name it stands for: the longest name whose tokens include it, when all
+    such names lie on one chain ("Kadhimi" ⊂ "Mustafa al-Kadhimi"); itself when two different full names
+    contain it ("Hassan" in "Hassan Rouhani" and "Hassan Nasrallah")."""
+    display: dict[frozenset[str], str] = {}
+    for n in names:
+        if n.key not in display or len(n.name) > len(display[n.key]):
+            display[n.key] = n.name
+    holders: dict[str, set[frozenset[str]]] = {}
+    for key in display:
+        for token in key:
+            holders.setdefault(token, set()).add(key)
+    result = {}
+    for key in display:
+        supersets = set.intersection(*(holders[token] for token in key)) - {key}
+        maximal = [s for s in supersets if not any(s < other for other in supersets)]
+        result[key] = display[maximal[0]] if len(maximal) == 1 else display[key]
+    return result
+
+
+def cluster_speakers(quotes: Sequence[Quote]) -> list[Quote]:
+    """New quotes whose speakers each carry one canonical name within the article.
+
+    A name whose tokens (compared case-insensitively, with "al-"/"el-" prefixes taken off, titles such as
+    "Mr." or "Prime Minister" in front ignored) are a subset of a longer name maps to the longest one; two
+    full names that share only some tokens ("Hassan Rouhani", "Hassan Nasrallah") stay apart. A record
+    without a name whose mention is a name uses the mention. People and organisations are clustered
+    separately. A title taken off a name becomes the speaker's role when it had none. The input is left
+    untouched.
+    """
+    parsed: list[tuple[str, _Name] | None] = []
+    for quote in quotes:
+        speaker = quote.speaker
+        person = speaker.type in ("person", "unknown")
+        name = None
+        if speaker.name:
+            name = _Name.parse(speaker.name, strip_titles=person)
+        elif speaker.mention:
+            name = _Name.from_mention(speaker.mention)
+        parsed.append(("person" if person else "organization", name) if name else None)
+    canonical = {
+        kind: _canonical([p[1] for p in parsed if p and p[0] == kind]) for kind in ("person", "organization")
+    }
+    result: list[Quote] = []
+    for quote, entry in zip(quotes, parsed, strict=True):
+        if entry is None:
+            result.append(quote.model_copy(deep=True))
+            continue
+        kind, name = entry
+        update: dict[str, Any] = {"name": canonical[kind][name.key]}
+        if quote.speaker.role is None and name.title and _key(name.title.split()[-1]) not in _HONORIFICS:
+            update["role"] = name.title
+        speaker = quote.speaker.model_copy(update=update)
+        result.append(quote.model_copy(update={"speaker": speaker}, deep=True))
+    return result

@@ -1,0 +1,178 @@
+from __future__ import annotations
+
+import time
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from quotes.merge import cluster_speakers, dedupe
+from quotes.schema import Entity, Quote, Speaker
+
+TEXT = "x" * 2000
+
+
+def quote(start: int, end: int, **fields: object) -> Quote:
+    values: dict[str, object] = {"id": f"q{start}-{end}", "text": TEXT[start:end], "start": start, "end": end}
+    values.setdefault("kind", "direct")
+    values.update(fields)
+    return Quote.model_validate(values)
+
+
+def person(name: str | None = None, mention: str | None = None, **fields: object) -> Speaker:
+    return Speaker.model_validate({"name": name, "mention": mention, "type": "person", **fields})
+
+
+# --- dedupe --------------------------------------------------------------------------------------------
+
+
+def test_quote_cut_at_a_chunk_edge_loses_to_its_whole_form() -> None:
+    cut = quote(100, 140, chunk=0, speaker=person("Rouhani"))
+    whole = quote(100, 180, chunk=1, cue="said", cue_start=190, cue_end=194, speaker=person(None, "he"))
+    merged = dedupe([cut, whole])
+    assert len(merged) == 1
+    kept = merged[0]
+    assert (kept.start, kept.end, kept.chunk) == (100, 180, 1)
+    assert kept.speaker.name == "Rouhani"
+    assert kept.speaker.mention == "he"
+    assert kept.cue == "said"
+
+
+def test_fields_the_kept_quote_lacks_are_filled_from_the_other() -> None:
+    longer = quote(10, 90)
+    shorter = quote(
+        20,
+        80,
+        cue="pointed out",
+        cue_start=5,
+        cue_end=16,
+        about=[Entity(name="Iran")],
+        speaker=person("Kadhimi", "Kadhimi", start=0, end=7, role="prime minister"),
+    )
+    (kept,) = dedupe([shorter, longer])
+    assert (kept.start, kept.end) == (10, 90)
+    assert (kept.cue, kept.cue_start, kept.cue_end) == ("pointed out", 5, 16)
+    assert [e.name for e in kept.about] == ["Iran"]
+    assert kept.speaker == person("Kadhimi", "Kadhimi", start=0, end=7, role="prime minister")
+    assert longer.cue is None
+    assert longer.speaker.name is None
+
+
+def test_equal_spans_prefer_exact_grounding() -> None:
+    fuzzy = quote(10, 50, grounding="fuzzy", id="a")
+    exact = quote(10, 50, grounding="exact", id="b")
+    assert [q.id for q in dedupe([fuzzy, exact])] == ["b"]
+    assert [q.id for q in dedupe([exact, fuzzy])] == ["b"]
+
+
+def test_overlap_of_half_the_shorter_merges_less_does_not() -> None:
+    assert len(dedupe([quote(0, 100), quote(70, 130)])) == 1
+    assert len(dedupe([quote(0, 100), quote(80, 140)])) == 2
+    assert len(dedupe([quote(0, 100), quote(100, 200)])) == 2
+
+
+def test_result_is_sorted_and_separate_quotes_survive() -> None:
+    quotes = [quote(500, 600), quote(0, 50), quote(300, 350), quote(10, 40)]
+    assert [(q.start, q.end) for q in dedupe(quotes)] == [(0, 50), (300, 350), (500, 600)]
+    assert dedupe([]) == []
+
+
+def test_long_quote_containing_later_short_ones_absorbs_them() -> None:
+    quotes = [quote(0, 1000), quote(100, 150), quote(600, 700), quote(900, 1200)]
+    assert [(q.start, q.end) for q in dedupe(quotes)] == [(0, 1000), (900, 1200)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 1900), st.integers(1, 100)), max_size=40))
+def test_dedupe_leaves_no_containment_and_never_invents_spans(spans: list[tuple[int, int]]) -> None:
+    quotes = [quote(s, s + n) for s, n in spans]
+    merged = dedupe(quotes)
+    assert [q.start for q in merged] == sorted(q.start for q in merged)
+    assert {(q.start, q.end) for q in merged} <= {(q.start, q.end) for q in quotes}
+    for a in merged:
+        for b in merged:
+            if a is not b:
+                assert not (a.start <= b.start and b.end <= a.end)
+
+
+def test_dedupe_is_fast_on_many_quotes() -> None:
+    quotes = [quote(i % 1900, i % 1900 + 50, id=str(i)) for i in range(20_000)]
+    began = time.perf_counter()
+    dedupe(quotes)
+    assert time.perf_counter() - began < 2
+
+
+# --- speaker clustering --------------------------------------------------------------------------------
+
+
+def names(quotes: list[Quote]) -> list[str | None]:
+    return [q.speaker.name for q in quotes]
+
+
+def test_kadhimi_cluster_gets_one_name_and_the_title_becomes_the_role() -> None:
+    quotes = [
+        quote(0, 10, speaker=person("Kadhimi")),
+        quote(20, 30, speaker=person("Mustafa al-Kadhimi")),
+        quote(40, 50, speaker=person("Iraqi Prime Minister Mustafa al-Kadhimi")),
+        quote(60, 70, speaker=person("al-Kadhimi")),
+        quote(80, 90, speaker=person(None, "Kadhimi")),
+        quote(100, 110, speaker=person(None, "he")),
+    ]
+    clustered = cluster_speakers(quotes)
+    assert names(clustered) == ["Mustafa al-Kadhimi"] * 5 + [None]
+    assert clustered[2].speaker.role == "Iraqi Prime Minister"
+    assert clustered[0].speaker.role is None
+    assert names(quotes)[0] == "Kadhimi"
+    assert all(a is not b for a, b in zip(quotes, clustered, strict=True))
+
+
+def test_two_hassans_stay_apart_and_a_bare_first_name_is_ambiguous() -> None:
+    quotes = [
+        quote(0, 10, speaker=person("Hassan Rouhani")),
+        quote(20, 30, speaker=person("Hassan Nasrallah")),
+        quote(40, 50, speaker=person("President Hassan Rouhani")),
+        quote(60, 70, speaker=person("Hassan")),
+        quote(80, 90, speaker=person("Rouhani")),
+    ]
+    assert names(cluster_speakers(quotes)) == [
+        "Hassan Rouhani",
+        "Hassan Nasrallah",
+        "Hassan Rouhani",
+        "Hassan",
+        "Hassan Rouhani",
+    ]
+
+
+def test_titles_and_case_are_ignored_for_matching() -> None:
+    quotes = [
+        quote(0, 10, speaker=person("Mr. Zarif")),
+        quote(20, 30, speaker=person("Iranian Foreign Minister Mohammad Javad Zarif")),
+        quote(40, 50, speaker=person("ZARIF")),
+    ]
+    clustered = cluster_speakers(quotes)
+    assert names(clustered) == ["Mohammad Javad Zarif"] * 3
+    assert clustered[0].speaker.role is None
+    assert clustered[1].speaker.role == "Iranian Foreign Minister"
+
+
+def test_mentions_that_are_not_names_are_not_used() -> None:
+    quotes = [
+        quote(0, 10, speaker=person(None, "the Iraqi prime minister")),
+        quote(20, 30, speaker=person(None, "He")),
+        quote(40, 50, speaker=person(None, "Supreme Leader Ali Khamenei")),
+    ]
+    assert names(cluster_speakers(quotes)) == [None, None, "Ali Khamenei"]
+
+
+def test_organisations_cluster_apart_from_people_and_keep_their_words() -> None:
+    org = Speaker(name="Iranian Foreign Ministry", type="organization")
+    quotes = [
+        quote(0, 10, speaker=org),
+        quote(20, 30, speaker=Speaker(name="Foreign Ministry", type="organization")),
+        quote(40, 50, speaker=person("Iran")),
+    ]
+    assert names(cluster_speakers(quotes)) == ["Iranian Foreign Ministry", "Iranian Foreign Ministry", "Iran"]
+
+
+def test_name_with_only_a_title_word_at_its_end_is_kept_whole() -> None:
+    quotes = [quote(0, 10, speaker=person("Martin Luther King Jr.")), quote(20, 30, speaker=person("King"))]
+    assert names(cluster_speakers(quotes)) == ["Martin Luther King Jr."] * 2
