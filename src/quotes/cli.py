@@ -7,6 +7,7 @@ Exit codes: 0 every chunk succeeded · 1 finished with chunk errors (partial out
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -197,7 +198,7 @@ def extract(
             articles = _Inputs(inputs, progress, skip=set())
             extractions: list[Extraction] = []
             asyncio.run(_run(extractor, articles, progress, extractions.append))
-            _emit(_render(sorted(extractions, key=lambda e: e.id), fmt), output, fmt)
+            _emit(sorted(extractions, key=lambda e: e.id), fmt, output)
         progress.finish(summary_json=summary_json)
     raise typer.Exit(USAGE_ERROR if articles.failed else CHUNK_ERRORS if progress.failed_articles else OK)
 
@@ -212,26 +213,22 @@ async def _run(
             progress.article_done(extraction)
 
 
-def _render(extractions: list[Extraction], fmt: Format) -> str:
-    if fmt is Format.json:
-        return render.to_json(extractions)
-    if fmt is Format.csv:
-        return render.to_csv(extractions)
-    if fmt is Format.html:
-        return render.to_html(extractions)
-    if fmt is Format.jsonl:
-        return "".join(render.jsonl_line(e) for e in extractions)
-    console = Console(record=True, width=140)
-    with console.capture():
+def _emit(extractions: list[Extraction], fmt: Format, output: Path | None) -> None:
+    """Formats written once, after every article is done (jsonl streams through JsonlSink instead)."""
+    if fmt is Format.table:
+        console = Console(file=io.StringIO(), width=160) if output else Console()
         console.print(render.table(extractions))
-    return console.export_text()
-
-
-def _emit(text: str, output: Path | None, fmt: Format) -> None:
+        if output is not None and isinstance(console.file, io.StringIO):
+            output.write_text(console.file.getvalue(), encoding="utf-8")
+        return
+    renderers = {
+        Format.json: render.to_json,
+        Format.csv: render.to_csv,
+        Format.html: render.to_html,
+    }
+    text = renderers[fmt](extractions)
     if output is not None:
         output.write_text(text, encoding="utf-8")
-    elif fmt is Format.table:
-        Console().print(text, end="", highlight=False, markup=False)
     else:
         sys.stdout.write(text)
 
