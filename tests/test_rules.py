@@ -327,3 +327,16 @@ def test_participle_cue_before_quote_takes_the_clause_subject() -> None:
     quote = _only(text)
     assert quote.kind == "direct"
     assert quote.speaker.mention == "Mayor Ed Hale"
+
+
+def test_attribution_after_a_quote_is_not_a_second_statement() -> None:
+    text = "“We are ready,” Kim Osei told the station in an interview on Monday."
+    quote = _only(text)
+    assert quote.kind == "direct"
+    assert quote.cue == "told"
+
+
+def test_short_quote_inside_a_sentence_before_a_statement_is_not_direct() -> None:
+    text = "He once praised the “fresh start,” but on Sunday he said it was a failed plan for the region."
+    quotes = extract_quotes(text)
+    assert all(q.kind != "direct" for q in quotes), [q.text for q in quotes]

@@ -710,6 +710,7 @@ _PREPOSITION_RE = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_GAP_RE = re.compile(r"[a-z]{3}[.!?]\s")
+_ATTRIBUTION_END_RE = re.compile(r"[ \t]*(?:[.,;:!?]|$)", re.MULTILINE)
 _AFTER_LEAD_RE = re.compile(r"[\s,—–-]*")
 # Between a cue and the colon or comma opening a quote: "told reporters on Tuesday", "wrote in a statement".
 _LEAD_TAIL_RE = re.compile(r"(?:\s+[^\s,:;.!?“”\"]+){0,8}\s*")
@@ -850,6 +851,14 @@ class _Extractor:
             cue: Span | None = None
             after = _after_attribution(text, unit.end, para_end)
             k += 1
+            # a short quote inside a sentence whose "he said" goes on with content is part of that statement
+            if (
+                after is not None
+                and _words(text, unit.start, unit.end) < 4
+                and self._sentence_of(unit.start)[0] < unit.start
+                and not _ATTRIBUTION_END_RE.match(text, after[2])
+            ):
+                after = None
             if after is not None:
                 mention, cue, attr_end = after
                 while k < len(units) and units[k].start < para_end:
@@ -871,7 +880,11 @@ class _Extractor:
                     mention, cue = before
             if mention is None and not self._stands_alone(unit):
                 continue
-            self._mark_used([(fragments[0][0], fragments[-1][1])])
+            used = [(fragments[0][0], fragments[-1][1])]
+            if cue is not None and mention is not None and cue[0] >= fragments[-1][1]:
+                # the attribution itself ("he told CNN", "she said: ") is no statement of its own
+                used.append((fragments[-1][1], max(cue[1], mention.end)))
+            self._mark_used(used)
             records.append(_Record(fragments, "direct", mention, cue))
         return records
 
