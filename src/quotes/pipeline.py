@@ -19,6 +19,7 @@ from quotes.chunking import Chunk, chunk_text, split_chunk
 from quotes.grounding import SourceText
 from quotes.merge import cluster_speakers, dedupe
 from quotes.schema import AnswerQuote, Article, ChunkError, Entity, Extraction, Quote, Speaker, Usage
+from quotes.store import StoreMiss
 
 DEFAULT_OVERLAP = 2000
 
@@ -189,6 +190,9 @@ class Extractor:
         except ChunkFailed as failed:
             run.usage.add(failed.usage)
             run.errors.append(_chunk_error(chunk, failed.kind, failed.message))
+            return []
+        except StoreMiss as miss:
+            run.errors.append(_chunk_error(chunk, "not_recorded", str(miss)))
             return []
         run.usage.add(answer.usage)
         return [(chunk, answer)]
