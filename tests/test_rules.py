@@ -340,3 +340,25 @@ def test_short_quote_inside_a_sentence_before_a_statement_is_not_direct() -> Non
     text = "He once praised the “fresh start,” but on Sunday he said it was a failed plan for the region."
     quotes = extract_quotes(text)
     assert all(q.kind != "direct" for q in quotes), [q.text for q in quotes]
+
+
+def test_speaker_with_party_tag_before_cue() -> None:
+    text = "Gov. Ann Ruiz (R) said the new budget would cut school funding by a third."
+    quote = _only(text)
+    assert quote.kind == "indirect"
+    assert quote.speaker.mention == "Gov. Ann Ruiz"
+
+
+def test_bare_plural_group_after_content() -> None:
+    text = "The agency will close four regional offices next spring, former officials said."
+    quote = _only(text)
+    assert (quote.start, quote.end) == _at(text, "The agency will close four regional offices next spring")
+    assert quote.speaker.mention == "former officials"
+    assert quote.speaker.type == "group"
+
+
+def test_according_to_a_lowercase_source() -> None:
+    text = "About four million families rent their homes in the region, according to federal statistics."
+    quote = _only(text)
+    assert quote.speaker.mention == "federal statistics"
+    assert quote.cue == "according to"

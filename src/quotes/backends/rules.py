@@ -433,6 +433,15 @@ def _np_before(text: str, start: int, end: int) -> _Mention | None:
         return _Mention(toks[i][0], toks[i][1], word, _PRONOUNS[lw])  # type: ignore[arg-type]
     if lw in _PRONOUNS:
         return None
+    if lw in _GROUP_HEADS and not _is_cap(word):
+        # "officials said", "former campaign aides said": a bare plural group needs no determiner
+        k = i
+        while k > 0 and i - k < 3 and toks[k - 1][2].isalpha() and toks[k - 1][2].islower():
+            k -= 1
+        if k == 0 or not (toks[k - 1][2].lower() in _DETERMINERS or _is_cap(toks[k - 1][2])):
+            while k < i and toks[k][2] in _NON_SPEAKER_CAPS | _AUX:
+                k += 1
+            return _Mention(toks[k][0], toks[i][1], text[toks[k][0] : toks[i][1]], "group")
     first = -1
     j = i
     has_cap = False
@@ -543,7 +552,8 @@ def _np_after(text: str, start: int, end: int) -> _Mention | None:
 
 _APPOSITION_RE = re.compile(
     r",\s+(?:who|which|whose|a|an|the|his|her|its|their|[A-Z][a-z]+’s|\d+|former|deputy|senior|chief|"
-    r"director|spokesman|spokeswoman|president|chairman|head|founder|executive|member|leader|professor)\b"
+    r"director|spokesman|spokeswoman|president|chairman|head|founder|executive|member|leader|professor|"
+    r"one|ranking|for\s+example|for\s+instance|however|too|meanwhile|in\s+turn)\b"
 )
 
 
@@ -566,8 +576,9 @@ def _speaker_before(text: str, sent_start: int, cue_start: int) -> _Mention | No
             if mention is not None:
                 return mention
         return None
-    mention = _np_before(text, window_start, j)
-    return mention
+    if paren := _PAREN_TAIL_RE.search(text, window_start, j):
+        j = paren.start()
+    return _np_before(text, window_start, j)
 
 
 # --- entities and resolution -------------------------------------------------------------------------
@@ -756,6 +767,18 @@ def _after_attribution(text: str, end: int, limit: int) -> tuple[_Mention, Span,
         if mention is None or not _MODIFIERS_RE.fullmatch(text, pos, mention.start):
             return None
     return mention, (cue.start(), cue.end()), cue.end()
+
+
+_SOURCE_PHRASE_RE = re.compile(r"\s*([^,;:“”\"()]{2,80}?)\s*(?:[,;:(]|[.!?]?$)")
+
+
+def _source_phrase(text: str, start: int, end: int) -> _Mention | None:
+    """ "according to federal statistics": any short phrase up to the next comma names the source."""
+    match = _SOURCE_PHRASE_RE.match(text, start, end)
+    if match is None or len(match.group(1).split()) > 10:
+        return None
+    words = match.group(1).split()
+    return _Mention(match.start(1), match.end(1), match.group(1), _classify(words))
 
 
 def _clause_end(text: str, pos: int, sent_end: int) -> int:
@@ -983,7 +1006,7 @@ class _Extractor:
         word = cue.group().lower()
         end = self._content_end(cue.end(), _clause_end(text, cue.end(), s_end))
         if word.startswith("according"):
-            mention = _np_after(text, cue.end(), end)
+            mention = _np_after(text, cue.end(), end) or _source_phrase(text, cue.end(), end)
             if mention is None:
                 return None
             if cue.start() - s_start < 3:
