@@ -362,3 +362,33 @@ def test_according_to_a_lowercase_source() -> None:
     quote = _only(text)
     assert quote.speaker.mention == "federal statistics"
     assert quote.cue == "according to"
+
+
+def test_quote_before_a_mid_sentence_lead_is_mixed() -> None:
+    text = "The town needs leaders “who can fix the roads before winter,” Mayor Ida Cole said."
+    quote = _only(text)
+    assert quote.kind == "mixed"
+    assert quote.start == 0
+    assert quote.speaker.mention == "Mayor Ida Cole"
+
+
+def test_name_set_off_by_commas_after_a_role() -> None:
+    text = "“We will not sign this deal,” the union’s spokesman, Dan Moss, said on Friday."
+    quote = _only(text)
+    assert quote.kind == "direct"
+    assert quote.speaker.mention == "Dan Moss"
+
+
+def test_noun_that_looks_like_a_cue_before_the_verb() -> None:
+    text = "“Wages have not kept up with rents,” the report concluded."
+    quote = _only(text)
+    assert quote.kind == "direct"
+    assert quote.speaker.mention == "the report"
+    assert quote.cue == "concluded"
+
+
+def test_name_and_apposition_before_a_colon() -> None:
+    text = "The debate drew mixed reviews.\n\nNina Park, a pollster: “Neither of them moved a single voter.”"
+    quote = _only(text)
+    assert quote.kind == "direct"
+    assert quote.speaker.mention == "Nina Park"

@@ -575,6 +575,10 @@ def _speaker_before(text: str, sent_start: int, cue_start: int) -> _Mention | No
             mention = _np_before(text, window_start, head_end)
             if mention is not None:
                 return mention
+        # "the agency's spokesman, Jo Earl, said": a name set off by commas is the speaker
+        name = _np_before(text, window_start, j)
+        if name is not None and _is_cap(name.text) and text[: name.start].rstrip().endswith(","):
+            return name
         return None
     if paren := _PAREN_TAIL_RE.search(text, window_start, j):
         j = paren.start()
@@ -725,8 +729,11 @@ _ATTRIBUTION_END_RE = re.compile(r"[ \t]*(?:[.,;:!?]|$)", re.MULTILINE)
 _AFTER_LEAD_RE = re.compile(r"[\s,—–-]*")
 # Between a cue and the colon or comma opening a quote: "told reporters on Tuesday", "wrote in a statement".
 _LEAD_TAIL_RE = re.compile(r"(?:\s+[^\s,:;.!?“”\"]+){0,8}\s*")
+_LABEL_RE = re.compile(
+    r"((?:[A-Z][\w.’'-]*[ \t]+){0,3}[A-Z][\w.’'-]*)(?:,[ \t]+[^,:;.!?“”\"\n]{2,60})?[ \t]*"
+)
 _NO_TAIL_RE = re.compile(r"\s*")
-_MODIFIERS_RE = re.compile(r"[\w’'.-]*(?:\s+[\w’'.-]+)*\s*")
+_MODIFIERS_RE = re.compile(r"[\w’'.-]*(?:,?\s+[\w’'.-]+)*,?\s*")
 _LATE_THAT_RE = re.compile(r"(?:on|in|at|during|after|before|last|this|to)\b[^,.“”\"]{0,60}?\bthat\b")
 _THAT_RE = re.compile(r"\s*(?:(?:instead|also|again|repeatedly|publicly|privately)\s+)?(?:that\b\s*)?")
 _TOLD_OBJECT_RE = re.compile(
@@ -743,18 +750,28 @@ def _after_attribution(text: str, end: int, limit: int) -> tuple[_Mention, Span,
     lead = _AFTER_LEAD_RE.match(text, end, limit)
     pos = lead.end() if lead else end
     window = min(limit, pos + 160)
-    cue = _AFTER_CUE_RE.search(text, pos, window)
-    if cue is None:
-        return None
-    between = text[pos : cue.start()]
-    if any(c in between for c in '“”"') or "''" in between or _SENTENCE_GAP_RE.search(between):
-        return None
+    # a noun that looks like a cue ("the report concluded") gives way to the next candidate
+    for n, cue in enumerate(_AFTER_CUE_RE.finditer(text, pos, window)):
+        if n == 2:
+            break
+        between = text[pos : cue.start()]
+        if any(c in between for c in '“”"') or "''" in between or _SENTENCE_GAP_RE.search(between):
+            return None
+        found = _attribution_at(text, pos, cue, window)
+        if found is not None:
+            return found
+    return None
+
+
+def _attribution_at(
+    text: str, pos: int, cue: re.Match[str], window: int
+) -> tuple[_Mention, Span, int] | None:
     if cue.start() == pos:
         mention = _np_after(text, cue.end(), window)
         if mention is None:
             return None
         return mention, (cue.start(), cue.end()), mention.end
-    if len(between.split()) > 25:
+    if len(text[pos : cue.start()].split()) > 25:
         return None
     mention = _np_after(text, pos, cue.start())
     if mention is None or (
@@ -882,8 +899,14 @@ class _Extractor:
                 and not _ATTRIBUTION_END_RE.match(text, after[2])
             ):
                 after = None
+            kind: Kind = "direct"
             if after is not None:
                 mention, cue, attr_end = after
+                lead_start = self._mid_sentence_lead(unit.start)
+                if lead_start is not None:
+                    # America needs leaders “who …,” she said: the statement starts with the sentence
+                    fragments[0] = (lead_start, fragments[0][1])
+                    kind = "mixed"
                 while k < len(units) and units[k].start < para_end:
                     gap = text[attr_end : units[k].start]
                     _, sent_end = self._sentence_of(attr_end)
@@ -908,8 +931,16 @@ class _Extractor:
                 # the attribution itself ("he told CNN", "she said: ") is no statement of its own
                 used.append((fragments[-1][1], max(cue[1], mention.end)))
             self._mark_used(used)
-            records.append(_Record(fragments, "direct", mention, cue))
+            records.append(_Record(fragments, kind, mention, cue))
         return records
+
+    def _mid_sentence_lead(self, start: int) -> int | None:
+        """Where the sentence starts if a quote's sentence has words of its own before it (not "He said:")."""
+        s_start, _ = self._sentence_of(start)
+        lead = self.text[s_start:start]
+        if not _ALNUM_RE.search(lead) or lead.rstrip()[-1:] in ":,—–-" or self.in_quote[s_start]:
+            return None
+        return s_start
 
     def _stands_alone(self, unit: _QuoteUnit) -> bool:
         return False
@@ -935,6 +966,8 @@ class _Extractor:
         cue = None
         for match in _AFTER_CUE_RE.finditer(text, s_start, lead_end):
             cue = match
+        if cue is None and text[lead_end : lead_end + 1] == ":":
+            return self._label_attribution(s_start, lead_end)
         if cue is None or self.in_quote[cue.start()]:
             return None
         tail = _LEAD_TAIL_RE if text[lead_end : lead_end + 1] in ":," else _NO_TAIL_RE
@@ -953,6 +986,16 @@ class _Extractor:
         if mention is None:
             return None
         return mention, (cue.start(), cue.end())
+
+    def _label_attribution(self, s_start: int, colon: int) -> tuple[_Mention, Span] | None:
+        """Jo Earl, an economist: “…” — a bare name (with an apposition) before a colon is the speaker."""
+        label = _LABEL_RE.fullmatch(self.text, s_start, colon)
+        if label is None:
+            return None
+        mention = _np_after(self.text, s_start, label.end(1))
+        if mention is None or mention.type == "unknown" or not _is_cap(mention.text):
+            return None
+        return mention, (colon, colon + 1)
 
     def _ends_statement(self, start: int) -> bool:
         """A quote right after its cue, without a comma, is the whole statement only if nothing follows it."""
