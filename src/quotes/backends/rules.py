@@ -416,9 +416,14 @@ def _classify(words: Sequence[str]) -> SpeakerType:
     return "person"
 
 
+_NP_REACH = 120  # characters: no speaker phrase is longer, and tokenising less is faster
+
+
 def _np_before(text: str, start: int, end: int) -> _Mention | None:
     """The noun phrase ending at `end` (after skipping auxiliaries and adverbs), not before `start`."""
-    toks = _tokens(text, start, end)
+    toks = _tokens(text, max(start, end - _NP_REACH), end)
+    if start < end - _NP_REACH and toks:
+        toks = toks[1:]  # the first token may be cut in half
     i = len(toks) - 1
     while i >= 0 and (
         toks[i][2].lower() in _AUX or (toks[i][2].lower().endswith("ly") and not _is_cap(toks[i][2]))
@@ -619,8 +624,12 @@ def _split_role(words: list[str]) -> tuple[list[str], list[str]]:
     return words[:k], words[k:]
 
 
+_ARTICLE_PREFIX_RE = re.compile(r"^(?:al-|Al-|el-)")
+_INITIAL_RE = re.compile(r"[A-Z]\.")
+
+
 def _surname(word: str) -> str:
-    return re.sub(r"^(?:al-|Al-|el-)", "", word).rstrip(".’'s").lower()
+    return _ARTICLE_PREFIX_RE.sub("", word).rstrip(".’'s").lower()
 
 
 class _Entities:
@@ -635,7 +644,7 @@ class _Entities:
             while words and words[0].lower() in _NON_SPEAKER_CAPS:
                 words = words[1:]
             role, name = _split_role(words)
-            name = [w.rstrip(".") if not re.fullmatch(r"[A-Z]\.", w) else w for w in name]
+            name = [w.rstrip(".") if not _INITIAL_RE.fullmatch(w) else w for w in name]
             if len(name) < 2 or any(w.lower() in _ORG_WORDS for w in name):
                 continue
             if name[-1].endswith(("’s", "'s")):
@@ -822,13 +831,28 @@ def _words(text: str, start: int, end: int) -> int:
     return len(text[start:end].split())
 
 
+_ASCII_ALNUM = bytes(int(chr(b).isalnum()) for b in range(256))
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
+
+
+def _alnum_mask(text: str) -> bytes:
+    """One byte per character, 1 where it is a letter or digit, with C-level work for the ASCII majority."""
+    mask = text.encode("ascii", "replace").translate(_ASCII_ALNUM)
+    if text.isascii():
+        return mask
+    patched = bytearray(mask)
+    for match in _NON_ASCII_RE.finditer(text):
+        patched[match.start() : match.end()] = bytes(map(str.isalnum, match.group()))
+    return bytes(patched)
+
+
 class _Extractor:
     def __init__(self, text: str) -> None:
         self.text = text
         self.paragraphs = _paragraphs(text)
         all_units = _quote_units(text, self.paragraphs)
         self.units = all_units
-        self.alnum = bytes(map(str.isalnum, text))
+        self.alnum = _alnum_mask(text)
         quoted = bytearray(len(text))
         for unit in all_units:
             for s, e in unit.fragments:
