@@ -254,13 +254,17 @@ def _examples(path: Path, section: str) -> tuple[Example, ...]:
         for record in answer.quotes:
             if not _verbatim(record.quote, text):
                 raise PromptError(f"{where}: quote {record.quote!r} is not verbatim in the example's text")
-            if record.speaker_mention is not None and record.speaker_mention not in text:
+            if record.speaker_mention is not None and not _whole_words_in(record.speaker_mention, text):
                 raise PromptError(
                     f"{where}: speaker_mention {record.speaker_mention!r} (quote {record.quote!r}) "
                     "is not verbatim in the example's text"
                 )
         examples.append(Example(text=text, answer=answer.model_dump(mode="json")))
     return tuple(examples)
+
+
+def _whole_words_in(words: str, text: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(words)}(?!\w)", text) is not None
 
 
 def _verbatim(quote: str, text: str) -> bool:
