@@ -1,0 +1,39 @@
+"""Shared fixtures: a local OpenAI-compatible stub server and a response store in a temporary folder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from quotes.store import ResponseStore
+from quotes.testing import Handler, StubServer
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests never see the developer's model, key or response cache (invariant 5: offline, hermetic)."""
+    for name in ("QUOTES_MODEL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "QUOTES_RECORD"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("QUOTES_STORE", str(tmp_path / "ambient-store"))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ResponseStore:
+    return ResponseStore(tmp_path / "store")
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Handler], StubServer]]:
+    """Start a stub server with a handler; every server started is stopped after the test."""
+    servers: list[StubServer] = []
+
+    def start(handler: Handler) -> StubServer:
+        server = StubServer(handler).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
