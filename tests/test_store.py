@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+import json
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from quotes.store import (
+    ResponseStore,
+    StoreError,
+    StoreMiss,
+    StoreMode,
+    chat_completion_body,
+    default_store_dir,
+    request_key,
+)
+
+
+def request(text: str = "Text of the chunk.", **params: Any) -> dict[str, Any]:
+    return {
+        "model": "test-model",
+        "messages": [{"role": "system", "content": "Find statements."}, {"role": "user", "content": text}],
+        "temperature": 0,
+        "response_format": {"type": "json_object"},
+        **params,
+    }
+
+
+def response(content: str = '{"quotes": []}') -> dict[str, Any]:
+    return chat_completion_body(content, model="test-model", prompt_tokens=10, completion_tokens=3)
+
+
+def test_key_is_canonical_and_covers_model_messages_format_and_sampling() -> None:
+    base = request()
+    reordered = dict(reversed(list(base.items())))
+    assert request_key(base) == request_key(reordered)
+    variants = [
+        request(model="other-model"),
+        request("Another chunk."),
+        request(temperature=0.7),
+        request(response_format={"type": "json_schema"}),
+        request(max_completion_tokens=100),
+    ]
+    assert len({request_key(base), *(request_key(v) for v in variants)}) == 1 + len(variants)
+
+
+def test_key_ignores_secret_fields() -> None:
+    assert request_key(request()) == request_key(request(api_key="sk-abc", Authorization="Bearer sk-abc"))
+
+
+def test_cache_mode_misses_then_serves_what_was_saved(store: ResponseStore) -> None:
+    assert store.mode is StoreMode.cache
+    assert store.lookup(request()) is None
+    path = store.save(request(), response("A"))
+    assert path == store.path_for(request())
+    served = store.lookup(request())
+    assert served == json.loads(path.read_text())["response"]
+    assert served["choices"][0]["message"]["content"] == "A"
+
+
+def test_stored_file_holds_key_request_response_and_time(store: ResponseStore) -> None:
+    path = store.save(request(), response())
+    assert path is not None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert set(data) == {"key", "request", "response", "recorded_at"}
+    assert path.name == f"{data['key']}.json"
+    assert request_key(data["request"]) == data["key"]
+    assert data["response"]["object"] == "chat.completion"
+
+
+def test_record_mode_never_serves_and_overwrites(tmp_path: Path) -> None:
+    ResponseStore(tmp_path, StoreMode.cache).save(request(), response("old"))
+    recorder = ResponseStore(tmp_path, StoreMode.record)
+    assert recorder.lookup(request()) is None
+    recorder.save(request(), response("new"))
+    served = ResponseStore(tmp_path).lookup(request())
+    assert served is not None
+    assert served["choices"][0]["message"]["content"] == "new"
+
+
+def test_offline_miss_names_the_request(tmp_path: Path) -> None:
+    offline = ResponseStore(tmp_path, StoreMode.offline)
+    chunk = "The mayor said the new bridge would open in March, three months later than planned " * 3
+    with pytest.raises(StoreMiss) as caught:
+        offline.lookup(request(chunk))
+    message = str(caught.value)
+    assert "'test-model'" in message
+    assert request_key(request(chunk)) in message
+    assert str(offline.path_for(request(chunk))) in message
+    assert "The mayor said the new bridge would open in March" in message
+    assert chunk not in message, "only the start of the message is quoted"
+    assert offline.save(request(chunk), response()) is None
+    assert not list(tmp_path.iterdir())
+
+
+def test_off_mode_neither_reads_nor_writes(tmp_path: Path) -> None:
+    ResponseStore(tmp_path).save(request(), response())
+    off = ResponseStore(tmp_path, StoreMode.off)
+    assert off.lookup(request()) is None
+    assert off.save(request("new"), response()) is None
+    assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_secrets_never_reach_a_stored_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-the-environment-0000")
+    store = ResponseStore(tmp_path, secrets=["sk-given-to-the-store-1111"])
+    leaky_request = request(
+        "key sk-given-to-the-store-1111 in text", headers={"Authorization": "Bearer sk-x"}, api_key="sk-y"
+    )
+    leaky_response = response("echo sk-from-the-environment-0000 and sk-given-to-the-store-1111")
+    leaky_response["authorization"] = "Bearer sk-z"
+    path = store.save(leaky_request, leaky_response)
+    assert path is not None
+    assert store.path_for(leaky_request) == path
+    written = path.read_text(encoding="utf-8")
+    for secret in ("sk-from-the-environment-0000", "sk-given-to-the-store-1111", "sk-x", "sk-y", "sk-z"):
+        assert secret not in written
+    assert "[REDACTED]" in written
+
+
+def test_writes_are_atomic_under_concurrency(tmp_path: Path) -> None:
+    store = ResponseStore(tmp_path)
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            for _ in range(20):
+                store.save(request(), response(f"writer {n}"))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert [p.name for p in tmp_path.iterdir()] == [f"{request_key(request())}.json"], "no temp files left"
+    assert store.lookup(request()) is not None
+
+
+def test_a_corrupt_file_is_an_error_naming_it(store: ResponseStore) -> None:
+    path = store.save(request(), response())
+    assert path is not None
+    path.write_text('{"key": "half a fi', encoding="utf-8")
+    with pytest.raises(StoreError, match=re.escape(str(path))):
+        store.lookup(request())
+
+
+def test_write_authored_wraps_hand_written_json_in_a_wire_body(store: ResponseStore) -> None:
+    path = store.write_authored(request(), '{"quotes": []}', "written by hand for the seed", 120, 8)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["authored"] == "written by hand for the seed"
+    body = data["response"]
+    assert body["object"] == "chat.completion"
+    assert body["model"] == "test-model"
+    assert body["choices"][0]["message"] == {
+        "role": "assistant",
+        "content": '{"quotes": []}',
+        "refusal": None,
+    }
+    assert body["choices"][0]["finish_reason"] == "stop"
+    assert body["usage"] == {"prompt_tokens": 120, "completion_tokens": 8, "total_tokens": 128}
+    assert store.lookup(request()) == body
+    with pytest.raises(ValueError, match="not valid JSON"):
+        store.write_authored(request(), "{quotes", "broken", 1, 1)
+
+
+def test_default_directory_follows_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QUOTES_STORE", str(tmp_path / "explicit"))
+    assert default_store_dir() == tmp_path / "explicit"
+    monkeypatch.delenv("QUOTES_STORE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_store_dir() == tmp_path / "xdg" / "quotes" / "responses"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_store_dir() == tmp_path / "home" / ".cache" / "quotes" / "responses"
+
+
+def test_quotes_record_env_selects_record_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert ResponseStore.from_env().mode is StoreMode.cache
+    monkeypatch.setenv("QUOTES_RECORD", "1")
+    assert ResponseStore.from_env().mode is StoreMode.record
+    assert ResponseStore.from_env(mode="offline").mode is StoreMode.offline
