@@ -3,7 +3,7 @@
 PolNeAR is read at run time from ../shared/eval/polnear/gold-dev.jsonl (relative to the repository);
 it is never copied into the repository. Run by hand:
 
-    .venv/bin/python bench/eval_polnear.py [--json out.json] [--gold PATH]
+    .venv/bin/python bench/eval_polnear.py [--json out.json] [--gold PATH] [--repeat N]
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from rich.console import Console
 
 from quotes.backends.rules import RULES_VERSION, extract_quotes
 from quotes.evaluate import load_gold, score_all, summary_table
+from quotes.schema import Quote
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_GOLD = REPO.parent / "shared" / "eval" / "polnear" / "gold-dev.jsonl"
@@ -27,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD, help="gold JSONL (default: %(default)s)")
     parser.add_argument("--json", type=Path, help="also write the reports and speed here as JSON")
+    parser.add_argument("--repeat", type=int, default=3, help="timed passes; the fastest counts (default: 3)")
     args = parser.parse_args(argv)
     console = Console(width=140)
     if not args.gold.is_file():
@@ -35,10 +37,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     gold = load_gold(args.gold)
-    # CPU time, so other load on the machine does not distort the speed figure.
-    started = time.process_time()
-    predictions = {article.id: extract_quotes(article.text) for article in gold}
-    elapsed = time.process_time() - started
+    # CPU time, best of several passes, so other load on the machine does not distort the speed figure.
+    elapsed = float("inf")
+    predictions: dict[str, list[Quote]] = {}
+    for _ in range(max(1, args.repeat)):
+        started = time.process_time()
+        predictions = {article.id: extract_quotes(article.text) for article in gold}
+        elapsed = min(elapsed, time.process_time() - started)
     reports = score_all(gold, predictions)
     per_second = len(gold) / elapsed if elapsed else float("inf")
     console.print(summary_table(reports))
