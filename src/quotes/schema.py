@@ -128,7 +128,9 @@ class AnswerQuote(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     quote: str = Field(description="The statement's words exactly as they appear in the text.")
-    speaker: str | None = Field(description="The speaker's full name as resolved from the whole text, or null.")
+    speaker: str | None = Field(
+        description="The speaker's full name as resolved from the whole text, or null."
+    )
     speaker_mention: str | None = Field(
         description="The words next to the statement that name the speaker, exactly as written "
         "(a name, a title, or a pronoun such as 'he'), or null."
@@ -146,12 +148,17 @@ class Answer(BaseModel):
 
 
 def answer_json_schema() -> dict[str, Any]:
-    """The answer schema in the strict form OpenAI's `json_schema` response format accepts.
+    """The answer schema in the strict form OpenAI's `json_schema` response format accepts."""
+    return strict_json_schema(Answer)
+
+
+def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """A model-facing schema in the strict form OpenAI's `json_schema` response format accepts.
 
     Strict mode wants every property required and no additional properties, with nullables spelled
     as `anyOf` with null; pydantic's own output already does the latter.
     """
-    schema = Answer.model_json_schema()
+    schema = model.model_json_schema()
 
     def tighten(node: Any) -> None:
         if isinstance(node, dict):
@@ -212,3 +219,19 @@ class Verdict(BaseModel):
     backend: str | None = None
     prompt: str | None = None
     explanation: str | None = None
+
+
+class VerifyAnswer(BaseModel):
+    """The model's judgement of one claim against one article (prompts/verify): no offsets, the
+    deciding sentence is grounded like every other answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    verdict: VerdictLabel
+    sentence: str | None = Field(
+        description="The article's sentence that decides the verdict, copied exactly; null for not_found."
+    )
+    speaker: str | None = Field(
+        description="Who the article says made that statement, by the full name the article gives, or null."
+    )
+    explanation: str = Field(description="One or two sentences for a fact-checker: why this verdict.")
