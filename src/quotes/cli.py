@@ -321,3 +321,88 @@ def eval_(
 async def _predict(extractor: Extractor, articles: list[Article]) -> dict[str, list[Quote]]:
     async with extractor:
         return {e.id: e.quotes async for e in extractor.astream(articles)}
+
+
+NOT_ALL_SUPPORTED = 1
+
+
+class VerdictFormat(StrEnum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+@app.command("verify")
+def verify_claims(
+    source: Annotated[str, typer.Argument(help="The article: a text or HTML file, or - for stdin.")],
+    speaker: Annotated[str | None, typer.Option("--speaker", "-s", help="Who the claim names.")] = None,
+    quote: Annotated[str | None, typer.Option("--quote", "-q", help="The words claimed.")] = None,
+    claims_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--claims",
+            "-c",
+            help="Many claims: .jsonl ({speaker, quote, id?} a line) or .csv (header: speaker, quote, id).",
+        ),
+    ] = None,
+    fmt: Annotated[VerdictFormat, typer.Option("--format", "-f", help="How to print the verdicts.")] = (
+        VerdictFormat.table
+    ),
+    backend: BackendOpt = BackendName.auto,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    store_dir: StoreOpt = None,
+    offline: OfflineOpt = False,
+    record: RecordOpt = False,
+) -> None:
+    """Did they really say it? Check claims against one article: supported, misattributed, altered, not found.
+
+    Exit 0 when every claim is supported, 1 when any is not, 2 on usage or input errors (a bad claims line
+    is reported with its file and line, and the other claims are still checked).
+    """
+    from quotes import verify as checking
+    from quotes.schema import Claim, Verdict
+    from quotes.store import StoreError, StoreMiss
+
+    problems: list[InputProblem] = []
+    if claims_file is not None:
+        if speaker is not None or quote is not None:
+            raise _fail("give --claims FILE, or --speaker with --quote, not both")
+        claims, problems = checking.read_claims(claims_file)
+    elif speaker is None or quote is None or not speaker.strip() or not quote.strip():
+        raise _fail("give --speaker and --quote (both non-empty), or --claims FILE")
+    else:
+        claims = [Claim(speaker=speaker, quote=quote)]
+    items = list(iter_articles([source], stdin=sys.stdin.buffer))
+    problems += [item for item in items if isinstance(item, InputProblem)]
+    for problem in problems:
+        style = "red" if problem.severity == "error" else "yellow"
+        err.print(Text.assemble((f"{problem.severity}: ", style), str(problem)), soft_wrap=True)
+    articles = [item for item in items if isinstance(item, Article)]
+    if len(articles) != 1:
+        raise _fail(f"{source}: verify checks one article at a time, and this input holds {len(articles)}")
+    if not claims:
+        raise typer.Exit(USAGE_ERROR)
+    extractor = _extractor(backend, model, base_url, _store(store_dir, offline, record), None, 8)
+
+    async def run() -> list[Verdict]:
+        async with extractor:
+            return await checking.averify(articles[0], claims, extractor=extractor)
+
+    try:
+        verdicts = asyncio.run(run())
+    except (StoreMiss, StoreError) as exc:
+        raise _fail(str(exc)) from None
+    if fmt is VerdictFormat.table:
+        Console().print(checking.verdicts_table(verdicts))
+    else:
+        writers = {
+            VerdictFormat.json: checking.verdicts_json,
+            VerdictFormat.jsonl: checking.verdicts_jsonl,
+            VerdictFormat.csv: checking.verdicts_csv,
+        }
+        sys.stdout.write(writers[fmt](verdicts))
+    if any(problem.severity == "error" for problem in problems):
+        raise typer.Exit(USAGE_ERROR)
+    raise typer.Exit(OK if all(v.verdict == "supported" for v in verdicts) else NOT_ALL_SUPPORTED)
