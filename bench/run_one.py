@@ -1,0 +1,220 @@
+"""One benchmark run in a process of its own, so its CPU time and peak memory are its own.
+
+    .venv/bin/python bench/run_one.py TOOL --articles N --output PREDICTIONS.jsonl
+        [--base-url URL] [--concurrency C] [--store DIR] [--chunk-size CHARS] [--tracemalloc]
+
+TOOL is `quotes` (quotes.pipeline.Extractor with the LLM backend at URL and the response store DIR),
+`rules` (quotes' offline rules backend) or `langextract` (its OpenAI provider at URL). Articles are the
+first N of the gold file (repeated, with new ids, past its end). Every result is written as a quotes
+Extraction record to PREDICTIONS; the measurements are printed as one JSON line on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import resource
+import sys
+import time
+import tracemalloc
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from quotes.backends.llm import LLMBackend, LLMConfig
+from quotes.backends.rules import RulesBackend
+from quotes.evaluate import GoldArticle, load_gold
+from quotes.pipeline import Extractor
+from quotes.schema import Article, Extraction, Quote, Speaker, Usage
+from quotes.store import ResponseStore
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_GOLD = REPO.parent / "shared" / "eval" / "polnear" / "gold-dev.jsonl"
+API_KEY = "sk-bench-not-a-real-key"
+MODEL = "gpt-4o-mini"  # langextract routes provider by model id; the stub answers any id
+
+
+def corpus(gold: Sequence[GoldArticle], n: int) -> list[GoldArticle]:
+    """The first n gold articles, cycling past the end with ids `<id>#2`, `<id>#3`, ..."""
+    out = []
+    for i in range(n):
+        article = gold[i % len(gold)]
+        lap = i // len(gold)
+        out.append(article if lap == 0 else article.model_copy(update={"id": f"{article.id}#{lap + 1}"}))
+    return out
+
+
+async def run_quotes(
+    articles: Sequence[GoldArticle], backend: Any, concurrency: int, chunk_size: int | None
+) -> list[Extraction]:
+    inputs = (Article(id=a.id, text=a.text) for a in articles)
+    async with Extractor(
+        backend, concurrency=concurrency, chunk_size=chunk_size, keep_text=False
+    ) as extractor:
+        return [extraction async for extraction in extractor.astream(inputs)]
+
+
+def langextract_model(base_url: str, concurrency: int) -> Any:
+    """langextract's OpenAI provider at the stub, with the structured-output schema it derives from the
+    examples, exactly as `lx.extract(model_id=..., model_url=...)` would build it."""
+    import langextract as lx
+
+    from langextract_prompt import EXAMPLES
+
+    config = lx.factory.ModelConfig(
+        model_id=MODEL,
+        provider_kwargs={
+            "api_key": API_KEY,
+            "base_url": base_url,
+            "max_workers": concurrency,
+            "temperature": 0.0,
+        },
+    )
+    return lx.factory.create_model(config, examples=EXAMPLES, use_schema_constraints=True)
+
+
+def run_langextract(
+    articles: Sequence[GoldArticle], model: Any, concurrency: int, chunk_size: int | None
+) -> list[Extraction]:
+    import langextract as lx
+
+    from langextract_prompt import DESCRIPTION, EXAMPLES
+
+    documents = [lx.data.Document(text=a.text, document_id=a.id) for a in articles]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "use_schema_constraints is ignored": the model already has it
+        results = lx.extract(
+            documents,
+            prompt_description=DESCRIPTION,
+            examples=EXAMPLES,
+            model=model,
+            max_char_buffer=chunk_size or 1000,
+            max_workers=concurrency,
+            batch_length=4 * concurrency,
+            show_progress=False,
+        )
+    by_id = {a.id: a for a in articles}
+    return [from_langextract(by_id[doc.document_id], doc.extractions or []) for doc in results]
+
+
+def from_langextract(article: GoldArticle, extractions: Sequence[Any]) -> Extraction:
+    """langextract's grounded extractions as quotes records: each `quote` with a char interval becomes a
+    Quote; its speaker is the nearest grounded `speaker` extraction carrying the same quote_id."""
+    text = article.text
+    speakers: dict[str, list[tuple[int, int]]] = {}
+    for ext in extractions:
+        interval = ext.char_interval
+        if ext.extraction_class == "speaker" and interval and interval.start_pos is not None:
+            qid = str((ext.attributes or {}).get("quote_id"))
+            speakers.setdefault(qid, []).append((interval.start_pos, interval.end_pos))
+    quotes: list[Quote] = []
+    unaligned = 0
+    for ext in extractions:
+        interval = ext.char_interval
+        if ext.extraction_class != "quote":
+            continue
+        if not interval or interval.start_pos is None or interval.end_pos is None:
+            unaligned += 1
+            continue
+        start, end = interval.start_pos, interval.end_pos
+        attributes = ext.attributes or {}
+        kind = attributes.get("kind")
+        speaker = Speaker(name=attributes.get("speaker"))
+        near = speakers.get(str(attributes.get("quote_id")), [])
+        if near:
+            s, e = min(near, key=lambda span: min(abs(span[0] - end), abs(span[1] - start)))
+            speaker = Speaker(name=speaker.name, mention=text[s:e], start=s, end=e)
+        quotes.append(
+            Quote(
+                id=f"q{len(quotes) + 1}",
+                text=text[start:end],
+                start=start,
+                end=end,
+                kind=kind if kind in ("direct", "indirect", "mixed") else "indirect",
+                speaker=speaker,
+                cue=attributes.get("cue"),
+            )
+        )
+    return Extraction(
+        id=article.id,
+        text_sha256="",
+        backend="langextract",
+        quotes=quotes,
+        warnings=[f"{unaligned} quote(s) not aligned by langextract"] if unaligned else [],
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("tool", choices=("quotes", "rules", "langextract"))
+    parser.add_argument("--articles", type=int, required=True)
+    parser.add_argument("--output", type=Path, required=True)
+    parser.add_argument("--base-url")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--store", type=Path)
+    parser.add_argument("--chunk-size", type=int)
+    parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
+    parser.add_argument("--tracemalloc", action="store_true", help="also report tracemalloc's peak (slower)")
+    args = parser.parse_args(argv)
+    if not args.gold.is_file():
+        print(f"PolNeAR gold not found at {args.gold}: it lives outside the repository.", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.ERROR)
+    articles = corpus(load_gold(args.gold), args.articles)
+    chars = sum(len(a.text) for a in articles)
+    # One-time setup (the client, its TLS context, the schema) is timed apart from the run.
+    setup_started = time.perf_counter()
+    backend: Any
+    if args.tool == "langextract":
+        backend = langextract_model(args.base_url, args.concurrency)
+    elif args.tool == "rules":
+        backend = RulesBackend()
+    else:
+        store = ResponseStore(args.store) if args.store else None
+        config = LLMConfig(model=MODEL, base_url=args.base_url, api_key=API_KEY, store=store)
+        if args.chunk_size:
+            config.chunk_size = args.chunk_size
+        backend = LLMBackend(config)
+    setup = time.perf_counter() - setup_started
+    rusage_before = resource.getrusage(resource.RUSAGE_SELF)
+    if args.tracemalloc:
+        tracemalloc.start()
+    started = time.perf_counter()
+    if args.tool == "langextract":
+        extractions = run_langextract(articles, backend, args.concurrency, args.chunk_size)
+    else:
+        extractions = asyncio.run(run_quotes(articles, backend, args.concurrency, args.chunk_size))
+    wall = time.perf_counter() - started
+    peak_traced = tracemalloc.get_traced_memory()[1] if args.tracemalloc else None
+    rusage = resource.getrusage(resource.RUSAGE_SELF)
+    usage = Usage()
+    for extraction in extractions:
+        usage.add(extraction.usage)
+    with args.output.open("w", encoding="utf-8") as handle:
+        for extraction in extractions:
+            handle.write(extraction.model_dump_json(exclude_none=True) + "\n")
+    result: dict[str, Any] = {
+        "tool": args.tool,
+        "articles": len(articles),
+        "chars": chars,
+        "setup_seconds": setup,
+        "wall_seconds": wall,
+        "cpu_seconds": (rusage.ru_utime - rusage_before.ru_utime)
+        + (rusage.ru_stime - rusage_before.ru_stime),
+        "max_rss_mb": rusage.ru_maxrss / 1024,
+        "tracemalloc_peak_mb": peak_traced / 2**20 if peak_traced is not None else None,
+        "quotes": sum(len(e.quotes) for e in extractions),
+        "chunk_errors": sum(len(e.errors) for e in extractions),
+        "error_kinds": sorted({err.kind for e in extractions for err in e.errors}),
+        "warnings": sum(len(e.warnings) for e in extractions),
+        "usage": usage.model_dump(),
+    }
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
