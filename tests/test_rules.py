@@ -392,3 +392,16 @@ def test_name_and_apposition_before_a_colon() -> None:
     quote = _only(text)
     assert quote.kind == "direct"
     assert quote.speaker.mention == "Nina Park"
+
+
+def test_coordinated_cue_takes_the_clause_subject() -> None:
+    text = "Governor Ruth Vale toured the flooded bridge and said the state would cover the repair costs."
+    quote = _only(text)
+    assert quote.speaker.mention == "Governor Ruth Vale"
+    assert quote.cue == "said"
+
+
+def test_statement_saying_takes_the_clause_subject() -> None:
+    text = "The county board released a statement saying the landfill would close by the end of the year."
+    quote = _only(text)
+    assert quote.speaker.mention == "The county board"

@@ -726,6 +726,7 @@ _INTRO_RE = re.compile(
     r"(?:During|After|Before|In|On|At|Meanwhile|However|Later|Earlier|Since|When|While|As|Asked|But|And)\b[^,]{0,80},\s*"
 )
 _CLAUSE_ADVERB_RE = re.compile(r"(?:(?:then|but|and|so|still|yet|later|meanwhile|also)\s+)+", re.IGNORECASE)
+_DOCUMENT_LEAD_RE = re.compile(r"\b(?:statement|letter|tweet|message|memo|email|video|ad|release|post)s?\s+$")
 _AND_LEAD_RE = re.compile(r"\band\s+(?:then\s+)?$")
 _PARTICIPLE_LEAD_RE = re.compile(r"(?:,[”\"']*|\band)\s+(?:also\s+|then\s+|instead\s+)?$")
 _PREPOSITION_RE = re.compile(
@@ -1097,6 +1098,12 @@ class _Extractor:
                 mention = previous.mention
             else:
                 mention = self._clause_subject(s_start, cue.start())
+        elif _AND_LEAD_RE.search(text, max(s_start, cue.start() - 12), cue.start()) or (
+            word.endswith("ing")
+            and _DOCUMENT_LEAD_RE.search(text, max(s_start, cue.start() - 30), cue.start())
+        ):
+            # "X blasted Congress and said …", "X released a statement saying …": the clause subject speaks
+            mention = self._clause_subject(s_start, cue.start())
         else:
             mention = _speaker_before(text, s_start, cue.start())
         if mention is None:
