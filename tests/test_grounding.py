@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
-from quotes.grounding import Alignment, SourceText, normalize, strip_quote
+from quotes.grounding import Alignment, SourceText, normalize, quoted_fragments, strip_quote
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "kadhimi-in-iran.txt"
 
@@ -304,3 +304,21 @@ def test_mention_of_a_title_across_a_line_break() -> None:
 @pytest.mark.parametrize("mention", ["", "  ", "“”"])
 def test_empty_mentions_are_rejected(mention: str) -> None:
     assert SourceText("he said it").align_mention(mention, 0, 2) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "pieces"),
+    [
+        ("“We will win,” she said. “And soon.”", ["“We will win,”", "“And soon.”"]),
+        ("''A,'' he said, ''B.''", ["''A,''", "''B.''"]),
+        (
+            "“First paragraph runs on.\n\n“Second paragraph.”",
+            ["“First paragraph runs on.", "“Second paragraph.”"],
+        ),
+        ("“Only one piece.”", []),
+        ("they discussed “expanding trade,” also", []),
+        ("” stray closing first “", []),
+    ],
+)
+def test_quoted_fragments_of_split_quotes(text: str, pieces: list[str]) -> None:
+    assert [text[a:b] for a, b in quoted_fragments(text, 0, len(text))] == pieces

@@ -514,3 +514,35 @@ class _Occurrences:
                 if normalize(self.source.text[start:stop]) == self.needle:
                     yield start, stop
             at = self.haystack.find(self.needle, at + 1, self.hi)
+
+
+_MARK_TOKEN = re.compile("''|``|[\"“”„‟«»]")
+
+
+def quoted_fragments(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The quoted pieces of a split or multi-paragraph quote in text[start:end], marks included.
+
+    “A,” he said. “B.” gives the two quoted pieces, without the attribution between them.
+
+    Marks are paired in order; an opening mark met while one is still open (a quote running on into
+    the next paragraph) closes the first piece at its paragraph's end. A span with one quoted piece,
+    or with marks that do not pair up, gives [] — the span itself is then its only fragment.
+    """
+    pieces: list[tuple[int, int]] = []
+    opened: int | None = None
+    for mark in _MARK_TOKEN.finditer(text, start, end):
+        token = mark.group()
+        if opened is None:
+            if token in "”»":
+                return []
+            opened = mark.start()
+        elif token in "“„«":
+            paragraph_end = text.rfind("\n", opened, mark.start())
+            if paragraph_end < 0:
+                return []
+            pieces.append((opened, len(text[opened:paragraph_end].rstrip()) + opened))
+            opened = mark.start()
+        else:
+            pieces.append((opened, mark.end()))
+            opened = None
+    return pieces if opened is None and len(pieces) > 1 else []

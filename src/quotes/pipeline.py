@@ -16,7 +16,7 @@ from quotes.backends import Backend, ChunkAnswer, ChunkFailed, OutputTruncated
 from quotes.backends.llm import LLMBackend, LLMConfig
 from quotes.backends.rules import RulesBackend
 from quotes.chunking import Chunk, chunk_text, split_chunk
-from quotes.grounding import SourceText
+from quotes.grounding import SourceText, quoted_fragments
 from quotes.merge import cluster_speakers, dedupe
 from quotes.schema import AnswerQuote, Article, ChunkError, Entity, Extraction, Quote, Speaker, Usage
 from quotes.store import StoreMiss
@@ -248,6 +248,9 @@ def _grounded(
                 about=[Entity(name=name) for name in record.about if name.strip()],
                 grounding=aligned.status,
                 chunk=chunk.index,
+                spans=quoted_fragments(source.text, aligned.start, aligned.end)
+                if record.kind == "direct"
+                else [],
             )
         )
     return quotes
