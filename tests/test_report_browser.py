@@ -18,8 +18,9 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+from quotes.api import extract
 from quotes.render import to_html
-from quotes.schema import ChunkError, Claim, Entity, Evidence, Extraction, Quote, Speaker, Verdict
+from quotes.schema import Article, ChunkError, Claim, Entity, Evidence, Extraction, Quote, Speaker, Verdict
 
 pytestmark = pytest.mark.browser
 
@@ -210,9 +211,17 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chro
         driver.quit()
 
 
+def pipeline_extraction() -> Extraction:
+    """The seed as the offline pipeline really extracts it, so the report is tested on real output."""
+    article = Article(id="kadhimi-in-iran (rules)", text=SEED.read_text(encoding="utf-8"))
+    extraction = extract(article, backend="rules")
+    assert len(extraction.quotes) >= 10
+    return extraction
+
+
 @pytest.fixture(scope="module")
 def corpus() -> list[Extraction]:
-    return [seed_extraction(), tricky_extraction()]
+    return [seed_extraction(), tricky_extraction(), pipeline_extraction()]
 
 
 @pytest.fixture(scope="module")
@@ -247,7 +256,7 @@ return Array.from(box.querySelectorAll('[data-start]'), (el) => {
 """
 
 
-@pytest.mark.parametrize("index", [0, 1])
+@pytest.mark.parametrize("index", [0, 1, 2])
 def test_every_quote_is_highlighted_exactly_over_its_offsets(
     browser: webdriver.Chrome, report: Path, corpus: list[Extraction], index: int
 ) -> None:
