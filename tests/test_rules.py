@@ -405,3 +405,15 @@ def test_statement_saying_takes_the_clause_subject() -> None:
     text = "The county board released a statement saying the landfill would close by the end of the year."
     quote = _only(text)
     assert quote.speaker.mention == "The county board"
+
+
+def test_poll_shows_is_an_attribution_to_the_poll() -> None:
+    text = "A new county poll released on Monday shows the incumbent with a narrow lead among likely voters."
+    quote = _only(text)
+    assert quote.kind == "indirect"
+    assert quote.speaker.mention == "A new county poll"
+    assert quote.cue == "shows"
+
+
+def test_shows_without_an_evidence_noun_is_no_cue() -> None:
+    assert extract_quotes("The senator shows up at the diner every Sunday before church.") == []

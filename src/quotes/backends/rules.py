@@ -120,7 +120,17 @@ _WEAK_CUES = frozenset(
         "chants chanted testifying contending"
     )
 )
-_CUE_RE = re.compile(r"\b(?:" + _trie_pattern([f for f in _cue_forms() if f not in _WEAK_CUES]) + r")\b")
+# "A new poll shows …", "the study found …": evidence verbs count as cues only after an evidence noun.
+_EVIDENCE_VERBS = frozenset(_lexicon("show shows showed found finds"))
+_EVIDENCE_NOUN_RE = re.compile(
+    r"\b(?:polls?|polling|surveys?|study|studies|reports?|analysis|analyses|data|research|review|audit|"
+    r"records|numbers|figures|results|estimates|tally|documents|filings)\b"
+)
+_CUE_RE = re.compile(
+    r"\b(?:"
+    + _trie_pattern([f for f in _cue_forms() if f not in _WEAK_CUES] + sorted(_EVIDENCE_VERBS))
+    + r")\b"
+)
 # After a closing quotation mark almost any reporting verb is a cue: “…,” Hannity pressed.
 _AFTER_CUE_RE = re.compile(
     r"\b(?:" + _trie_pattern([*_cue_forms(), *(w.replace("_", " ") for w in _EXTRA_AFTER_CUES)]) + r")\b"
@@ -1104,6 +1114,8 @@ class _Extractor:
         ):
             # "X blasted Congress and said …", "X released a statement saying …": the clause subject speaks
             mention = self._clause_subject(s_start, cue.start())
+        elif word in _EVIDENCE_VERBS:
+            mention = self._evidence_source(s_start, cue.start())
         else:
             mention = _speaker_before(text, s_start, cue.start())
         if mention is None:
@@ -1128,6 +1140,18 @@ class _Extractor:
         if _words(text, *content) < 3 or _PREPOSITION_RE.match(text, content[0]):
             return None
         return self._make(content, mention, cue)
+
+    def _evidence_source(self, s_start: int, cue_start: int) -> _Mention | None:
+        """The poll or study a "shows"/"found" hangs on: the last evidence noun shortly before the verb."""
+        noun = None
+        for match in _EVIDENCE_NOUN_RE.finditer(self.text, max(s_start, cue_start - 80), cue_start):
+            noun = match
+        if noun is None or any(c in self.text[noun.end() : cue_start] for c in '.;:“”"'):
+            return None
+        mention = _np_before(self.text, s_start, noun.end())
+        if mention is None or mention.end != noun.end():
+            return _Mention(noun.start(), noun.end(), noun.group(), "organization")
+        return mention
 
     def _make(self, content: Span, mention: _Mention, cue: re.Match[str]) -> _Record | None:
         s, e = content
