@@ -308,3 +308,29 @@ async def test_chunk_sizes_lose_nothing(serve: Any, size: int) -> None:
     text, planted = planted_article(6)
     extraction = await run(serve(model(planted)), text, chunk_size=size)
     assert {" ".join(q.text.split()) for q in extraction.quotes} == {p.quote for p in planted}
+
+
+async def test_a_short_chunk_truncated_once_is_asked_again_and_not_cached(serve: Any, tmp_path: Path) -> None:
+    text = "“We start on Monday,” the mayor said.\n"
+    planted = [Planted("the mayor", "“We start on Monday,”")]
+
+    def fault(request: StubRequest) -> StubReply | None:
+        if request.number == 0:
+            return StubReply(json=chat_completion('{"quotes": [', finish_reason="length"))
+        return None
+
+    server = serve(model(planted, fault))
+    store = ResponseStore(tmp_path / "store")
+    extraction = await run(server, text, chunk_size=20_000, store=store)
+    assert extraction.errors == []
+    assert [q.text for q in extraction.quotes] == ["“We start on Monday,”"]
+    assert server.request_count == 2
+    assert len(list((tmp_path / "store").iterdir())) == 1, "only the complete answer is stored"
+
+
+async def test_a_chunk_truncated_every_time_is_an_error(serve: Any) -> None:
+    server = serve(lambda _: StubReply(json=chat_completion('{"quotes": [', finish_reason="length")))
+    extraction = await run(server, "“Short,” she said.\n", chunk_size=20_000)
+    [error] = extraction.errors
+    assert error.kind == "truncated"
+    assert server.request_count == 3

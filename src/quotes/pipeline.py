@@ -22,6 +22,7 @@ from quotes.schema import AnswerQuote, Article, ChunkError, Entity, Extraction, 
 from quotes.store import StoreMiss
 
 DEFAULT_OVERLAP = 2000
+TRUNCATION_RETRIES = 2
 
 BackendChoice = Literal["auto", "llm", "rules"]
 
@@ -169,8 +170,14 @@ class Extractor:
             for task in pending:
                 task.cancel()
 
-    async def _answer(self, text: str, chunk: Chunk, run: _ArticleRun) -> list[tuple[Chunk, ChunkAnswer]]:
-        """The backend's answer for a chunk; a truncated answer splits the chunk and asks for the halves."""
+    async def _answer(
+        self, text: str, chunk: Chunk, run: _ArticleRun, retries: int = TRUNCATION_RETRIES
+    ) -> list[tuple[Chunk, ChunkAnswer]]:
+        """The backend's answer for a chunk.
+
+        A truncated answer splits the chunk and asks for the halves; a chunk too short to split is
+        asked again a few times (a truncation can be a passing server fault) before it is an error.
+        """
         try:
             async with self._limit:
                 answer = await self.backend.extract_chunk(chunk)
@@ -179,6 +186,8 @@ class Extractor:
             try:
                 halves = split_chunk(text, chunk, overlap=min(self._overlap, (chunk.end - chunk.start) // 4))
             except ValueError:
+                if retries > 0:
+                    return await self._answer(text, chunk, run, retries - 1)
                 run.errors.append(
                     _chunk_error(
                         chunk, "truncated", "the answer was cut off and the chunk is too short to split"

@@ -33,7 +33,7 @@ class Article(BaseModel):
 
 
 class Speaker(BaseModel):
-    """Who said it: `mention` is the words in the article at [start, end); `name` the resolved canonical name."""
+    """Who said it: `mention` is the words in the article at [start, end); `name` the canonical name."""
 
     name: str | None = None
     mention: str | None = None

@@ -44,7 +44,7 @@ class LLMConfig:
     api_key: str | None = field(default=None, repr=False)
     timeout: float = 120.0
     max_attempts: int = 6
-    max_reasks: int = 2
+    max_reasks: int = 3
     wait_initial: float = 1.0
     wait_max: float = 60.0
     chunk_size: int = 12_000
@@ -231,7 +231,7 @@ class LLMBackend:
                 usage.cached_requests += 1
                 return completion
         response, completion = await self._send(body, usage)
-        if store is not None:
+        if store is not None and completion.finish_reason != "length":
             store.save(body, response)
         return completion
 
