@@ -157,11 +157,13 @@ def test_words_missing_or_attributed_to_no_one_are_not_found(seed_extraction: Ex
 def test_rules_judge_a_paraphrase_by_content_words_of_that_speaker_s_statements(
     seed_extraction: Extraction,
 ) -> None:
-    own, other, wrong_figure = check(
+    own, other, wrong_figure, new_predicate = check(
         seed_extraction,
         ("Rouhani", TRADE_CLAIM),
         ("Kadhimi", TRADE_CLAIM),
         ("Rouhani", "Iran wants trade with Iraq to reach $50 billion"),
+        # Shares "economic crisis" and "Iran" with Kadhimi's statement, but says something else.
+        ("Kadhimi", "The economic crisis in Iran is the result of sanctions"),
     )
     assert (own.verdict, own.actual_speaker) == ("supported", ROUHANI)
     assert own.evidence is not None
@@ -169,6 +171,7 @@ def test_rules_judge_a_paraphrase_by_content_words_of_that_speaker_s_statements(
     assert "without a model" in (own.explanation or "")
     assert (other.verdict, other.actual_speaker) == ("misattributed", ROUHANI)
     assert wrong_figure.verdict == "not_found"
+    assert new_predicate.verdict == "not_found"
 
 
 def test_every_verdict_carries_the_extraction_s_provenance(seed_extraction: Extraction) -> None:

@@ -60,10 +60,12 @@ from quotes.schema import (
 ALTERED_MIN_SCORE = 75.0
 # A negation this many words before a contained claim ("did not say X" around the claim "X") alters it.
 NEGATION_LOOKBACK = 2
-# Rules paraphrase judgement: the share of the claim's content words a statement must hold, and how many
-# (besides holding every figure in the claim and agreeing on negation).
-PARAPHRASE_MIN_SHARE = 0.4
+# Rules paraphrase judgement. A statement must agree with the claim on negation, hold every figure in it,
+# share at least this many of its content words, and this share of them: a lower share when the claim
+# has figures (they are the checkable core of a paraphrase), a high one when it has none.
 PARAPHRASE_MIN_SHARED = 3
+PARAPHRASE_MIN_SHARE = 0.75
+PARAPHRASE_MIN_SHARE_WITH_FIGURES = 0.4
 # How close the model's deciding sentence must be to the article's words to count as grounded.
 SENTENCE_MIN_SCORE = 90.0
 
@@ -119,9 +121,8 @@ class _Word:
 
 def _words(text: str, lo: int = 0, hi: int | None = None) -> list[_Word]:
     """Word tokens of text[lo:hi) with their offsets, compared casefolded with apostrophes unified."""
-    unified = text.translate(_APOSTROPHES)  # length-preserving, so offsets stay the text's
-    end = len(text) if hi is None else hi
-    return [_Word(m.group().casefold(), m.start(), m.end()) for m in _WORD.finditer(unified, lo, end)]
+    piece = text[lo:hi].translate(_APOSTROPHES)  # length-preserving, so offsets stay the text's
+    return [_Word(m.group().casefold(), lo + m.start(), lo + m.end()) for m in _WORD.finditer(piece)]
 
 
 def _joined(words: Sequence[_Word]) -> str:
@@ -586,7 +587,8 @@ class _Verifier:
                 continue
             shared = content & _content(st.words)
             share = len(shared) / len(content)
-            if len(shared) < PARAPHRASE_MIN_SHARED or share < PARAPHRASE_MIN_SHARE:
+            least = PARAPHRASE_MIN_SHARE_WITH_FIGURES if numbers else PARAPHRASE_MIN_SHARE
+            if len(shared) < PARAPHRASE_MIN_SHARED or share < least:
                 continue
             candidate = (self.speakers.said_by(claim.speaker, st.quote.speaker), share, st, shared)
             if best is None or candidate[:2] > best[:2]:
