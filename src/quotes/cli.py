@@ -361,15 +361,22 @@ def verify_claims(
     Exit 0 when every claim is supported, 1 when any is not, 2 on usage or input errors (a bad claims line
     is reported with its file and line, and the other claims are still checked).
     """
-    from quotes import verify as checking
     from quotes.schema import Claim, Verdict
     from quotes.store import StoreError, StoreMiss
+    from quotes.verify import (
+        averify,
+        read_claims,
+        verdicts_csv,
+        verdicts_json,
+        verdicts_jsonl,
+        verdicts_table,
+    )
 
     problems: list[InputProblem] = []
     if claims_file is not None:
         if speaker is not None or quote is not None:
             raise _fail("give --claims FILE, or --speaker with --quote, not both")
-        claims, problems = checking.read_claims(claims_file)
+        claims, problems = read_claims(claims_file)
     elif speaker is None or quote is None or not speaker.strip() or not quote.strip():
         raise _fail("give --speaker and --quote (both non-empty), or --claims FILE")
     else:
@@ -388,19 +395,19 @@ def verify_claims(
 
     async def run() -> list[Verdict]:
         async with extractor:
-            return await checking.averify(articles[0], claims, extractor=extractor)
+            return await averify(articles[0], claims, extractor=extractor)
 
     try:
         verdicts = asyncio.run(run())
     except (StoreMiss, StoreError) as exc:
         raise _fail(str(exc)) from None
     if fmt is VerdictFormat.table:
-        Console().print(checking.verdicts_table(verdicts))
+        Console().print(verdicts_table(verdicts))
     else:
         writers = {
-            VerdictFormat.json: checking.verdicts_json,
-            VerdictFormat.jsonl: checking.verdicts_jsonl,
-            VerdictFormat.csv: checking.verdicts_csv,
+            VerdictFormat.json: verdicts_json,
+            VerdictFormat.jsonl: verdicts_jsonl,
+            VerdictFormat.csv: verdicts_csv,
         }
         sys.stdout.write(writers[fmt](verdicts))
     if any(problem.severity == "error" for problem in problems):
