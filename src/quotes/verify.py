@@ -353,7 +353,8 @@ class _JudgeBackend(LLMBackend):
             if completion.finish_reason == "length":
                 raise JudgeFailed("the answer was cut off at the output token limit")
             if completion.refusal or completion.finish_reason == "content_filter":
-                raise JudgeFailed(f"refused: {completion.refusal or 'the server content filter'}")
+                reason = completion.refusal or "the server's content filter stopped the answer"
+                raise JudgeFailed(self._scrub(f"refused: {reason}"))
             content = completion.content or ""
             try:
                 return VerifyAnswer.model_validate_json(_unfenced(content)), usage
@@ -363,7 +364,7 @@ class _JudgeBackend(LLMBackend):
                     {"role": "assistant", "content": content},
                     {"role": "user", "content": self.prompt.reask(problem)},
                 ]
-        raise JudgeFailed(f"no valid answer after {self.config.max_reasks} re-ask(s): {problem}")
+        raise JudgeFailed(self._scrub(f"no valid answer after {self.config.max_reasks} re-ask(s): {problem}"))
 
 
 def _unfenced(content: str) -> str:
