@@ -417,3 +417,32 @@ def test_poll_shows_is_an_attribution_to_the_poll() -> None:
 
 def test_shows_without_an_evidence_noun_is_no_cue() -> None:
     assert extract_quotes("The senator shows up at the diner every Sunday before church.") == []
+
+
+def test_quote_after_but_coordinated_cue() -> None:
+    text = "Mayor Lin Cho skipped the vote, but told her staff, “We will fight this in court.”"
+    quote = _only(text)
+    assert quote.kind == "direct"
+    assert quote.speaker.mention == "Mayor Lin Cho"
+
+
+def test_quote_after_by_saying() -> None:
+    text = "When he came back, Judge Omar Tate began by saying, “Nobody here is going to jail today.”"
+    quote = _only(text)
+    assert quote.speaker.mention == "Judge Omar Tate"
+
+
+def test_quote_after_a_colon_takes_the_subject() -> None:
+    text = "The fans booed. Senator Kay Dunn then turned to the crowd again: “I hear you, and I am staying.”"
+    quote = _only(text)
+    assert quote.kind == "direct"
+    assert quote.speaker.mention == "Senator Kay Dunn"
+    assert quote.cue == ":"
+
+
+def test_quoted_label_after_called() -> None:
+    text = "Councilwoman Rosa Pike called the new parking rules “a tax on working families.”"
+    quote = _only(text)
+    assert (quote.start, quote.end) == _at(text, "“a tax on working families.”")
+    assert quote.speaker.mention == "Councilwoman Rosa Pike"
+    assert quote.cue == "called"

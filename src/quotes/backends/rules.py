@@ -591,6 +591,8 @@ def _speaker_before(text: str, sent_start: int, cue_start: int) -> _Mention | No
             if mention is not None:
                 return mention
         # "the agency's spokesman, Jo Earl, said": a name set off by commas is the speaker
+        if paren := _PAREN_TAIL_RE.search(text, window_start, j):
+            j = paren.start()
         name = _np_before(text, window_start, j)
         if name is not None and _is_cap(name.text) and text[: name.start].rstrip().endswith(","):
             return name
@@ -737,7 +739,7 @@ _INTRO_RE = re.compile(
 )
 _CLAUSE_ADVERB_RE = re.compile(r"(?:(?:then|but|and|so|still|yet|later|meanwhile|also)\s+)+", re.IGNORECASE)
 _DOCUMENT_LEAD_RE = re.compile(r"\b(?:statement|letter|tweet|message|memo|email|video|ad|release|post)s?\s+$")
-_AND_LEAD_RE = re.compile(r"\band\s+(?:then\s+)?$")
+_AND_LEAD_RE = re.compile(r",?\s*\b(?:and|but)\s+(?:then\s+|also\s+)?$")
 _PARTICIPLE_LEAD_RE = re.compile(r"(?:,[”\"']*|\band)\s+(?:also\s+|then\s+|instead\s+)?$")
 _PREPOSITION_RE = re.compile(
     r"(?:in|on|at|during|with|of|to|for|from|after|before|last|this|when|into|through|by|as|"
@@ -751,6 +753,10 @@ _AFTER_LEAD_RE = re.compile(r"[\s,—–-]*")
 _LEAD_TAIL_RE = re.compile(r"(?:\s+[^\s,:;.!?“”\"]+){0,8}\s*")
 _LABEL_RE = re.compile(
     r"((?:[A-Z][\w.’'-]*[ \t]+){0,3}[A-Z][\w.’'-]*)(?:,[ \t]+[^,:;.!?“”\"\n]{2,60})?[ \t]*"
+)
+_NAMING_LEAD_RE = re.compile(
+    r"\b(?:call(?:s|ed|ing)?|label(?:s|ed|led|ing|ling)?|dub(?:s|bed|bing)?|brand(?:s|ed|ing)?|"
+    r"thank(?:s|ed|ing)?)(?:\s+[^\s,:;.!?“”\"]+){0,5}?\s*$"
 )
 _NO_TAIL_RE = re.compile(r"\s*")
 _MODIFIERS_RE = re.compile(r"[\w’'.-]*(?:,?\s+[\w’'.-]+)*,?\s*")
@@ -998,6 +1004,11 @@ class _Extractor:
                 lead_end -= 1
             elif not self._ends_statement(start):
                 return None
+        if naming := _NAMING_LEAD_RE.search(text, max(s_start, lead_end - 80), lead_end):
+            # She called his plan “a crucial step.”: a quoted name or label is the whole statement
+            verb = (naming.start(), naming.start() + len(naming.group().split()[0]))
+            subject = self._clause_subject(s_start, naming.start())
+            return (subject, verb) if subject is not None else None
         cue = None
         for match in _AFTER_CUE_RE.finditer(text, s_start, lead_end):
             cue = match
@@ -1011,10 +1022,9 @@ class _Extractor:
         word = cue.group().lower()
         if word.startswith("according"):
             mention = _np_after(text, cue.end(), lead_end)
-        elif (
-            word.endswith("ing")
-            and _PARTICIPLE_LEAD_RE.search(text, max(s_start, cue.start() - 12), cue.start())
-        ) or _AND_LEAD_RE.search(text, max(s_start, cue.start() - 12), cue.start()):
+        elif coordinated := _AND_LEAD_RE.search(text, max(s_start, cue.start() - 12), cue.start()):
+            mention = self._clause_subject(s_start, coordinated.start())
+        elif word.endswith("ing"):
             mention = self._clause_subject(s_start, cue.start())
         else:
             mention = _speaker_before(text, s_start, cue.start())
@@ -1026,7 +1036,11 @@ class _Extractor:
         """Jo Earl, an economist: “…” — a bare name (with an apposition) before a colon is the speaker."""
         label = _LABEL_RE.fullmatch(self.text, s_start, colon)
         if label is None:
-            return None
+            # "She then addressed the crowd again: “…”": a person as the subject of the lead-in speaks
+            subject = self._clause_subject(s_start, colon)
+            if subject is None or subject.type != "person" or self.in_quote[s_start]:
+                return None
+            return subject, (colon, colon + 1)
         mention = _np_after(self.text, s_start, label.end(1))
         if mention is None or mention.type == "unknown" or not _is_cap(mention.text):
             return None
@@ -1108,11 +1122,13 @@ class _Extractor:
                 mention = previous.mention
             else:
                 mention = self._clause_subject(s_start, cue.start())
-        elif _AND_LEAD_RE.search(text, max(s_start, cue.start() - 12), cue.start()) or (
-            word.endswith("ing")
-            and _DOCUMENT_LEAD_RE.search(text, max(s_start, cue.start() - 30), cue.start())
+        elif coordinated := _AND_LEAD_RE.search(text, max(s_start, cue.start() - 12), cue.start()):
+            # "X blasted Congress and said …": the subject of the first verb speaks
+            mention = self._clause_subject(s_start, coordinated.start())
+        elif word.endswith("ing") and _DOCUMENT_LEAD_RE.search(
+            text, max(s_start, cue.start() - 30), cue.start()
         ):
-            # "X blasted Congress and said …", "X released a statement saying …": the clause subject speaks
+            # "X released a statement saying …"
             mention = self._clause_subject(s_start, cue.start())
         elif word in _EVIDENCE_VERBS:
             mention = self._evidence_source(s_start, cue.start())
