@@ -446,3 +446,10 @@ def test_quoted_label_after_called() -> None:
     assert (quote.start, quote.end) == _at(text, "“a tax on working families.”")
     assert quote.speaker.mention == "Councilwoman Rosa Pike"
     assert quote.cue == "called"
+
+
+def test_prepositional_aside_between_speaker_and_cue() -> None:
+    text = "Tom Reed, in a statement released by his lawyer on Friday, said he would appeal the fine."
+    quote = _only(text)
+    assert quote.speaker.mention == "Tom Reed"
+    assert (quote.start, quote.end) == _at(text, "he would appeal the fine")

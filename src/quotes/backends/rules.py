@@ -568,7 +568,8 @@ def _np_after(text: str, start: int, end: int) -> _Mention | None:
 _APPOSITION_RE = re.compile(
     r",\s+(?:who|which|whose|a|an|the|his|her|its|their|[A-Z][a-z]+’s|\d+|former|deputy|senior|chief|"
     r"director|spokesman|spokeswoman|president|chairman|head|founder|executive|member|leader|professor|"
-    r"one|ranking|for\s+example|for\s+instance|however|too|meanwhile|in\s+turn)\b"
+    r"one|ranking|for\s+example|for\s+instance|however|too|meanwhile|in\s+turn|"
+    r"in|at|on|during|after|before|speaking|clad|like|along|also|though|[a-z]+ing|[a-z]+ed)\b"
 )
 
 
