@@ -453,3 +453,10 @@ def test_prepositional_aside_between_speaker_and_cue() -> None:
     quote = _only(text)
     assert quote.speaker.mention == "Tom Reed"
     assert (quote.start, quote.end) == _at(text, "he would appeal the fine")
+
+
+def test_called_counts_as_a_cue_only_with_a_quotation() -> None:
+    quote = _only("At the rally Dee Hart called her rival a “career politician” who never listens.")
+    assert quote.kind == "mixed"
+    assert quote.speaker.mention == "Dee Hart"
+    assert extract_quotes("At the rally Dee Hart called her rival to the stage for a handshake.") == []

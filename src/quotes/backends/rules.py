@@ -40,7 +40,7 @@ describe criticize criticise accuse praise blame dismiss question estimate hope 
 announce counter retort boast lament joke mention post elaborate exclaim shout yell scream chant
 declined:declined,declines,declining acknowledged assure worry:worries,worried,worrying
 feel:feels,felt,feeling
-know:knows,knew,knowing want vowed cite read:reads
+know:knows,knew,knowing want vowed cite read:reads call mock
 """
 _PHRASE_CUES = (
     "according to",
@@ -120,6 +120,8 @@ _WEAK_CUES = frozenset(
         "chants chanted testifying contending"
     )
 )
+# Verbs that report speech only when what follows holds a quotation: calling him a “nice guy”.
+_QUOTING_ONLY_CUES = frozenset(_lexicon("call calls called calling mock mocks mocked mocking"))
 # "A new poll shows …", "the study found …": evidence verbs count as cues only after an evidence noun.
 _EVIDENCE_VERBS = frozenset(_lexicon("show shows showed found finds"))
 _EVIDENCE_NOUN_RE = re.compile(
@@ -486,8 +488,9 @@ def _np_before(text: str, start: int, end: int) -> _Mention | None:
             ):
                 k -= 1
             if k >= 0 and toks[k][2].lower() in _DETERMINERS and last - k <= 6:
-                first = k
-                j = k
+                # "At the rally Dee Hart said": a prepositional phrase before a name is no part of it
+                if not (has_cap and k > 0 and _PREPOSITION_RE.fullmatch(toks[k - 1][2].lower())):
+                    first = k
                 break
             if (
                 k >= 0
@@ -1110,6 +1113,8 @@ class _Extractor:
             else:
                 content = _strip_span(text, s_start, cue.start())
             return self._make(content, mention, cue)
+        if word in _QUOTING_ONLY_CUES and 1 not in self.quoted[cue.end() : end]:
+            return None
         participle = word.split()[0].endswith("ing") and _PARTICIPLE_LEAD_RE.search(
             text, max(s_start, cue.start() - 12), cue.start()
         )
