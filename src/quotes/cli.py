@@ -362,7 +362,7 @@ def verify_claims(
     is reported with its file and line, and the other claims are still checked).
     """
     from quotes.schema import Claim, Verdict
-    from quotes.store import StoreError, StoreMiss
+    from quotes.store import StoreError
     from quotes.verify import (
         averify,
         read_claims,
@@ -393,14 +393,20 @@ def verify_claims(
         raise typer.Exit(USAGE_ERROR)
     extractor = _extractor(backend, model, base_url, _store(store_dir, offline, record), None, 8)
 
-    async def run() -> list[Verdict]:
+    async def run() -> tuple[Extraction, list[Verdict]]:
         async with extractor:
-            return await averify(articles[0], claims, extractor=extractor)
+            extraction = await extractor.aextract(articles[0])
+            return extraction, await averify(articles[0], claims, extraction=extraction, extractor=extractor)
 
     try:
-        verdicts = asyncio.run(run())
-    except (StoreMiss, StoreError) as exc:
+        extraction, verdicts = asyncio.run(run())
+    except StoreError as exc:
         raise _fail(str(exc)) from None
+    for failed in extraction.errors:
+        message = (
+            f"extraction failed for characters {failed.start}–{failed.end} ({failed.kind}): {failed.message}"
+        )
+        err.print(Text.assemble(("error: ", "red"), message), soft_wrap=True)
     if fmt is VerdictFormat.table:
         Console().print(verdicts_table(verdicts))
     else:
