@@ -20,7 +20,7 @@ from quotes.pipeline import Extractor
 from quotes.prompts import PROMPTS_ROOT, PromptError
 from quotes.schema import Article, Claim, Extraction, Kind, Quote, Speaker, Verdict, VerdictLabel
 from quotes.store import ResponseStore
-from quotes.testing import Handler, StubReply, StubRequest, StubServer, chat_completion
+from quotes.testing import Handler, StubReply, StubRequest, StubServer, chat_completion, error_body
 from quotes.verify import (
     JUDGE_TASK,
     averify,
@@ -462,6 +462,23 @@ async def test_an_invalid_judgement_is_re_asked_with_the_validation_error(
     assert reask.startswith("Your previous answer could not be used: verdict")
 
 
+async def test_a_failed_judgement_falls_back_to_the_rules_and_says_so(
+    serve: Serve, store: ResponseStore
+) -> None:
+    def handle(request: StubRequest) -> StubReply:
+        if is_judgement(request):
+            return StubReply(400, json=error_body("this model cannot judge"))
+        return StubReply(json=chat_completion(json.dumps(EXTRACTED)))
+
+    server = serve(handle)
+    async with llm_extractor(server, store) as extractor:
+        [verdict] = await averify(SEED, TEN_CLAIMS[0], extractor=extractor)
+    assert (verdict.verdict, verdict.backend) == ("supported", "llm")
+    assert verdict.prompt == "extract@v1"
+    assert (verdict.explanation or "").startswith("the model could not judge this claim (http_4xx")
+    assert "without a model" in (verdict.explanation or "")
+
+
 def test_the_verify_prompt_s_worked_examples_are_checked(tmp_path: Path) -> None:
     prompt = load_judge_prompt()
     assert prompt.ref == f"{JUDGE_TASK}@v1"
@@ -538,3 +555,17 @@ def test_cli_claims_file_all_good_exits_by_the_verdicts(tmp_path: Path) -> None:
     result = run(str(SEED_PATH), "--claims", str(path), "--format", "csv")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[1].split(",")[3] == "supported"
+
+
+def test_cli_reports_a_failed_extraction_on_stderr(tmp_path: Path) -> None:
+    result = run(
+        str(SEED_PATH),
+        *("-s", "Rouhani", "-q", HONOUR, "--backend", "llm", "--model", "stub-model", "-f", "json"),
+        *("--store", str(tmp_path / "empty"), "--offline"),
+    )
+    assert result.exit_code == 1
+    assert "error: extraction failed for characters 0–" in result.stderr
+    assert "no stored response" in result.stderr
+    [verdict] = json.loads(result.stdout)
+    assert verdict["verdict"] == "not_found"
+    assert "statements there are unknown" in verdict["explanation"]

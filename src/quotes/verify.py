@@ -54,6 +54,7 @@ from quotes.schema import (
     VerifyAnswer,
     strict_json_schema,
 )
+from quotes.store import StoreMiss
 
 # Fuzzy similarity (rapidfuzz ratio of the normalized words, 0-100) from which a different wording counts
 # as "altered" rather than "not_found".
@@ -390,6 +391,8 @@ class Judge:
         except (ChunkFailed, OutputTruncated) as exc:
             self.usage.add(exc.usage)
             raise JudgeFailed(str(exc)) from None
+        except StoreMiss as miss:
+            raise JudgeFailed(f"not_recorded: {miss}") from None
         self.usage.add(usage)
         return answer
 
