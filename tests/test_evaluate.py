@@ -57,7 +57,9 @@ def _write_gold(tmp_path: Path) -> Path:
         "id": "a1",
         "text": TEXT,
         "quotes": [
-            _gold_quote(["“We will win this state,”", "“Nobody doubts it.”"], "direct", "the senator", "said"),
+            _gold_quote(
+                ["“We will win this state,”", "“Nobody doubts it.”"], "direct", "the senator", "said"
+            ),
             _gold_quote(["that the budget was balanced"], "indirect", "The mayor", "said"),
             _gold_quote(["the plan “a reckless gamble”"], "mixed", "Critics", "called"),
         ],
@@ -88,7 +90,13 @@ def _pred(fragments: list[tuple[int, int]], kind: str = "direct", speaker: str |
 
 def test_gold_scored_against_itself_is_perfect_everywhere(gold: list[GoldArticle]) -> None:
     for report in score_all(gold, gold_as_predictions(gold)):
-        for prf in (report.lenient, report.strict_covering, report.strict_fragment, report.soft, report.end_to_end):
+        for prf in (
+            report.lenient,
+            report.strict_covering,
+            report.strict_fragment,
+            report.soft,
+            report.end_to_end,
+        ):
             assert (prf.precision, prf.recall, prf.f1) == (1.0, 1.0, 1.0), report.subset
         assert report.speaker_accuracy == report.kind_accuracy == report.cue_accuracy == 1.0
 

@@ -115,8 +115,9 @@ def _extractor(
     store: ResponseStore,
     chunk_size: int | None,
     concurrency: int,
+    **llm_options: float,
 ) -> Extractor:
-    options: dict[str, object] = {"store": store}
+    options: dict[str, object] = {"store": store, **llm_options}
     if chunk_size:
         options["chunk_size"] = chunk_size
     try:
@@ -173,6 +174,8 @@ def extract(
         int, typer.Option(min=1, help="Model requests in flight, across all articles.")
     ] = 8,
     chunk_size: Annotated[int | None, typer.Option(min=500, help="Characters per model request.")] = None,
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for one model answer.")] = 120,
+    max_attempts: Annotated[int, typer.Option(min=1, help="Tries per request (429, 5xx, timeouts).")] = 6,
     store_dir: StoreOpt = None,
     offline: OfflineOpt = False,
     record: RecordOpt = False,
@@ -186,8 +189,9 @@ def extract(
     fmt = _format_for(fmt, output)
     if resume and (output is None or fmt is not Format.jsonl):
         raise _fail("--resume needs --output FILE with --format jsonl")
+    store = _store(store_dir, offline, record)
     extractor = _extractor(
-        backend, model, base_url, _store(store_dir, offline, record), chunk_size, concurrency
+        backend, model, base_url, store, chunk_size, concurrency, timeout=timeout, max_attempts=max_attempts
     )
     with RunProgress(quiet=quiet) as progress:
         if fmt is Format.jsonl:
