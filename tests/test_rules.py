@@ -460,3 +460,11 @@ def test_called_counts_as_a_cue_only_with_a_quotation() -> None:
     assert quote.kind == "mixed"
     assert quote.speaker.mention == "Dee Hart"
     assert extract_quotes("At the rally Dee Hart called her rival to the stage for a handshake.") == []
+
+
+def test_participle_intro_before_the_speaker() -> None:
+    text = (
+        "Smiling at the crowd, Senator Ana Ruiz thanked her staff and said, “Tonight we proved them wrong.”"
+    )
+    quote = _only(text)
+    assert quote.speaker.mention == "Senator Ana Ruiz"
