@@ -973,9 +973,12 @@ class _Extractor:
             if mention is None and not self._stands_alone(unit):
                 continue
             used = [(fragments[0][0], fragments[-1][1])]
-            if cue is not None and mention is not None and cue[0] >= fragments[-1][1]:
+            if cue is not None and mention is not None:
                 # the attribution itself ("he told CNN", "she said: ") is no statement of its own
-                used.append((fragments[-1][1], max(cue[1], mention.end)))
+                if cue[0] >= fragments[-1][1]:
+                    used.append((fragments[-1][1], max(cue[1], mention.end)))
+                else:
+                    used.append(cue)
             self._mark_used(used)
             records.append(_Record(fragments, kind, mention, cue))
         return records
@@ -1009,7 +1012,9 @@ class _Extractor:
                 lead_end -= 1
             elif not self._ends_statement(start):
                 return None
-        if naming := _NAMING_LEAD_RE.search(text, max(s_start, lead_end - 80), lead_end):
+        if text[lead_end : lead_end + 1] not in ":," and (
+            naming := _NAMING_LEAD_RE.search(text, max(s_start, lead_end - 80), lead_end)
+        ):
             # She called his plan “a crucial step.”: a quoted name or label is the whole statement
             verb = (naming.start(), naming.start() + len(naming.group().split()[0]))
             subject = self._clause_subject(s_start, naming.start())
