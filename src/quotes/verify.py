@@ -36,7 +36,7 @@ from rich.text import Text
 
 from quotes.articles import InputProblem
 from quotes.backends import ChunkFailed, OutputTruncated
-from quotes.backends.llm import LLMBackend, LLMConfig, describe_validation_error
+from quotes.backends.llm import LLMBackend, LLMConfig
 from quotes.grounding import SourceText
 from quotes.pipeline import BackendChoice, Extractor, choose_backend
 from quotes.prompts import Prompt, PromptError, load_prompt
@@ -52,7 +52,6 @@ from quotes.schema import (
     Verdict,
     VerdictLabel,
     VerifyAnswer,
-    strict_json_schema,
 )
 from quotes.store import StoreMiss
 
@@ -337,57 +336,18 @@ class JudgeFailed(Exception):
     """The model gave no usable judgement (after retries and re-asks); the message says why."""
 
 
-class _JudgeBackend(LLMBackend):
-    """The LLM backend's layers (json_schema fallback, response store, transport retries) asked the
-    verify prompt's question, with its own answer schema."""
-
-    def __init__(self, config: LLMConfig, prompt: Prompt) -> None:
-        super().__init__(config, prompt=prompt)
-        self._schema = strict_json_schema(VerifyAnswer)
-
-    async def judge(self, text: str) -> tuple[VerifyAnswer, Usage]:
-        usage = Usage()
-        followups: list[dict[str, str]] = []
-        problem = ""
-        for _ in range(self.config.max_reasks + 1):
-            completion = await self._complete(text, followups, usage)
-            if completion.finish_reason == "length":
-                raise JudgeFailed("the answer was cut off at the output token limit")
-            if completion.refusal or completion.finish_reason == "content_filter":
-                reason = completion.refusal or "the server's content filter stopped the answer"
-                raise JudgeFailed(self._scrub(f"refused: {reason}"))
-            content = completion.content or ""
-            try:
-                return VerifyAnswer.model_validate_json(_unfenced(content)), usage
-            except ValidationError as exc:
-                problem = describe_validation_error(exc)
-                followups += [
-                    {"role": "assistant", "content": content},
-                    {"role": "user", "content": self.prompt.reask(problem)},
-                ]
-        raise JudgeFailed(self._scrub(f"no valid answer after {self.config.max_reasks} re-ask(s): {problem}"))
-
-
-def _unfenced(content: str) -> str:
-    text = content.strip()
-    if text.startswith("```"):
-        text = text.split("\n", 1)[1] if "\n" in text else ""
-        text = text.rsplit("```", 1)[0]
-    return text
-
-
 class Judge:
     """Asks a model, with the versioned verify prompt, whether an article reports a claim."""
 
     def __init__(self, config: LLMConfig, *, prompt: Prompt | None = None) -> None:
         self.prompt = prompt or load_judge_prompt()
         self.model = config.model
-        self._backend = _JudgeBackend(config, self.prompt)
+        self._backend = LLMBackend(config, prompt=self.prompt)
         self.usage = Usage()
 
     async def ask(self, article: str, claim: Claim) -> VerifyAnswer:
         try:
-            answer, usage = await self._backend.judge(judge_text(article, claim))
+            answer, usage = await self._backend.ask(judge_text(article, claim), VerifyAnswer)
         except (ChunkFailed, OutputTruncated) as exc:
             self.usage.add(exc.usage)
             raise JudgeFailed(str(exc)) from None

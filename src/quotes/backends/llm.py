@@ -12,26 +12,27 @@ import email.utils
 import json
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import openai
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
 from quotes.backends import ChunkAnswer, ChunkFailed, OutputTruncated, Provenance
 from quotes.chunking import Chunk
 from quotes.prompts import Prompt, load_prompt
-from quotes.schema import Answer, Usage, answer_json_schema
+from quotes.schema import Answer, Usage, strict_json_schema
 from quotes.store import ResponseStore, StoreError, redact
 
 log = logging.getLogger(__name__)
 
 TASK = "extract"
-SCHEMA_NAME = "quotes_answer"
+AnswerT = TypeVar("AnswerT", bound=BaseModel)
 # Sent when no key is configured (a local server, offline replay): obviously not a credential.
 PLACEHOLDER_API_KEY = "no-api-key-configured"
 _REJECTION_HINTS = ("response_format", "json_schema", "not supported")
@@ -115,7 +116,7 @@ class LLMBackend:
     def __init__(self, config: LLMConfig, *, prompt: Prompt | None = None) -> None:
         self.config = config
         self.prompt = prompt or load_prompt(TASK, config.prompt_version)
-        self._schema = answer_json_schema()
+        self._schemas: dict[type[BaseModel], tuple[str, dict[str, Any]]] = {}
         # Switched once when a server rejects json_schema. Only the event loop's thread touches it and
         # no await separates a read from the request it shapes, so no lock is needed.
         self._json_object = False
@@ -151,14 +152,24 @@ class LLMBackend:
 
     def request_for(self, chunk_text: str) -> dict[str, Any]:
         """The exact request body the first ask for this text sends (the store key is computed from it)."""
-        return self._request(chunk_text, [])
+        return self._request(chunk_text, [], Answer)
 
     async def extract_chunk(self, chunk: Chunk) -> ChunkAnswer:
+        answer, usage = await self.ask(chunk.text, Answer)
+        return ChunkAnswer(records=answer.quotes, usage=usage)
+
+    async def ask(self, text: str, answer_type: type[AnswerT]) -> tuple[AnswerT, Usage]:
+        """This backend's prompt asked about `text`, its answer validated as `answer_type`.
+
+        An answer that fails validation is re-asked with the validation error (at most `max_reasks`
+        times); raises OutputTruncated on a length cut and ChunkFailed on a refusal or when no valid
+        answer comes. The usage of every attempt is counted, and carried on the exceptions too.
+        """
         usage = Usage()
         followups: list[dict[str, str]] = []
         problem = ""
         for _ in range(self.config.max_reasks + 1):
-            completion = await self._complete(chunk.text, followups, usage)
+            completion = await self._complete(text, followups, usage, answer_type)
             if completion.finish_reason == "length":
                 raise OutputTruncated(usage)
             if completion.refusal or completion.finish_reason == "content_filter":
@@ -166,16 +177,14 @@ class LLMBackend:
                 raise ChunkFailed("refusal", self._scrub(reason), usage)
             content = completion.content or ""
             try:
-                answer = parse_answer(content)
+                return parse_answer(content, answer_type), usage
             except ValidationError as exc:
                 problem = describe_validation_error(exc)
-                log.info("chunk %d: the answer failed validation (%s); re-asking", chunk.index, problem)
+                log.info("the answer failed validation (%s); re-asking", problem)
                 followups += [
                     {"role": "assistant", "content": content},
                     {"role": "user", "content": self.prompt.reask(problem)},
                 ]
-                continue
-            return ChunkAnswer(records=answer.quotes, usage=usage)
         raise ChunkFailed(
             "invalid_answer",
             self._scrub(f"no valid answer after {self.config.max_reasks} re-ask(s): {problem}"),
@@ -185,19 +194,27 @@ class LLMBackend:
     async def aclose(self) -> None:
         await self._client.close()
 
-    def _request(self, text: str, followups: list[dict[str, str]]) -> dict[str, Any]:
+    def _schema(self, answer_type: type[BaseModel]) -> tuple[str, dict[str, Any]]:
+        """The name and strict JSON schema sent for an answer type ("quotes_answer" for Answer)."""
+        if answer_type not in self._schemas:
+            words = re.findall(r"[A-Z][a-z0-9]*", answer_type.__name__)
+            name = "_".join(["quotes", *(w.lower() for w in words)])
+            self._schemas[answer_type] = (name, strict_json_schema(answer_type))
+        return self._schemas[answer_type]
+
+    def _request(
+        self, text: str, followups: list[dict[str, str]], answer_type: type[BaseModel]
+    ) -> dict[str, Any]:
         json_object = self._json_object
+        name, schema = self._schema(answer_type)
         response_format: dict[str, Any] = (
             {"type": "json_object"}
             if json_object
-            else {
-                "type": "json_schema",
-                "json_schema": {"name": SCHEMA_NAME, "strict": True, "schema": self._schema},
-            }
+            else {"type": "json_schema", "json_schema": {"name": name, "strict": True, "schema": schema}}
         )
         body: dict[str, Any] = {
             "model": self.config.model,
-            "messages": [*self.prompt.messages(text, json_mode=json_object, schema=self._schema), *followups],
+            "messages": [*self.prompt.messages(text, json_mode=json_object, schema=schema), *followups],
             "temperature": self.config.temperature,
             "response_format": response_format,
         }
@@ -205,10 +222,12 @@ class LLMBackend:
             body["max_completion_tokens"] = self.config.max_output_tokens
         return body
 
-    async def _complete(self, text: str, followups: list[dict[str, str]], usage: Usage) -> _Completion:
+    async def _complete(
+        self, text: str, followups: list[dict[str, str]], usage: Usage, answer_type: type[BaseModel]
+    ) -> _Completion:
         """One answer for the conversation so far, switching to json_object once if the server needs it."""
         try:
-            return await self._fetch(self._request(text, followups), usage)
+            return await self._fetch(self._request(text, followups, answer_type), usage)
         except _StructuredOutputRejected as exc:
             if not self._json_object:
                 self._json_object = True
@@ -217,7 +236,7 @@ class LLMBackend:
                     "using json_object with the schema in the prompt from now on",
                     exc,
                 )
-        return await self._fetch(self._request(text, followups), usage)
+        return await self._fetch(self._request(text, followups, answer_type), usage)
 
     async def _fetch(self, body: dict[str, Any], usage: Usage) -> _Completion:
         store = self.config.store
@@ -315,13 +334,13 @@ class LLMBackend:
         return redact(text, self._secrets)
 
 
-def parse_answer(content: str) -> Answer:
-    """The model's content as an Answer; a ```json fence around it (some local servers add one) is ignored."""
+def parse_answer(content: str, answer_type: type[AnswerT]) -> AnswerT:
+    """The model's content validated as `answer_type`; a ```json fence around it is ignored."""
     text = content.strip()
     if text.startswith("```"):
         text = text.split("\n", 1)[1] if "\n" in text else ""
         text = text.rsplit("```", 1)[0]
-    return Answer.model_validate_json(text)
+    return answer_type.model_validate_json(text)
 
 
 def describe_validation_error(exc: ValidationError, limit: int = 8) -> str:
