@@ -3,6 +3,7 @@
 >>> import quotes
 >>> extraction = quotes.extract(text)            # doctest: +SKIP
 >>> [(q.speaker.name, q.text) for q in extraction.quotes]  # doctest: +SKIP
+>>> quotes.verify(text, quotes.Claim(speaker="Rouhani", quote="Iraq stands with Iran"))  # doctest: +SKIP
 """
 
 from quotes.api import aextract, aextract_many, extract, extract_many
@@ -23,6 +24,7 @@ from quotes.schema import (
     Verdict,
 )
 from quotes.store import ResponseStore, StoreMode
+from quotes.verify import averify, verify
 
 __all__ = [
     "Article",
@@ -46,7 +48,9 @@ __all__ = [
     "Verdict",
     "aextract",
     "aextract_many",
+    "averify",
     "choose_backend",
     "extract",
     "extract_many",
+    "verify",
 ]
