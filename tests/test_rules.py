@@ -468,3 +468,22 @@ def test_participle_intro_before_the_speaker() -> None:
     )
     quote = _only(text)
     assert quote.speaker.mention == "Senator Ana Ruiz"
+
+
+def test_two_apostrophe_split_quote_is_merged() -> None:
+    text = "''The plant will stay open,'' Ms. Arno said. ''We owe that to the town.'' She said more later."
+    quote = extract_quotes(text)[0]
+    assert quote.spans == [
+        _at(text, "''The plant will stay open,''"),
+        _at(text, "''We owe that to the town.''"),
+    ]
+    assert quote.speaker.mention == "Ms. Arno"
+
+
+def test_quote_paragraph_continues_the_attributed_quote() -> None:
+    text = "“We start on Monday,” Jo Kent said.\n\n“Nobody will be left behind.”\n\nThe plan passed."
+    quote = _only(text)
+    assert quote.spans == [
+        _at(text, "“We start on Monday,”"),
+        _at(text, "“Nobody will be left behind.”"),
+    ]

@@ -774,9 +774,12 @@ _TOLD_OBJECT_RE = re.compile(
 )
 
 
+_CLOSING_MARKS = "”\"'»’"
+
+
 def _after_attribution(text: str, end: int, limit: int) -> tuple[_Mention, Span, int] | None:
     """“…,” he said / said Smith / Smith, a spokesman, said — right after a quote, within `limit`."""
-    if text[end - 2 : end - 1] == "." or "\n" in text[end : end + 3]:
+    if text[max(0, end - 4) : end].rstrip(_CLOSING_MARKS)[-1:] == "." or "\n" in text[end : end + 3]:
         return None
     lead = _AFTER_LEAD_RE.match(text, end, limit)
     pos = lead.end() if lead else end
@@ -966,6 +969,7 @@ class _Extractor:
                     fragments += nxt.fragments
                     attr_end = nxt.end
                     k += 1
+                k = self._absorb_quote_paragraphs(units, k, fragments, para_end)
             else:
                 before = self._before_attribution(unit.start)
                 if before is not None:
@@ -982,6 +986,28 @@ class _Extractor:
             self._mark_used(used)
             records.append(_Record(fragments, kind, mention, cue))
         return records
+
+    def _absorb_quote_paragraphs(
+        self, units: Sequence[_QuoteUnit], k: int, fragments: list[Span], para_end: int
+    ) -> int:
+        """Paragraphs right after an attributed quote that hold nothing but quotation continue it."""
+        text = self.text
+        while k < len(units) and units[k].start >= para_end and not text[para_end : units[k].start].strip():
+            start = units[k].start
+            end = self._paragraph_end(start)
+            last = k
+            while last + 1 < len(units) and units[last + 1].start < end:
+                last += 1
+            outside = [text[units[i].end : units[i + 1].start] for i in range(k, last)]
+            outside.append(text[units[last].end : end])
+            if any(_ALNUM_RE.search(gap) for gap in outside) or (
+                _after_attribution(text, units[last].end, end) is not None
+            ):
+                break
+            for unit in units[k : last + 1]:
+                fragments += unit.fragments
+            k, para_end = last + 1, end
+        return k
 
     def _mid_sentence_lead(self, start: int) -> int | None:
         """Where the sentence starts if a quote's sentence has words of its own before it (not "He said:")."""
