@@ -120,7 +120,7 @@ _WEAK_CUES = frozenset(
         "chants chanted testifying contending"
     )
 )
-# Verbs that report speech only when what follows holds a quotation: calling him a “nice guy”.
+# Verbs that report speech only when what follows holds a quotation: calling the plan a “blank cheque”.
 _QUOTING_ONLY_CUES = frozenset(_lexicon("call calls called calling mock mocks mocked mocking"))
 # "A new poll shows …", "the study found …": evidence verbs count as cues only after an evidence noun.
 _EVIDENCE_VERBS = frozenset(_lexicon("show shows showed found finds"))
@@ -133,7 +133,7 @@ _CUE_RE = re.compile(
     + _trie_pattern([f for f in _cue_forms() if f not in _WEAK_CUES] + sorted(_EVIDENCE_VERBS))
     + r")\b"
 )
-# After a closing quotation mark almost any reporting verb is a cue: “…,” Hannity pressed.
+# After a closing quotation mark almost any reporting verb is a cue: “…,” the host pressed.
 _AFTER_CUE_RE = re.compile(
     r"\b(?:" + _trie_pattern([*_cue_forms(), *(w.replace("_", " ") for w in _EXTRA_AFTER_CUES)]) + r")\b"
 )
@@ -813,7 +813,7 @@ def _attribution_at(
         and not text[mention.end : cue.start()].lstrip().startswith(",")
         and not all(w.lower() in _AUX or w.endswith("ly") for w in text[mention.end : cue.start()].split())
     ):
-        # "campaign manager Jane Doe told", "Rep. Jim Smith (R-Ohio), an aide, said": parse back from the cue.
+        # "campaign manager Jane Doe told", "Rep. Ann Cole (D-Iowa), an aide, said": parse back from the cue.
         mention = _speaker_before(text, pos, cue.start())
         if mention is None or not _MODIFIERS_RE.fullmatch(text, pos, mention.start):
             return None
@@ -953,7 +953,7 @@ class _Extractor:
                 mention, cue, attr_end = after
                 lead_start = self._mid_sentence_lead(unit.start)
                 if lead_start is not None:
-                    # America needs leaders “who …,” she said: the statement starts with the sentence
+                    # The town wants a mayor “who …,” she said: the statement starts with the sentence
                     fragments[0] = (lead_start, fragments[0][1])
                     kind = "mixed"
                 while k < len(units) and units[k].start < para_end:
@@ -1041,7 +1041,7 @@ class _Extractor:
         if text[lead_end : lead_end + 1] not in ":," and (
             naming := _NAMING_LEAD_RE.search(text, max(s_start, lead_end - 80), lead_end)
         ):
-            # She called his plan “a crucial step.”: a quoted name or label is the whole statement
+            # She dubbed the budget “a fairy tale.”: a quoted name or label is the whole statement
             verb = (naming.start(), naming.start() + len(naming.group().split()[0]))
             subject = self._clause_subject(s_start, naming.start())
             return (subject, verb) if subject is not None else None
@@ -1072,7 +1072,7 @@ class _Extractor:
         """Jo Earl, an economist: “…” — a bare name (with an apposition) before a colon is the speaker."""
         label = _LABEL_RE.fullmatch(self.text, s_start, colon)
         if label is None:
-            # "She then addressed the crowd again: “…”": a person as the subject of the lead-in speaks
+            # "The mayor turned to the council: “…”": a person as the subject of the lead-in speaks
             subject = self._clause_subject(s_start, colon)
             if subject is None or subject.type != "person" or self.in_quote[s_start]:
                 return None
@@ -1161,7 +1161,7 @@ class _Extractor:
             else:
                 mention = self._clause_subject(s_start, cue.start())
         elif coordinated := _AND_LEAD_RE.search(text, max(s_start, cue.start() - 12), cue.start()):
-            # "X blasted Congress and said …": the subject of the first verb speaks
+            # "X toured the site and said …": the subject of the first verb speaks
             mention = self._clause_subject(s_start, coordinated.start())
         elif word.endswith("ing") and _DOCUMENT_LEAD_RE.search(
             text, max(s_start, cue.start() - 30), cue.start()
