@@ -18,17 +18,16 @@ from quotes.backends.llm import LLMBackend, LLMConfig
 from quotes.cli import app
 from quotes.pipeline import Extractor
 from quotes.prompts import PROMPTS_ROOT, PromptError
+from quotes.render import diff_text, verdicts_csv
 from quotes.schema import Article, Claim, Extraction, Kind, Quote, Speaker, Verdict, VerdictLabel
 from quotes.store import ResponseStore
 from quotes.testing import Handler, StubReply, StubRequest, StubServer, chat_completion, error_body
 from quotes.verify import (
     JUDGE_TASK,
     averify,
-    diff_text,
     judge_text,
     load_judge_prompt,
     read_claims,
-    verdicts_csv,
     verify,
 )
 

@@ -26,8 +26,9 @@ from quotes.pipeline import BackendChoice, ConfigurationError, Extractor, choose
 from quotes.progress import RunProgress
 from quotes.prompts import list_prompts, locked_hashes
 from quotes.runlog import JsonlSink, read_extractions
-from quotes.schema import Article, Extraction, Quote
-from quotes.store import ResponseStore, StoreMode
+from quotes.schema import Article, Claim, Extraction, Quote, Verdict
+from quotes.store import ResponseStore, StoreError, StoreMode
+from quotes.verify import averify, read_claims
 
 OK, CHUNK_ERRORS, USAGE_ERROR = 0, 1, 2
 
@@ -365,17 +366,6 @@ def verify_claims(
     Exit 0 when every claim is supported, 1 when any is not, 2 on usage or input errors (a bad claims line
     is reported with its file and line, and the other claims are still checked).
     """
-    from quotes.schema import Claim, Verdict
-    from quotes.store import StoreError
-    from quotes.verify import (
-        averify,
-        read_claims,
-        verdicts_csv,
-        verdicts_json,
-        verdicts_jsonl,
-        verdicts_table,
-    )
-
     problems: list[InputProblem] = []
     if claims_file is not None:
         if speaker is not None or quote is not None:
@@ -412,12 +402,12 @@ def verify_claims(
         )
         err.print(Text.assemble(("error: ", "red"), message), soft_wrap=True)
     if fmt is VerdictFormat.table:
-        Console().print(verdicts_table(verdicts))
+        Console().print(render.verdicts_table(verdicts))
     else:
         writers = {
-            VerdictFormat.json: verdicts_json,
-            VerdictFormat.jsonl: verdicts_jsonl,
-            VerdictFormat.csv: verdicts_csv,
+            VerdictFormat.json: render.verdicts_json,
+            VerdictFormat.jsonl: render.verdicts_jsonl,
+            VerdictFormat.csv: render.verdicts_csv,
         }
         sys.stdout.write(writers[fmt](verdicts))
     if any(problem.severity == "error" for problem in problems):

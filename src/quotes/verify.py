@@ -31,8 +31,6 @@ from typing import Any, Literal
 from pydantic import ValidationError
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
-from rich.table import Table
-from rich.text import Text
 
 from quotes.articles import InputProblem
 from quotes.backends import ChunkFailed, OutputTruncated
@@ -40,6 +38,7 @@ from quotes.backends.llm import LLMBackend, LLMConfig
 from quotes.grounding import SourceText
 from quotes.pipeline import BackendChoice, Extractor, choose_backend
 from quotes.prompts import Prompt, PromptError, load_prompt
+from quotes.render import diff_text
 from quotes.schema import (
     Article,
     Claim,
@@ -164,20 +163,6 @@ def _diff(claim: Sequence[_Word], claim_text: str, found: Sequence[_Word], text:
         DiffOp(op=_OPS[op], claim=show(claim[i1:i2], claim_text), article=show(found[j1:j2], text))
         for op, i1, i2, j1, j2 in matcher.get_opcodes()
     ]
-
-
-def diff_text(ops: Sequence[DiffOp]) -> str:
-    """A diff on one line, wdiff style: `[-claim's words-]{+article's words+}`."""
-    parts = []
-    for op in ops:
-        if op.op == "equal":
-            parts.append(op.article)
-            continue
-        if op.claim:
-            parts.append(f"[-{op.claim}-]")
-        if op.article:
-            parts.append(f"{{+{op.article}+}}")
-    return " ".join(parts)
 
 
 # --- speakers ------------------------------------------------------------------------------------------
@@ -793,91 +778,3 @@ def _claim(record: dict[str, Any]) -> Claim | str:
 
 
 # --- output --------------------------------------------------------------------------------------------
-
-CSV_COLUMNS = (
-    "claim_id",
-    "speaker",
-    "quote",
-    "verdict",
-    "score",
-    "actual_speaker",
-    "evidence_start",
-    "evidence_end",
-    "evidence_text",
-    "evidence_mention",
-    "quote_id",
-    "diff",
-    "article_id",
-    "backend",
-    "prompt",
-    "explanation",
-)
-_STYLES: dict[VerdictLabel, str] = {
-    "supported": "bold green",
-    "misattributed": "bold magenta",
-    "altered": "bold yellow",
-    "not_found": "bold red",
-}
-
-
-def verdicts_json(verdicts: Sequence[Verdict]) -> str:
-    return json.dumps([v.model_dump(mode="json") for v in verdicts], ensure_ascii=False, indent=2) + "\n"
-
-
-def verdicts_jsonl(verdicts: Sequence[Verdict]) -> str:
-    return "".join(v.model_dump_json() + "\n" for v in verdicts)
-
-
-def verdicts_csv(verdicts: Sequence[Verdict]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for v in verdicts:
-        ev = v.evidence
-        writer.writerow(
-            [
-                v.claim.id or "",
-                v.claim.speaker,
-                v.claim.quote,
-                v.verdict,
-                f"{v.score:.2f}",
-                v.actual_speaker or "",
-                "" if ev is None else ev.start,
-                "" if ev is None else ev.end,
-                "" if ev is None else ev.text,
-                "" if ev is None or ev.speaker is None else ev.speaker.mention or "",
-                "" if ev is None else ev.quote_id or "",
-                diff_text(v.diff),
-                v.article_id or "",
-                v.backend or "",
-                v.prompt or "",
-                v.explanation or "",
-            ]
-        )
-    return out.getvalue()
-
-
-def verdicts_table(verdicts: Sequence[Verdict]) -> Table:
-    table = Table(show_lines=True)
-    table.add_column("claim", ratio=3)
-    table.add_column("verdict", no_wrap=True)
-    table.add_column("score", justify="right", no_wrap=True)
-    table.add_column("evidence", ratio=3)
-    table.add_column("said by", ratio=2)
-    table.add_column("why", ratio=4)
-    for n, v in enumerate(verdicts, start=1):
-        label = v.claim.id or str(n)
-        evidence = (
-            "—"
-            if v.evidence is None
-            else f"{' '.join(v.evidence.text.split())} [{v.evidence.start}–{v.evidence.end}]"
-        )
-        table.add_row(
-            f"{label}. {v.claim.speaker}: “{v.claim.quote}”",
-            Text(v.verdict, style=_STYLES[v.verdict]),
-            f"{v.score:.0f}",
-            evidence,
-            v.actual_speaker or "—",
-            v.explanation or "",
-        )
-    return table
