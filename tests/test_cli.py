@@ -231,3 +231,21 @@ def test_sigkill_then_resume_gives_one_line_per_article(serve: Any, tmp_path: Pa
     assert resumed.returncode == 0, resumed.stderr.decode()
     done = [e.id for e in lines(out.read_text(encoding="utf-8"))]
     assert sorted(done) == ids, "exactly one line per article"
+
+
+def test_report_shows_verdict_badges(tmp_path: Path) -> None:
+    run = tmp_path / "run.jsonl"
+    assert runner.invoke(app, ["extract", str(SEED), "-o", str(run), "-q"]).exit_code == 0
+    verdicts = tmp_path / "verdicts.jsonl"
+    claim = ["--speaker", "Hassan Rouhani", "--quote", "Iraq stands with Iran in its economic crisis"]
+    result = runner.invoke(app, ["verify", str(SEED), *claim, "-f", "jsonl"])
+    assert result.exit_code == 1, "a misattributed claim is not supported"
+    verdicts.write_text(result.stdout, encoding="utf-8")
+    report = tmp_path / "report.html"
+    result = runner.invoke(app, ["report", str(run), "-o", str(report), "--verdicts", str(verdicts)])
+    assert result.exit_code == 0, result.output
+    assert "misattributed" in report.read_text(encoding="utf-8")
+    verdicts.write_text("{not a verdict\n", encoding="utf-8")
+    result = runner.invoke(app, ["report", str(run), "-o", str(report), "--verdicts", str(verdicts)])
+    assert result.exit_code == 2
+    assert "verdicts.jsonl:1" in result.stderr

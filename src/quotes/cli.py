@@ -246,14 +246,32 @@ def report(
     output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path(
         "report.html"
     ),
+    verdicts: Annotated[
+        Path | None,
+        typer.Option(help="Verdicts to show as badges: JSONL from `quotes verify --format jsonl`."),
+    ] = None,
 ) -> None:
     """Render a self-contained HTML report from a JSONL run."""
     try:
         records = list(read_extractions(extractions))
+        by_article: dict[str, list[Verdict]] = {}
+        for verdict in _read_verdicts(verdicts) if verdicts else []:
+            by_article.setdefault(verdict.article_id or "", []).append(verdict)
+        page = render.to_html(records, by_article or None)
     except (OSError, ValueError) as exc:
         raise _fail(str(exc)) from None
-    output.write_text(render.to_html(records), encoding="utf-8")
+    output.write_text(page, encoding="utf-8")
     err.print(f"wrote {output} ({len(records)} articles)")
+
+
+def _read_verdicts(path: Path) -> Iterator[Verdict]:
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if line.strip():
+                try:
+                    yield Verdict.model_validate_json(line)
+                except ValueError as exc:
+                    raise ValueError(f"{path}:{number}: not a verdict: {exc}") from None
 
 
 @app.command()
