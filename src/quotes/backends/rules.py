@@ -8,6 +8,7 @@ compiled once at import.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -685,12 +686,8 @@ class _Entities:
         if len(words) == 1 and words[0].lower() in _PRONOUNS:
             if words[0].lower() not in ("he", "she", "who"):
                 return None
-            best: str | None = None
-            for pos, person in self.people:
-                if pos >= text_before:
-                    break
-                best = person.name
-            return best
+            before = bisect_left(self.people, text_before, key=lambda entry: entry[0])
+            return self.people[before - 1][1].name if before else None
         clean = [w for w in words if w.lower() not in _HONORIFICS]
         if clean and clean[0].lower() in _DETERMINERS:
             key = " ".join(clean[1:]).lower()
@@ -889,6 +886,7 @@ class _Extractor:
                 in_quote[s:e] = b"\x01" * (e - s)
         self.in_quote = bytes(in_quote)
         self.long_units = [u for u in all_units if self._is_long(u)]
+        self.unit_end_at = {u.start: u.end for u in self.long_units}
         self.sentences = _sentences(text, self.paragraphs, [f for u in self.long_units for f in u.fragments])
         self.used = bytearray(len(text) + 1)
 
@@ -1084,7 +1082,7 @@ class _Extractor:
 
     def _ends_statement(self, start: int) -> bool:
         """A quote right after its cue, without a comma, is the whole statement only if nothing follows it."""
-        unit_end = next((u.end for u in self.long_units if u.start == start), start)
+        unit_end = self.unit_end_at.get(start, start)
         inner = self.text[start:unit_end].rstrip("”\"'» ")
         after = self.text[unit_end : unit_end + 3].lstrip(" ")
         return inner[-1:] in ".!?" or not after or after[0] in ".\n"
@@ -1188,8 +1186,9 @@ class _Extractor:
         start = obj.end() if obj else _THAT_RE.match(text, cue.end(), end).end()  # type: ignore[union-attr]
         if not obj and (late_that := _LATE_THAT_RE.match(text, start, end)):
             start = late_that.end() - 4
-        if text[cue.end() : start].strip().lower().endswith("that"):
-            start = text.lower().rfind("that", cue.end(), start)
+        lead = text[cue.end() : start].lower()
+        if lead.strip().endswith("that"):
+            start = cue.end() + lead.rfind("that")
         content = _strip_span(text, start, end)
         if _words(text, *content) < 3 or _PREPOSITION_RE.match(text, content[0]):
             return None
