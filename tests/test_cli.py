@@ -249,3 +249,12 @@ def test_report_shows_verdict_badges(tmp_path: Path) -> None:
     result = runner.invoke(app, ["report", str(run), "-o", str(report), "--verdicts", str(verdicts)])
     assert result.exit_code == 2
     assert "verdicts.jsonl:1" in result.stderr
+
+
+def test_kinds_keeps_only_the_kinds_asked_for() -> None:
+    result = runner.invoke(app, ["extract", str(SEED), "-f", "jsonl", "-q", "--kinds", "direct,mixed"])
+    assert result.exit_code == 0, result.output
+    [extraction] = lines(result.stdout)
+    assert extraction.quotes
+    assert {q.kind for q in extraction.quotes} <= {"direct", "mixed"}
+    assert runner.invoke(app, ["extract", str(SEED), "--kinds", "quoted"]).exit_code == 2

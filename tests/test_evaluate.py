@@ -11,8 +11,10 @@ from quotes.evaluate import (
     gold_as_predictions,
     load_gold,
     read_extractions,
+    restrict,
     score,
     score_all,
+    score_restricted,
     summary_table,
 )
 from quotes.schema import Extraction, Quote, Speaker
@@ -191,3 +193,12 @@ def test_read_extractions_round_trip(tmp_path: Path, gold: list[GoldArticle]) ->
     path.write_text('{"id": "a1"}\n', encoding="utf-8")
     with pytest.raises(EvalInputError, match=r"run\.jsonl:1: bad extraction record"):
         read_extractions(path)
+
+
+def test_restricted_scoring_asks_each_subset_for_its_own_kinds(gold: list[GoldArticle]) -> None:
+    predictions = {"a1": [_pred([_span("on Monday")], "indirect"), _pred([_span("“Nobody doubts it.”")])]}
+    direct, mixed, everything = score_restricted(gold, predictions)
+    assert (direct.subset, direct.lenient.n_pred) == ("direct", 1), "the stray indirect one is not asked for"
+    assert mixed.lenient.n_pred == 1
+    assert everything.lenient.n_pred == 2, "all kinds are asked for in `all`"
+    assert [q.kind for q in restrict(predictions, "direct")["a1"]] == ["direct"]

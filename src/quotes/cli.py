@@ -21,12 +21,12 @@ from rich.text import Text
 
 from quotes import render
 from quotes.articles import InputProblem, iter_articles
-from quotes.evaluate import SUBSETS, Subset, load_gold, score_all, summary_table
+from quotes.evaluate import SUBSETS, Subset, load_gold, score_all, score_restricted, summary_table
 from quotes.pipeline import BackendChoice, ConfigurationError, Extractor, choose_backend
 from quotes.progress import RunProgress
 from quotes.prompts import list_prompts, locked_hashes
 from quotes.runlog import JsonlSink, read_extractions
-from quotes.schema import Article, Claim, Extraction, Quote, Verdict
+from quotes.schema import Article, Claim, Extraction, Kind, Quote, Verdict
 from quotes.store import ResponseStore, StoreError, StoreMode
 from quotes.verify import averify, read_claims
 
@@ -116,6 +116,7 @@ def _extractor(
     store: ResponseStore,
     chunk_size: int | None,
     concurrency: int,
+    kinds: frozenset[Kind] | None = None,
     **llm_options: float,
 ) -> Extractor:
     options: dict[str, object] = {"store": store, **llm_options}
@@ -126,7 +127,21 @@ def _extractor(
     except ConfigurationError as exc:
         raise _fail(str(exc)) from None
     err.print(why, soft_wrap=True)
-    return Extractor(chosen, chunk_size=chunk_size, concurrency=concurrency)
+    return Extractor(chosen, chunk_size=chunk_size, concurrency=concurrency, kinds=kinds)
+
+
+_KINDS: dict[str, Kind] = {"direct": "direct", "mixed": "mixed", "indirect": "indirect"}
+
+
+def _kinds(spec: str | None) -> frozenset[Kind] | None:
+    """`direct,mixed` (or `direct+mixed`) → those kinds; None keeps every kind."""
+    if spec is None or spec == "all":
+        return None
+    names = [name.strip() for name in spec.replace("+", ",").split(",") if name.strip()]
+    unknown = [name for name in names if name not in _KINDS]
+    if unknown or not names:
+        raise _fail(f"--kinds takes direct, mixed, indirect (comma-separated) or all, not {spec!r}")
+    return frozenset(_KINDS[name] for name in names)
 
 
 class _Inputs:
@@ -175,6 +190,9 @@ def extract(
         int, typer.Option(min=1, help="Model requests in flight, across all articles.")
     ] = 8,
     chunk_size: Annotated[int | None, typer.Option(min=500, help="Characters per model request.")] = None,
+    kinds: Annotated[
+        str | None, typer.Option("--kinds", help="Keep only these kinds, e.g. direct or direct,mixed.")
+    ] = None,
     timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for one model answer.")] = 120,
     max_attempts: Annotated[int, typer.Option(min=1, help="Tries per request (429, 5xx, timeouts).")] = 6,
     store_dir: StoreOpt = None,
@@ -192,7 +210,15 @@ def extract(
         raise _fail("--resume needs --output FILE with --format jsonl")
     store = _store(store_dir, offline, record)
     extractor = _extractor(
-        backend, model, base_url, store, chunk_size, concurrency, timeout=timeout, max_attempts=max_attempts
+        backend,
+        model,
+        base_url,
+        store,
+        chunk_size,
+        concurrency,
+        kinds=_kinds(kinds),
+        timeout=timeout,
+        max_attempts=max_attempts,
     )
     with RunProgress(quiet=quiet) as progress:
         if fmt is Format.jsonl:
@@ -309,6 +335,13 @@ def eval_(
         str | None, typer.Option("--kinds", help="direct | direct,mixed | all (default: report all three).")
     ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
+    unrestricted: Annotated[
+        bool,
+        typer.Option(
+            "--unrestricted",
+            help="Score every prediction in every subset, not the extractor asked for each subset's kinds.",
+        ),
+    ] = False,
     backend: BackendOpt = BackendName.auto,
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
@@ -317,7 +350,12 @@ def eval_(
     offline: OfflineOpt = False,
     record: RecordOpt = False,
 ) -> None:
-    """Score an extractor, or a finished run, against gold: quote P/R/F1 (lenient, strict, soft), e2e F1."""
+    """Score an extractor, or a finished run, against gold: quote P/R/F1 (lenient, strict, soft), e2e F1.
+
+    The metrics are those of shared/eval/README.md. By default each gold subset scores the extractor as
+    asked for that subset's kinds (direct quotes only for `direct`, as a speech-only tool is used);
+    --unrestricted scores all predictions in every subset, so other kinds' misses count against it too.
+    """
     if fmt not in ("table", "json"):
         raise _fail(f"--format must be table or json, not {fmt!r}")
     if kinds is not None and kinds not in _SUBSET_NAMES:
@@ -334,11 +372,19 @@ def eval_(
             predicted = asyncio.run(_predict(extractor, [Article(id=a.id, text=a.text) for a in articles]))
     except (OSError, ValueError) as exc:
         raise _fail(str(exc)) from None
-    reports = score_all(articles, predicted, subsets)
+    scorer = score_all if unrestricted else score_restricted
+    reports = scorer(articles, predicted, subsets)
     if fmt == "json":
         typer.echo(json.dumps([r.to_dict() for r in reports], indent=2))
     else:
-        Console().print(summary_table(reports))
+        how = (
+            "every prediction in every subset"
+            if unrestricted
+            else "the extractor asked for each subset's kinds"
+        )
+        Console(width=max(140, Console().width)).print(
+            summary_table(reports, f"quotes vs {gold.name}: {how}")
+        )
 
 
 async def _predict(extractor: Extractor, articles: list[Article]) -> dict[str, list[Quote]]:

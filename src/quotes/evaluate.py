@@ -20,7 +20,8 @@ from quotes.schema import Extraction, Kind, Quote, Speaker
 
 Subset = Literal["direct", "direct+mixed", "all"]
 SUBSETS: tuple[Subset, ...] = ("direct", "direct+mixed", "all")
-_SUBSET_KINDS: dict[Subset, frozenset[str]] = {
+# The kinds each subset holds; also the kinds an extractor is asked for when scored on that subset.
+SUBSET_KINDS: dict[Subset, frozenset[Kind]] = {
     "direct": frozenset({"direct"}),
     "direct+mixed": frozenset({"direct", "mixed"}),
     "all": frozenset({"direct", "mixed", "indirect"}),
@@ -244,9 +245,9 @@ def _pct(value: float) -> str:
     return f"{100 * value:.1f}"
 
 
-def summary_table(reports: Sequence[Report]) -> Table:
+def summary_table(reports: Sequence[Report], title: str = "quote extraction vs gold") -> Table:
     """One row per subset with the headline numbers, as in shared/eval/README.md."""
-    table = Table(title="quote extraction vs gold")
+    table = Table(title=title)
     for column in (
         "gold subset",
         "lenient P / R / F1",
@@ -345,7 +346,7 @@ def _match(article: GoldArticle, preds: Sequence[Quote]) -> _Matched:
 
 
 def _accumulate(report: Report, m: _Matched) -> None:
-    kinds = _SUBSET_KINDS[report.subset]
+    kinds = SUBSET_KINDS[report.subset]
     in_subset = [g.kind in kinds for g in m.gold]
     kept = [pi for pi in range(len(m.preds)) if pi not in m.pred_to_gold or in_subset[m.pred_to_gold[pi]]]
     gold_idx = [gi for gi, ok in enumerate(in_subset) if ok]
@@ -402,3 +403,22 @@ def score_all(
 
 def score(gold: Sequence[GoldArticle], predictions: Mapping[str, Sequence[Quote]], kinds: Subset) -> Report:
     return score_all(gold, predictions, (kinds,))[0]
+
+
+def restrict(predictions: Mapping[str, Sequence[Quote]], subset: Subset) -> dict[str, list[Quote]]:
+    """Only the predictions of the subset's kinds: what an extractor asked for just those kinds returns."""
+    kinds = SUBSET_KINDS[subset]
+    return {article: [q for q in quotes if q.kind in kinds] for article, quotes in predictions.items()}
+
+
+def score_restricted(
+    gold: Sequence[GoldArticle],
+    predictions: Mapping[str, Sequence[Quote]],
+    subsets: Sequence[Subset] = SUBSETS,
+) -> list[Report]:
+    """Each subset scored on the predictions of its own kinds (see `restrict`); the metrics are unchanged.
+
+    A speech-only tool asked for direct quotes makes no indirect predictions to count against it; this
+    scores a full extractor the same way when it is used like one.
+    """
+    return [score(gold, restrict(predictions, subset), subset) for subset in subsets]

@@ -7,7 +7,7 @@ chunk of every article the extractor handles, so a corpus run and a single call 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal, Self
@@ -18,7 +18,7 @@ from quotes.backends.rules import RulesBackend
 from quotes.chunking import Chunk, chunk_text, split_chunk
 from quotes.grounding import SourceText, quoted_fragments
 from quotes.merge import cluster_speakers, dedupe
-from quotes.schema import AnswerQuote, Article, ChunkError, Entity, Extraction, Quote, Speaker, Usage
+from quotes.schema import AnswerQuote, Article, ChunkError, Entity, Extraction, Kind, Quote, Speaker, Usage
 from quotes.store import StoreMiss
 
 DEFAULT_OVERLAP = 2000
@@ -73,6 +73,9 @@ class _ArticleRun:
 class Extractor:
     """Runs a backend over articles.
 
+    `kinds` keeps only statements of those kinds (e.g. {"direct"} for a speech-only run);
+    `keep_text` puts the article text in each Extraction (the HTML report needs it).
+
     >>> async with Extractor(RulesBackend()) as extractor:  # doctest: +SKIP
     ...     extraction = await extractor.aextract(Article(id="a1", text=text))
     """
@@ -85,6 +88,7 @@ class Extractor:
         chunk_size: int | None = None,
         overlap: int = DEFAULT_OVERLAP,
         keep_text: bool = True,
+        kinds: Collection[Kind] | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -93,6 +97,7 @@ class Extractor:
         self._chunk_size = chunk_size or backend.chunk_size
         self._overlap = overlap
         self._keep_text = keep_text
+        self._kinds = frozenset(kinds) if kinds is not None else None
         self._limit = asyncio.Semaphore(concurrency)
 
     async def __aenter__(self) -> Self:
@@ -122,6 +127,8 @@ class Extractor:
                 run.quotes.extend(self._located(article.text, chunk, answer, run.warnings))
                 run.quotes.extend(_grounded(source, chunk, answer.records, run.warnings))
         quotes = cluster_speakers(dedupe(run.quotes))
+        if self._kinds is not None:
+            quotes = [q for q in quotes if q.kind in self._kinds]
         provenance = self.backend.provenance
         return Extraction(
             id=article.id,
