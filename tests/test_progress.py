@@ -105,12 +105,12 @@ def test_default_console_is_stderr(capsys: pytest.CaptureFixture[str]) -> None:
     assert "articles   1" in captured.err
 
 
-def test_finish_writes_json_once_and_overrides_problem_count(tmp_path: Path) -> None:
+def test_finish_writes_json_once(tmp_path: Path) -> None:
     out = io.StringIO()
     target = tmp_path / "summary.json"
     with RunProgress(console=Console(file=out)) as progress:
         progress.article_done(extraction("a", errors=1))
-        summary = progress.finish(input_problems=3, summary_json=target)
-    assert json.loads(target.read_text(encoding="utf-8"))["input_problems"] == 3
+        summary = progress.finish(summary_json=target)
+    assert json.loads(target.read_text(encoding="utf-8"))["chunk_errors"] == 1
     assert summary.chunk_errors == 1
     assert out.getvalue().count("articles   1") == 1  # leaving the block did not print it again

@@ -120,18 +120,13 @@ class RunProgress:
     ) -> None:
         self.finish()
 
-    def finish(
-        self, *, input_problems: int | None = None, summary_json: str | os.PathLike[str] | None = None
-    ) -> RunSummary:
+    def finish(self, *, summary_json: str | os.PathLike[str] | None = None) -> RunSummary:
         """End the run: stop the display, print the summary (unless quiet), write it as JSON if asked.
 
-        Leaving the `with` block calls this too; only the first call counts. `input_problems` replaces
-        the count kept by `input_problem`.
+        Leaving the `with` block calls this too; only the first call counts.
         """
         if self._finished is None:
             self._finished = time.monotonic()
-            if input_problems is not None:
-                self._summary.input_problems = input_problems
             if self._progress is not None:
                 self._progress.stop()
                 self._progress = None
