@@ -487,3 +487,35 @@ def test_quote_paragraph_continues_the_attributed_quote() -> None:
         _at(text, "“We start on Monday,”"),
         _at(text, "“Nobody will be left behind.”"),
     ]
+
+
+def test_opening_mark_typed_as_a_closer() -> None:
+    text = "“We will rebuild the pier by summer,“ said Lena Ortiz, the harbour master."
+    quote = _only(text)
+    assert (quote.start, quote.end) == _at(text, "“We will rebuild the pier by summer,“")
+    assert quote.kind == "direct"
+    assert quote.speaker.mention == "Lena Ortiz"
+
+
+def test_several_intro_phrases_before_a_participle_subject() -> None:
+    text = "On Friday, after weeks of silence, Mayor Ida Bell backed the plan, saying, “It is time to build.”"
+    quote = _only(text)
+    assert (quote.start, quote.end) == _at(text, "“It is time to build.”")
+    assert quote.speaker.mention == "Mayor Ida Bell"
+
+
+def test_quote_ending_a_sentence_ends_it_for_the_statement_before() -> None:
+    text = "She says the council chose the “cheapest road it could find.” She adds, “Nobody asked us.”"
+    quotes = extract_quotes(text)
+    assert [(q.kind, q.text) for q in quotes] == [
+        ("mixed", "the council chose the “cheapest road it could find.”"),
+        ("direct", "“Nobody asked us.”"),
+    ]
+
+
+def test_intro_phrase_is_no_content_before_a_quoted_label() -> None:
+    text = "The day after the storm, Governor Al Moss called the repairs “sluggish.”"
+    quote = _only(text)
+    assert (quote.start, quote.end) == _at(text, "the repairs “sluggish.”")
+    assert quote.kind == "mixed"
+    assert quote.speaker.mention == "Governor Al Moss"

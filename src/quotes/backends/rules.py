@@ -17,7 +17,7 @@ from quotes.backends import ChunkAnswer, Provenance
 from quotes.chunking import Chunk
 from quotes.schema import Entity, Kind, Quote, Speaker, SpeakerType
 
-RULES_VERSION = "2"
+RULES_VERSION = "3"
 
 Span = tuple[int, int]
 
@@ -268,6 +268,8 @@ def _paragraphs(text: str) -> list[Span]:
 
 
 def _mark_role(text: str, i: int, mark: str) -> str:
+    if mark == "“" and 0 < i < len(text) - 1 and text[i - 1] in ",.!?" and text[i + 1].isspace():
+        return "either"  # a typo'd closer: “…,“ she said
     if mark[0] in _OPENERS:
         return "open"
     if mark in _CLOSERS:
@@ -369,16 +371,18 @@ def _is_abbreviation(text: str, dot: int) -> bool:
 
 
 def _sentences(text: str, paragraphs: Sequence[Span], masked: Sequence[Span]) -> list[Span]:
-    """Sentence spans; boundaries inside `masked` (long quotes) are ignored."""
+    """Sentence spans; boundaries inside `masked` (long quotes) are ignored, but a quote that ends its
+    sentence (“… for good.” Then …) ends it outside too."""
     inside = bytearray(len(text) + 1)
     for s, e in masked:
         inside[s + 1 : e] = b"\x01" * max(0, e - s - 1)
+    quote_ends = {e for _, e in masked}
     spans: list[Span] = []
     for p_start, p_end in paragraphs:
         pos = p_start
         for match in _SENT_END_RE.finditer(text, p_start, p_end):
             cut = match.end()
-            if inside[cut] or (inside[match.start()] and match.group()[0] in ".!?"):
+            if inside[cut] or (inside[match.start()] and match.group()[0] in ".!?" and cut not in quote_ends):
                 continue
             if match.group()[0] == "." and _is_abbreviation(text, match.start()):
                 continue
@@ -737,7 +741,8 @@ _CLAUSE_END_RE = re.compile(
 _CLAUSE_START_RE = re.compile(r"(?:,[”\"']*\s+(?:but|and|while|yet|so)|;)\s+")
 _INTRO_RE = re.compile(
     r"(?:During|After|Before|In|On|At|Meanwhile|However|Later|Earlier|Since|When|While|As|Asked|But|And|"
-    r"[A-Z][a-z]+ing)\b[^,]{0,80},\s*"
+    r"[A-Z][a-z]+ing)\b[^,]{0,80},\s*",
+    re.IGNORECASE,
 )
 _CLAUSE_ADVERB_RE = re.compile(r"(?:(?:then|but|and|so|still|yet|later|meanwhile|also)\s+)+", re.IGNORECASE)
 _DOCUMENT_LEAD_RE = re.compile(r"\b(?:statement|letter|tweet|message|memo|email|video|ad|release|post)s?\s+$")
@@ -1119,8 +1124,10 @@ class _Extractor:
         for match in _CLAUSE_START_RE.finditer(text, s_start, cue_start):
             if not self.in_quote[match.end() - 1]:
                 clause = match.end()
-        if clause == s_start and (intro := _INTRO_RE.match(text, s_start, cue_start)):
-            clause = intro.end()
+        if clause == s_start:
+            # "On Monday, after a long silence, X said …": any number of introductory phrases
+            while intro := _INTRO_RE.match(text, clause, cue_start):
+                clause = intro.end()
         if lead := _CLAUSE_ADVERB_RE.match(text, clause, cue_start):
             clause = lead.end()
         return _np_after(text, clause, cue_start)
@@ -1174,7 +1181,13 @@ class _Extractor:
             return None
         prefix = text[s_start : mention.start]
         rest = text[cue.end() : end].split()
-        if mention.start > s_start and prefix.rstrip().endswith(",") and len(rest) <= 6:
+        if (
+            mention.start > s_start
+            and prefix.rstrip().endswith(",")
+            and len(rest) <= 6
+            and 1 not in self.quoted[cue.end() : end]
+            and not _INTRO_RE.fullmatch(text, s_start, mention.start)
+        ):
             content = _strip_span(text, s_start, mention.start)
             if _words(text, *content) >= 3 and not (rest and rest[0].lower() == "that"):
                 return self._make(content, mention, cue)
