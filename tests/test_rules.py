@@ -514,8 +514,41 @@ def test_quote_ending_a_sentence_ends_it_for_the_statement_before() -> None:
 
 
 def test_intro_phrase_is_no_content_before_a_quoted_label() -> None:
-    text = "The day after the storm, Governor Al Moss called the repairs “sluggish.”"
+    text = "The day after the storm, Governor Al Moss called the repairs “sluggish” at best."
     quote = _only(text)
-    assert (quote.start, quote.end) == _at(text, "the repairs “sluggish.”")
+    assert (quote.start, quote.end) == _at(text, "the repairs “sluggish” at best")
     assert quote.kind == "mixed"
     assert quote.speaker.mention == "Governor Al Moss"
+
+
+def test_vowed_to_takes_the_infinitive_as_content() -> None:
+    text = "Mayor Ida Bell vowed to close “every loophole the developers found.”"
+    quote = _only(text)
+    assert (quote.start, quote.end) == _at(text, "to close “every loophole the developers found.”")
+    assert quote.kind == "mixed"
+
+
+def test_lowercase_titles_before_a_name_after_the_cue() -> None:
+    text = "“We lost the vote,” said former state senator Al Ray."
+    quote = _only(text)
+    assert quote.speaker.mention == "former state senator Al Ray"
+
+
+def test_one_word_quote_after_said_comma() -> None:
+    text = "Asked whether she would run again, Ms. Vane said, “Never.”"
+    quote = _only(text)
+    assert (quote.start, quote.end) == _at(text, "“Never.”")
+    assert quote.speaker.mention == "Ms. Vane"
+
+
+def test_inverted_said_before_the_speaker() -> None:
+    text = "The fire spread fast. Said Chief Ada Moss, “We had no water left.”"
+    quote = _only(text)
+    assert quote.speaker.mention == "Chief Ada Moss"
+    assert quote.cue == "Said"
+
+
+def test_quoted_show_name_in_the_attribution_of_a_split_quote() -> None:
+    text = "“The deal is dead,” he said on “Morning Talk.” “We start again on Monday.”"
+    quote = _only(text)
+    assert quote.spans == [_at(text, "“The deal is dead,”"), _at(text, "“We start again on Monday.”")]

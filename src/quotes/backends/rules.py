@@ -123,6 +123,10 @@ _WEAK_CUES = frozenset(
 )
 # Verbs that report speech only when what follows holds a quotation: calling the plan a “blank cheque”.
 _QUOTING_ONLY_CUES = frozenset(_lexicon("call calls called calling mock mocks mocked mocking"))
+# Verbs whose content may be an infinitive: she vowed to "fight for every vote".
+_INTENT_CUES = frozenset(
+    _lexicon("vow vows vowed vowing pledge pledges pledged pledging promise promises promised")
+)
 # "A new poll shows …", "the study found …": evidence verbs count as cues only after an evidence noun.
 _EVIDENCE_VERBS = frozenset(_lexicon("show shows showed found finds"))
 _EVIDENCE_NOUN_RE = re.compile(
@@ -184,6 +188,9 @@ _TITLE_WORDS = frozenset(
         "national advisor democratic republican gop presidential hopeful businessman billionaire mogul "
         "businesswoman"
     )
+)
+_ROLE_MODIFIERS = frozenset(
+    _lexicon("campaign press communications finance policy political senior top chief of strategist pollster")
 )
 _HONORIFICS = frozenset(
     _lexicon("mr mr. mrs mrs. ms ms. dr dr. sen sen. rep rep. gov gov. gen gen. rev rev.")
@@ -534,8 +541,9 @@ def _np_before(text: str, start: int, end: int) -> _Mention | None:
     return _Mention(s, e, mention, _classify(words))
 
 
-def _np_after(text: str, start: int, end: int) -> _Mention | None:
-    """The noun phrase starting at `start` ("said Smith, a spokesman")."""
+def _np_after(text: str, start: int, end: int, titles: bool = False) -> _Mention | None:
+    """The noun phrase starting at `start` ("said Smith, a spokesman"); with `titles`, lowercase titles
+    may open it ("said former state senator Al Ray")."""
     toks = _tokens(text, start, end)
     if not toks:
         return None
@@ -550,6 +558,8 @@ def _np_after(text: str, start: int, end: int) -> _Mention | None:
         elif (
             (j == 0 and lw in _DETERMINERS)
             or (lw in _TITLE_WORDS and last == j - 1)
+            # "said former state senator Al Ray": lowercase titles before a name
+            or (titles and last == -1 and j < 5 and (lw in _TITLE_WORDS or lw in _ROLE_MODIFIERS))
             or (lw in _NAME_PARTICLES | {"of", "for", "and"} and last == j - 1)
         ):
             continue
@@ -766,6 +776,7 @@ _NAMING_LEAD_RE = re.compile(
     r"thank(?:s|ed|ing)?)(?:\s+[^\s,:;.!?“”\"]+){0,5}?\s*$"
 )
 _NO_TAIL_RE = re.compile(r"\s*")
+_INVERTED_CUE_RE = re.compile(r"(?:Said|Says|Added|Adds|Asked|Asks|Wrote|Writes|Replied|Explained)\b")
 _MODIFIERS_RE = re.compile(r"[\w’'.-]*(?:,?\s+[\w’'.-]+)*,?\s*")
 _LATE_THAT_RE = re.compile(r"(?:on|in|at|during|after|before|last|this|to)\b[^,.“”\"]{0,60}?\bthat\b")
 _THAT_RE = re.compile(r"\s*(?:(?:instead|also|again|repeatedly|publicly|privately)\s+)?(?:that\b\s*)?")
@@ -803,7 +814,7 @@ def _attribution_at(
     text: str, pos: int, cue: re.Match[str], window: int
 ) -> tuple[_Mention, Span, int] | None:
     if cue.start() == pos:
-        mention = _np_after(text, cue.end(), window)
+        mention = _np_after(text, cue.end(), window, titles=True)
         if mention is None:
             return None
         return mention, (cue.start(), cue.end()), mention.end
@@ -898,7 +909,7 @@ class _Extractor:
     def _is_long(self, unit: _QuoteUnit) -> bool:
         words = sum(_words(self.text, s, e) for s, e in unit.fragments)
         inner = self.text[unit.start : unit.end].rstrip("”\"'» ")
-        return words >= 4 or (words >= 2 and inner[-1:] in ".!?,")
+        return words >= 4 or (words >= 1 and inner[-1:] in ".!?,")
 
     def _sentence_of(self, pos: int) -> Span:
         lo, hi = 0, len(self.sentences) - 1
@@ -961,6 +972,11 @@ class _Extractor:
                     kind = "mixed"
                 while k < len(units) and units[k].start < para_end:
                     gap = text[attr_end : units[k].start]
+                    if self._title_in_attribution(units, k, gap, para_end):
+                        # “…,” he said on “Morning Talk.” “…”: the quoted show name is part of the attribution
+                        attr_end = units[k].end
+                        k += 1
+                        continue
                     _, sent_end = self._sentence_of(attr_end)
                     if _ALNUM_RE.search(gap) and not (
                         sent_end <= units[k].start and not text[sent_end : units[k].start].strip()
@@ -989,6 +1005,17 @@ class _Extractor:
             self._mark_used(used)
             records.append(_Record(fragments, kind, mention, cue))
         return records
+
+    def _title_in_attribution(self, units: Sequence[_QuoteUnit], k: int, gap: str, para_end: int) -> bool:
+        unit = units[k]
+        return (
+            k + 1 < len(units)
+            and units[k + 1].start < para_end
+            and not self.text[unit.end : units[k + 1].start].strip()
+            and not any(c in gap for c in ".!?;,:")
+            and _words(self.text, unit.start, unit.end) <= 6
+            and self.text[unit.start : unit.end].rstrip(_CLOSING_MARKS)[-1:] == "."
+        )
 
     def _absorb_quote_paragraphs(
         self, units: Sequence[_QuoteUnit], k: int, fragments: list[Span], para_end: int
@@ -1048,7 +1075,7 @@ class _Extractor:
             verb = (naming.start(), naming.start() + len(naming.group().split()[0]))
             subject = self._clause_subject(s_start, naming.start())
             return (subject, verb) if subject is not None else None
-        cue = None
+        cue = _INVERTED_CUE_RE.match(text, s_start, lead_end)
         for match in _AFTER_CUE_RE.finditer(text, s_start, lead_end):
             cue = match
         if cue is None and text[lead_end : lead_end + 1] == ":":
@@ -1059,7 +1086,8 @@ class _Extractor:
         if not tail.fullmatch(text, cue.end(), lead_end):
             return None
         word = cue.group().lower()
-        if word.startswith("according"):
+        if word.startswith("according") or not text[s_start : cue.start()].strip():
+            # "According to X, …" and the inverted "Said X, …"
             mention = _np_after(text, cue.end(), lead_end)
         elif coordinated := _AND_LEAD_RE.search(text, max(s_start, cue.start() - 12), cue.start()):
             mention = self._clause_subject(s_start, coordinated.start())
@@ -1203,7 +1231,10 @@ class _Extractor:
         if lead.strip().endswith("that"):
             start = cue.end() + lead.rfind("that")
         content = _strip_span(text, start, end)
-        if _words(text, *content) < 3 or _PREPOSITION_RE.match(text, content[0]):
+        if _words(text, *content) < 3 or (
+            _PREPOSITION_RE.match(text, content[0])
+            and not (word in _INTENT_CUES and text.startswith("to ", content[0]))
+        ):
             return None
         return self._make(content, mention, cue)
 
