@@ -14,7 +14,8 @@ from quotes.pipeline import BackendChoice, Extractor, choose_backend
 from quotes.schema import Article, Extraction
 
 
-def _article(item: str | Article, index: int = 0) -> Article:
+def as_article(item: str | Article, index: int = 0) -> Article:
+    """An Article as given, or plain text wrapped as one (id "text-<index>")."""
     return item if isinstance(item, Article) else Article(id=f"text-{index}", text=item)
 
 
@@ -32,7 +33,7 @@ async def aextract(
     """
     chosen, _ = choose_backend(backend, model=model, base_url=base_url)
     async with Extractor(chosen) as extractor:
-        return await extractor.aextract(_article(article))
+        return await extractor.aextract(as_article(article))
 
 
 def extract(
@@ -57,7 +58,7 @@ async def aextract_many(
     """Extract many articles concurrently, yielding each as it completes (not in input order)."""
     chosen, _ = choose_backend(backend, model=model, base_url=base_url)
     async with Extractor(chosen, concurrency=concurrency) as extractor:
-        items = (_article(item, i) for i, item in enumerate(articles))
+        items = (as_article(item, i) for i, item in enumerate(articles))
         async for extraction in extractor.astream(items):
             yield extraction
 

@@ -32,6 +32,7 @@ from pydantic import ValidationError
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
+from quotes.api import as_article
 from quotes.articles import InputProblem
 from quotes.backends import ChunkFailed, OutputTruncated
 from quotes.backends.llm import LLMBackend, LLMConfig
@@ -628,10 +629,6 @@ def _as_mentioned(speaker: Speaker) -> str:
 # --- the API -------------------------------------------------------------------------------------------
 
 
-def _as_article(article: str | Article) -> Article:
-    return article if isinstance(article, Article) else Article(id="text-0", text=article)
-
-
 async def averify(
     article: str | Article,
     claims: Sequence[Claim] | Claim,
@@ -650,7 +647,7 @@ async def averify(
     word for word are judged by the model (`judge`, or one built from the backend's configuration); with
     the rules backend, by content-word overlap.
     """
-    doc = _as_article(article)
+    doc = as_article(article)
     wanted = [claims] if isinstance(claims, Claim) else list(claims)
     if extraction is not None and extraction.text_sha256 != doc.sha256:
         raise ValueError(f"extraction {extraction.id!r} is of another text than article {doc.id!r}")
