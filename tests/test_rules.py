@@ -552,3 +552,25 @@ def test_quoted_show_name_in_the_attribution_of_a_split_quote() -> None:
     text = "“The deal is dead,” he said on “Morning Talk.” “We start again on Monday.”"
     quote = _only(text)
     assert quote.spans == [_at(text, "“The deal is dead,”"), _at(text, "“We start again on Monday.”")]
+
+
+def test_coordinated_second_cue_starts_its_own_statement() -> None:
+    text = "Ms. Dale said the budget was “not ready” for a vote, and suggested that the council wait a month."
+    quotes = extract_quotes(text)
+    assert [(q.kind, q.text, q.speaker.mention) for q in quotes] == [
+        ("mixed", "the budget was “not ready” for a vote", "Ms. Dale"),
+        ("indirect", "that the council wait a month", "Ms. Dale"),
+    ]
+
+
+def test_told_someone_on_a_day_that() -> None:
+    text = "Tia Moon told a local radio host on Monday that the fee was “a mistake.”"
+    quote = _only(text)
+    assert (quote.start, quote.end) == _at(text, "that the fee was “a mistake.”")
+
+
+def test_mid_sentence_quote_statement_starts_at_its_clause() -> None:
+    text = "The hearing ran late, and the ruling was “a long time coming,” Ed Park said."
+    quote = _only(text)
+    assert (quote.start, quote.end) == _at(text, "the ruling was “a long time coming,”")
+    assert quote.kind == "mixed"

@@ -747,6 +747,11 @@ _CLAUSE_END_RE = re.compile(
     r",[”\"']*\s+(?:and\s+|while\s+)?(?:also\s+|then\s+)?[a-z]+ing\b|[”\"']*\s+and\s+(?:also\s+|then\s+)?"
     r"(?:adding|saying|noting|arguing|calling|pledging|vowing|insisting|warning|stressing|expressing)\b"
     r"|,[”\"']*\s+(?:but|which|while|although|though|whereas|as)\b|;\s"
+    # a second reporting verb starts a statement of its own: "… and said …", "X, who asked …, said …"
+    r"|(?:,[”\"']*\s+(?:and\s+)?|[”\"']*\s+and\s+)(?:also\s+|then\s+|later\s+)?"
+    r"(?:said|told|added|suggested|argued|insisted|warned|noted|called|accused|urged|vowed|pledged|promised|"
+    r"continued|lamented|asked|acknowledged|admitted|claimed|predicted|explained|dismissed|blamed|"
+    r"criticized|praised|described|declared|announced|complained|wrote|tweeted)\b"
 )
 _CLAUSE_START_RE = re.compile(r"(?:,[”\"']*\s+(?:but|and|while|yet|so)|;)\s+")
 _INTRO_RE = re.compile(
@@ -779,6 +784,7 @@ _NO_TAIL_RE = re.compile(r"\s*")
 _INVERTED_CUE_RE = re.compile(r"(?:Said|Says|Added|Adds|Asked|Asks|Wrote|Writes|Replied|Explained)\b")
 _MODIFIERS_RE = re.compile(r"[\w’'.-]*(?:,?\s+[\w’'.-]+)*,?\s*")
 _LATE_THAT_RE = re.compile(r"(?:on|in|at|during|after|before|last|this|to)\b[^,.“”\"]{0,60}?\bthat\b")
+_TOLD_THAT_RE = re.compile(r"[^,.;:“”\"]{0,100}?\bthat\b")
 _THAT_RE = re.compile(r"\s*(?:(?:instead|also|again|repeatedly|publicly|privately)\s+)?(?:that\b\s*)?")
 _TOLD_OBJECT_RE = re.compile(
     r"\s+(?:(?:him|her|them|me|us|you|reporters|journalists|supporters|the\s+crowd|an?\s+(?:audience|crowd|interviewer)|"
@@ -1045,7 +1051,12 @@ class _Extractor:
         lead = self.text[s_start:start]
         if not _ALNUM_RE.search(lead) or lead.rstrip()[-1:] in ":,—–-" or self.in_quote[s_start]:
             return None
-        return s_start
+        # "While it is early, and the bill is “doomed,” she said": the statement is the last clause
+        clause = s_start
+        for match in _CLAUSE_START_RE.finditer(self.text, s_start, start):
+            if not self.in_quote[match.start()]:
+                clause = match.end()
+        return clause
 
     def _stands_alone(self, unit: _QuoteUnit) -> bool:
         return False
@@ -1225,7 +1236,11 @@ class _Extractor:
             else None
         )
         start = obj.end() if obj else _THAT_RE.match(text, cue.end(), end).end()  # type: ignore[union-attr]
-        if not obj and (late_that := _LATE_THAT_RE.match(text, start, end)):
+        if obj and not obj.group().rstrip().endswith("that"):
+            # "told a radio host on Monday that …": the content starts at the first "that"
+            if late_that := _TOLD_THAT_RE.match(text, cue.end(), end):
+                start = late_that.end() - 4
+        elif not obj and (late_that := _LATE_THAT_RE.match(text, start, end)):
             start = late_that.end() - 4
         lead = text[cue.end() : start].lower()
         if lead.strip().endswith("that"):
