@@ -574,3 +574,15 @@ def test_mid_sentence_quote_statement_starts_at_its_clause() -> None:
     quote = _only(text)
     assert (quote.start, quote.end) == _at(text, "the ruling was “a long time coming,”")
     assert quote.kind == "mixed"
+
+
+def test_quote_running_on_into_its_sentence_before_the_attribution() -> None:
+    text = "“More buses” would help, Senator Al Ray said on Monday."
+    quote = _only(text)
+    assert (quote.start, quote.end) == _at(text, "“More buses” would help")
+    assert quote.kind == "mixed"
+    assert quote.speaker.mention == "Senator Al Ray"
+    text = "“We can try, but it looks grim” that the bill passes, said Ed Moss, a lobbyist."
+    quote = _only(text)
+    assert (quote.start, quote.end) == _at(text, "“We can try, but it looks grim” that the bill passes")
+    assert quote.speaker.mention == "Ed Moss"

@@ -796,9 +796,14 @@ _TOLD_OBJECT_RE = re.compile(
 _CLOSING_MARKS = "”\"'»’"
 
 
+def _last_inside(text: str, end: int) -> str:
+    """The last character before a quote's closing marks."""
+    return text[max(0, end - 4) : end].rstrip(_CLOSING_MARKS)[-1:]
+
+
 def _after_attribution(text: str, end: int, limit: int) -> tuple[_Mention, Span, int] | None:
     """“…,” he said / said Smith / Smith, a spokesman, said — right after a quote, within `limit`."""
-    if text[max(0, end - 4) : end].rstrip(_CLOSING_MARKS)[-1:] == "." or "\n" in text[end : end + 3]:
+    if _last_inside(text, end) == "." or "\n" in text[end : end + 3]:
         return None
     lead = _AFTER_LEAD_RE.match(text, end, limit)
     pos = lead.end() if lead else end
@@ -810,6 +815,13 @@ def _after_attribution(text: str, end: int, limit: int) -> tuple[_Mention, Span,
         between = text[pos : cue.start()]
         if any(c in between for c in '“”"') or "''" in between or _SENTENCE_GAP_RE.search(between):
             return None
+        # “Boots on the ground” would do, said Al Ray: the quote runs on into its sentence
+        if (
+            _last_inside(text, end) not in ",!?"
+            and between.rstrip().endswith(",")
+            and (mention := _np_after(text, cue.end(), window, titles=True)) is not None
+        ):
+            return mention, (cue.start(), cue.end()), mention.end
         found = _attribution_at(text, pos, cue, window)
         if found is not None:
             return found
@@ -971,6 +983,14 @@ class _Extractor:
             kind: Kind = "direct"
             if after is not None:
                 mention, cue, attr_end = after
+                run_on = text[unit.end : min(mention.start, cue[0])].rstrip()
+                if (
+                    _ALNUM_RE.search(run_on)
+                    and run_on.endswith(",")
+                    and _last_inside(text, unit.end) not in ",.!?"
+                ):
+                    fragments[-1] = (fragments[-1][0], unit.end + len(run_on) - 1)
+                    kind = "mixed"
                 lead_start = self._mid_sentence_lead(unit.start)
                 if lead_start is not None:
                     # The town wants a mayor “who …,” she said: the statement starts with the sentence
