@@ -586,3 +586,22 @@ def test_quote_running_on_into_its_sentence_before_the_attribution() -> None:
     quote = _only(text)
     assert (quote.start, quote.end) == _at(text, "“We can try, but it looks grim” that the bill passes")
     assert quote.speaker.mention == "Ed Moss"
+
+
+def test_including_does_not_end_the_content() -> None:
+    text = "Ms. Dale said the town has “many options,” including a new ferry to the island."
+    quote = _only(text)
+    assert (quote.start, quote.end) == _at(
+        text, "the town has “many options,” including a new ferry to the island"
+    )
+
+
+def test_clause_before_comma_said_name_is_the_content() -> None:
+    text = "Prices will fall next year, said Al Ray, an economist."
+    quote = _only(text)
+    assert (quote.start, quote.end) == _at(text, "Prices will fall next year")
+    assert quote.kind == "indirect"
+    assert quote.speaker.mention == "Al Ray"
+    text = "Ann Cole, the county clerk, said Ed Moss had filed late."
+    quote = _only(text)
+    assert quote.speaker.mention == "Ann Cole"

@@ -744,9 +744,9 @@ class _Record:
 
 
 _CLAUSE_END_RE = re.compile(
-    r",[”\"']*\s+(?:and\s+|while\s+)?(?:also\s+|then\s+)?[a-z]+ing\b|[”\"']*\s+and\s+(?:also\s+|then\s+)?"
+    r",[”\"']*\s+(?:and\s+|while\s+)?(?:also\s+|then\s+)?(?!(?:includ|dur|someth|noth|anyth|everyth)ing\b)[a-z]+ing\b|[”\"']*\s+and\s+(?:also\s+|then\s+)?"
     r"(?:adding|saying|noting|arguing|calling|pledging|vowing|insisting|warning|stressing|expressing)\b"
-    r"|,[”\"']*\s+(?:but|which|while|although|though|whereas|as)\b|;\s"
+    r"|,[”\"']*\s+(?:but|which|while|although|though|whereas)\b|;\s"
     # a second reporting verb starts a statement of its own: "… and said …", "X, who asked …, said …"
     r"|(?:,[”\"']*\s+(?:and\s+)?|[”\"']*\s+and\s+)(?:also\s+|then\s+|later\s+)?"
     r"(?:said|told|added|suggested|argued|insisted|warned|noted|called|accused|urged|vowed|pledged|promised|"
@@ -1236,6 +1236,17 @@ class _Extractor:
             mention = self._evidence_source(s_start, cue.start())
         else:
             mention = _speaker_before(text, s_start, cue.start())
+            before = text[s_start : cue.start()].rstrip()
+            if mention is None and before.endswith(",") and _SAY_RE.fullmatch(word):
+                # "Prices will fall, said Al Ray, an economist.": the clause before the comma is the content
+                mention = _np_after(text, cue.end(), end, titles=True)
+                if (
+                    mention is None
+                    or _words(text, s_start, cue.start()) < 3
+                    or not _ATTRIBUTION_END_RE.match(text, mention.end)
+                ):
+                    return None
+                return self._make(_strip_span(text, s_start, cue.start()), mention, cue)
         if mention is None:
             return None
         prefix = text[s_start : mention.start]
