@@ -605,3 +605,22 @@ def test_clause_before_comma_said_name_is_the_content() -> None:
     text = "Ann Cole, the county clerk, said Ed Moss had filed late."
     quote = _only(text)
     assert quote.speaker.mention == "Ann Cole"
+
+
+def test_quote_after_a_new_subject_and_ends_the_content() -> None:
+    text = "Mayor Lane called him a “nice guy” and she left the stage."
+    quote = _only(text)
+    assert (quote.start, quote.end) == _at(text, "him a “nice guy”")
+
+
+def test_unattributed_quote_after_a_reported_statement_continues_it() -> None:
+    text = "She says people should choose for themselves. “It is their life, and nobody is hurt.”"
+    quote = _only(text)
+    assert quote.spans == [
+        _at(text, "people should choose for themselves"),
+        _at(text, "“It is their life, and nobody is hurt.”"),
+    ]
+    assert quote.kind == "mixed"
+    assert extract_quotes("She says people should choose.\n\n“It is their life, and nobody is hurt.”")[
+        0
+    ].spans == [_at("She says people should choose.", "people should choose")]

@@ -747,6 +747,8 @@ _CLAUSE_END_RE = re.compile(
     r",[”\"']*\s+(?:and\s+|while\s+)?(?:also\s+|then\s+)?(?!(?:includ|dur|someth|noth|anyth|everyth)ing\b)[a-z]+ing\b|[”\"']*\s+and\s+(?:also\s+|then\s+)?"
     r"(?:adding|saying|noting|arguing|calling|pledging|vowing|insisting|warning|stressing|expressing)\b"
     r"|,[”\"']*\s+(?:but|which|while|although|though|whereas)\b|;\s"
+    # after a quotation, "and" + a new subject starts a new clause: called him a “fraud” and she left
+    r"|(?<=[”\"'])\s+and\s+(?=(?:he|she|they|then|[A-Z][a-z]+)\b)"
     # a second reporting verb starts a statement of its own: "… and said …", "X, who asked …, said …"
     r"|(?:,[”\"']*\s+(?:and\s+)?|[”\"']*\s+and\s+)(?:also\s+|then\s+|later\s+)?"
     r"(?:said|told|added|suggested|argued|insisted|warned|noted|called|accused|urged|vowed|pledged|promised|"
@@ -794,6 +796,7 @@ _TOLD_OBJECT_RE = re.compile(
 
 
 _CLOSING_MARKS = "”\"'»’"
+_ORPHAN_GAP = " \t\n\u00a0.;:!?”\"'»’"
 
 
 def _last_inside(text: str, end: int) -> str:
@@ -923,6 +926,7 @@ class _Extractor:
         self.unit_end_at = {u.start: u.end for u in self.long_units}
         self.sentences = _sentences(text, self.paragraphs, [f for u in self.long_units for f in u.fragments])
         self.used = bytearray(len(text) + 1)
+        self.orphans: list[_QuoteUnit] = []
 
     def _is_long(self, unit: _QuoteUnit) -> bool:
         words = sum(_words(self.text, s, e) for s, e in unit.fragments)
@@ -955,7 +959,25 @@ class _Extractor:
     def run(self) -> list[_Record]:
         records = self._direct()
         records += self._reported()
+        self._attach_orphans(records)
         return records
+
+    def _attach_orphans(self, records: Sequence[_Record]) -> None:
+        """She says the plan works. “It saved us a year.”: an unattributed quote right after a reported
+        statement in the same paragraph continues it."""
+        by_end = {r.fragments[-1][1]: r for r in records if r.kind != "direct"}
+        if not by_end:
+            return
+        for unit in self.orphans:
+            gap_start = unit.start
+            while gap_start > 0 and self.text[gap_start - 1] in _ORPHAN_GAP:
+                gap_start -= 1
+            record = by_end.pop(gap_start, None)
+            if record is None or "\n" in self.text[gap_start : unit.start]:
+                continue
+            record.fragments.extend(unit.fragments)
+            record.kind = _content_kind(self.alnum, self.quoted, record.fragments)
+            by_end[unit.end] = record
 
     # direct quotes and their split continuations
 
@@ -1020,6 +1042,7 @@ class _Extractor:
                 if before is not None:
                     mention, cue = before
             if mention is None and not self._stands_alone(unit):
+                self.orphans.append(unit)
                 continue
             used = [(fragments[0][0], fragments[-1][1])]
             if cue is not None and mention is not None:
