@@ -624,3 +624,12 @@ def test_unattributed_quote_after_a_reported_statement_continues_it() -> None:
     assert extract_quotes("She says people should choose.\n\n“It is their life, and nobody is hurt.”")[
         0
     ].spans == [_at("She says people should choose.", "people should choose")]
+
+
+def test_but_before_the_quoted_part_does_not_end_the_content() -> None:
+    text = "Ms. Dale said the town had tried hard, but that the result was “a disgrace.”"
+    quote = _only(text)
+    assert (quote.start, quote.end) == _at(
+        text, "the town had tried hard, but that the result was “a disgrace.”"
+    )
+    assert quote.kind == "mixed"

@@ -755,6 +755,7 @@ _CLAUSE_END_RE = re.compile(
     r"continued|lamented|asked|acknowledged|admitted|claimed|predicted|explained|dismissed|blamed|"
     r"criticized|praised|described|declared|announced|complained|wrote|tweeted)\b"
 )
+_SOFT_CLAUSE_WORDS = ("but", "which", "while", "although", "though", "whereas")
 _CLAUSE_START_RE = re.compile(r"(?:,[”\"']*\s+(?:but|and|while|yet|so)|;)\s+")
 _INTRO_RE = re.compile(
     r"(?:During|After|Before|In|On|At|Meanwhile|However|Later|Earlier|Since|When|While|As|Asked|But|And|"
@@ -1193,6 +1194,11 @@ class _Extractor:
         """Where a statement's content stops: the sentence end or a new clause outside quotation marks."""
         for match in _CLAUSE_END_RE.finditer(self.text, start, end):
             if not self.in_quote[match.end() - 1]:
+                # "X said the plan failed, but that it was “a start”": the quotation is the point
+                if match.group().lstrip(",”\"' ").startswith(_SOFT_CLAUSE_WORDS) and (
+                    1 in self.quoted[match.end() : end] and 1 not in self.quoted[start : match.start()]
+                ):
+                    continue
                 cut = match.start()
                 while self.in_quote[cut] and cut < match.end():
                     cut += 1
