@@ -130,17 +130,21 @@ _INTENT_CUES = frozenset(
 # "A new poll shows …", "the study found …": evidence verbs count as cues only after an evidence noun.
 _EVIDENCE_VERBS = frozenset(_lexicon("show shows showed found finds"))
 _EVIDENCE_NOUN_RE = re.compile(
-    r"\b(?:polls?|polling|surveys?|study|studies|reports?|analysis|analyses|data|research|review|audit|"
+    r"(?=[a-z])\b(?:polls?|polling|surveys?|study|studies|reports?|analysis|analyses|data|research|review|audit|"
     r"records|numbers|figures|results|estimates|tally|documents|filings)\b"
 )
+# The leading lookaheads below only skip positions no alternative can start at: re has no such
+# first-character filter of its own for these patterns, and it makes the scans up to twice as fast.
 _CUE_RE = re.compile(
-    r"\b(?:"
+    r"(?=[a-z])\b(?:"
     + _trie_pattern([f for f in _cue_forms() if f not in _WEAK_CUES] + sorted(_EVIDENCE_VERBS))
     + r")\b"
 )
 # After a closing quotation mark almost any reporting verb is a cue: “…,” the host pressed.
 _AFTER_CUE_RE = re.compile(
-    r"\b(?:" + _trie_pattern([*_cue_forms(), *(w.replace("_", " ") for w in _EXTRA_AFTER_CUES)]) + r")\b"
+    r"(?=[a-z])\b(?:"
+    + _trie_pattern([*_cue_forms(), *(w.replace("_", " ") for w in _EXTRA_AFTER_CUES)])
+    + r")\b"
 )
 _SAY_RE = re.compile(
     r"\b(?:said|says|say|saying|told|tells|added|adds|adding|wrote|writes|tweeted|continued|replied|"
@@ -239,11 +243,12 @@ _MARK_RE = re.compile(r"''|``|[\"“”«»„]")
 _OPENERS = "“«„`"
 _CLOSERS = "”»"
 _SENT_END_RE = re.compile(
-    r"[.!?]+[\"”’'»)]*(?=\s+(?:''|[\"“‘'«(])?[A-Z0-9])|\n(?=[ \t]*[\"“«'])|(?<=[.!?:;”\"])[ \t]*\n"
+    r"(?=[.!?\n \t])(?:[.!?]+[\"”’'»)]*(?=\s+(?:''|[\"“‘'«(])?[A-Z0-9])|\n(?=[ \t]*[\"“«'])"
+    r"|(?<=[.!?:;”\"])[ \t]*\n)"
 )
 _WORD_RE = re.compile(
-    r"(?:[A-Za-z]\.){2,}|(?:Mrs|Mr|Ms|Dr|Gov|Sens?|Reps?|Gen|Lt|Col|Sgt|Capt|St|Jr|Sr|Rev|Prof|Ft|Mt)\.|[A-Z]\."
-    r"|[\w$][\w’'&$-]*|[^\w\s]"
+    r"(?=\S)(?:(?:[A-Za-z]\.){2,}|(?:Mrs|Mr|Ms|Dr|Gov|Sens?|Reps?|Gen|Lt|Col|Sgt|Capt|St|Jr|Sr|Rev|Prof|Ft|Mt)\."
+    r"|[A-Z]\.|[\w$][\w’'&$-]*|[^\w\s])"
 )
 _ALNUM_RE = re.compile(r"\w")
 
@@ -624,11 +629,11 @@ def _speaker_before(text: str, sent_start: int, cue_start: int) -> _Mention | No
 # --- entities and resolution -------------------------------------------------------------------------
 
 _NAME_RE = re.compile(
-    r"\b(?:[A-Z][\w’'-]+|[A-Z]\.)(?:[ \t]+|\n(?=\S))"
+    r"(?=[A-Z])\b(?:[A-Z][\w’'-]+|[A-Z]\.)(?:[ \t]+|\n(?=\S))"
     r"(?:(?:[ \t]*(?:al-|bin\s+|ibn\s+|de\s+|van\s+|von\s+|al\s+)?"
     r"[A-Z][\w’'-]+|[A-Z]\.)(?:[ \t]+|\n(?=\S)|(?=\W)))*(?<=\w|\.)"
 )
-_CAPITALISED_RE = re.compile(r"\b[A-Z][\w’'-]+")
+_CAPITALISED_RE = re.compile(r"(?=[A-Z])\b[A-Z][\w’'-]+")
 _ROLE_WORD_RE = re.compile(r"^[A-Z][a-z]+(?:i|ian|an|ese|ish|ch)$")
 
 
@@ -744,7 +749,7 @@ class _Record:
 
 
 _CLAUSE_END_RE = re.compile(
-    r",[”\"']*\s+(?:and\s+|while\s+)?(?:also\s+|then\s+)?(?!(?:includ|dur|someth|noth|anyth|everyth)ing\b)[a-z]+ing\b|[”\"']*\s+and\s+(?:also\s+|then\s+)?"
+    r"(?=[,;”\"'\s])(?:,[”\"']*\s+(?:and\s+|while\s+)?(?:also\s+|then\s+)?(?!(?:includ|dur|someth|noth|anyth|everyth)ing\b)[a-z]+ing\b|[”\"']*\s+and\s+(?:also\s+|then\s+)?"
     r"(?:adding|saying|noting|arguing|calling|pledging|vowing|insisting|warning|stressing|expressing)\b"
     r"|,[”\"']*\s+(?:but|which|while|although|though|whereas)\b|;\s"
     # after a quotation, "and" + a new subject starts a new clause: called him a “fraud” and she left
@@ -753,7 +758,7 @@ _CLAUSE_END_RE = re.compile(
     r"|(?:,[”\"']*\s+(?:and\s+)?|[”\"']*\s+and\s+)(?:also\s+|then\s+|later\s+)?"
     r"(?:said|told|added|suggested|argued|insisted|warned|noted|called|accused|urged|vowed|pledged|promised|"
     r"continued|lamented|asked|acknowledged|admitted|claimed|predicted|explained|dismissed|blamed|"
-    r"criticized|praised|described|declared|announced|complained|wrote|tweeted)\b"
+    r"criticized|praised|described|declared|announced|complained|wrote|tweeted)\b)"
 )
 _SOFT_CLAUSE_WORDS = ("but", "which", "while", "although", "though", "whereas")
 _CLAUSE_START_RE = re.compile(r"(?:,[”\"']*\s+(?:but|and|while|yet|so)|;)\s+")
