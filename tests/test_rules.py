@@ -633,3 +633,21 @@ def test_but_before_the_quoted_part_does_not_end_the_content() -> None:
         text, "the town had tried hard, but that the result was “a disgrace.”"
     )
     assert quote.kind == "mixed"
+
+
+def test_subordinate_clause_between_cue_and_quote_is_content() -> None:
+    text = "Ms. Swan said because the mayor is popular, “he is a very good surrogate.”"
+    quote = _only(text)
+    assert (quote.start, quote.end) == _at(
+        text, "because the mayor is popular, “he is a very good surrogate.”"
+    )
+    assert quote.kind == "mixed"
+    assert quote.speaker.mention == "Ms. Swan"
+
+
+def test_quote_after_a_second_verb_belongs_to_the_first_statement() -> None:
+    text = "Mr. Hale said the callers kept asking “every single hour.”"
+    quote = _only(text)
+    assert (quote.start, quote.end) == _at(text, "the callers kept asking “every single hour.”")
+    assert quote.kind == "mixed"
+    assert quote.cue == "said"

@@ -789,6 +789,7 @@ _NAMING_LEAD_RE = re.compile(
     r"thank(?:s|ed|ing)?)(?:\s+[^\s,:;.!?“”\"]+){0,5}?\s*$"
 )
 _NO_TAIL_RE = re.compile(r"\s*")
+_SUBORDINATE_RE = re.compile(r"\b(?:that|because|if|unless|although|though|whether)\b")
 _INVERTED_CUE_RE = re.compile(r"(?:Said|Says|Added|Adds|Asked|Asks|Wrote|Writes|Replied|Explained)\b")
 _MODIFIERS_RE = re.compile(r"[\w’'.-]*(?:,?\s+[\w’'.-]+)*,?\s*")
 _LATE_THAT_RE = re.compile(r"(?:on|in|at|during|after|before|last|this|to)\b[^,.“”\"]{0,60}?\bthat\b")
@@ -1047,6 +1048,10 @@ class _Extractor:
                 before = self._before_attribution(unit.start)
                 if before is not None:
                     mention, cue = before
+                    # "She said because turnout was low, “we lost.”": the clause is part of the statement
+                    if clause := _SUBORDINATE_RE.search(text, cue[1], unit.start):
+                        fragments[0] = (clause.start(), fragments[0][1])
+                        kind = "mixed"
             if mention is None and not self._stands_alone(unit):
                 self.orphans.append(unit)
                 continue
@@ -1128,6 +1133,9 @@ class _Extractor:
                 lead_end -= 1
             elif not self._ends_statement(start):
                 return None
+        if text[lead_end : lead_end + 1] not in ":," and self._earlier_cue(s_start, lead_end):
+            # "X said the staff kept calling “every hour.”": the quote belongs to X's mixed statement
+            return None
         if text[lead_end : lead_end + 1] not in ":," and (
             naming := _NAMING_LEAD_RE.search(text, max(s_start, lead_end - 80), lead_end)
         ):
@@ -1158,6 +1166,15 @@ class _Extractor:
         if mention is None:
             return None
         return mention, (cue.start(), cue.end())
+
+    def _earlier_cue(self, s_start: int, end: int) -> bool:
+        """Whether a reporting verb outside quotation marks comes before the last one in text[s_start:end]."""
+        last = None
+        for match in _AFTER_CUE_RE.finditer(self.text, s_start, end):
+            last = match.start()
+        if last is None:
+            return False
+        return any(not self.in_quote[m.start()] for m in _CUE_RE.finditer(self.text, s_start, last))
 
     def _label_attribution(self, s_start: int, colon: int) -> tuple[_Mention, Span] | None:
         """Jo Earl, an economist: “…” — a bare name (with an apposition) before a colon is the speaker."""
