@@ -1202,10 +1202,12 @@ class _Extractor:
     def _reported(self) -> list[_Record]:
         text = self.text
         records: list[_Record] = []
-        for s_start, s_end in self.sentences:
-            for cue in _CUE_RE.finditer(text, s_start, s_end):
-                if self.used[cue.start()] or self.in_quote[cue.start()]:
-                    continue
+        # one scan of the whole text; a cue is then placed in its sentence
+        for cue in _CUE_RE.finditer(text):
+            if self.used[cue.start()] or self.in_quote[cue.start()]:
+                continue
+            s_start, s_end = self._sentence_of(cue.start())
+            if cue.end() <= s_end:
                 record = self._reported_at(cue, s_start, s_end, records)
                 if record is not None:
                     self._mark_used([(record.fragments[0][0], record.fragments[-1][1])])
