@@ -651,3 +651,11 @@ def test_quote_after_a_second_verb_belongs_to_the_first_statement() -> None:
     assert (quote.start, quote.end) == _at(text, "the callers kept asking “every single hour.”")
     assert quote.kind == "mixed"
     assert quote.cue == "said"
+
+
+def test_more_after_cues_and_plural_group_speakers() -> None:
+    text = "“Why was the gate left open?” Ms. Ward demanded."
+    assert _only(text).speaker.mention == "Ms. Ward"
+    text = "“The damage is beyond measure,” federal prosecutors wrote in the filing."
+    quote = _only(text)
+    assert (quote.speaker.mention, quote.speaker.type) == ("federal prosecutors", "group")

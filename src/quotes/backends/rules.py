@@ -107,7 +107,8 @@ def _trie_pattern(words: Sequence[str]) -> str:
 _EXTRA_AFTER_CUES = _lexicon(
     "pressed remarked quipped snapped interjected chimed_in shot_back fired_back cried cried_out "
     "laughed bragged mused reads read offered joked shouted yelled scoffed countered recalled put_it "
-    "went_on wondered sighed whispered exclaimed boomed beamed proclaimed proclaiming"
+    "went_on wondered sighed whispered exclaimed boomed beamed proclaimed proclaiming demanded pleaded "
+    "scolded implored thundered marveled gushed"
 )
 # Forms that are nouns or future-tense more often than reporting verbs when no quotation mark is near
 # (chosen from how often each led to a wrong statement in aggregate on the development data).
@@ -215,7 +216,9 @@ _GROUP_HEADS = frozenset(
         "observers activists advisers advocates members residents americans iranians iraqis conservatives "
         "liberals progressives economists scholars sources polls others many some lawmakers politicians "
         "candidates delegates donors protesters opponents allies strategists insiders insurers investors "
-        "officers workers women men parents students voters"
+        "officers workers women men parents students voters prosecutors lawyers attorneys investigators "
+        "researchers authors editors organizers senators governors employees executives staffers volunteers "
+        "pollsters"
     )
 )
 _NAME_PARTICLES = frozenset(
