@@ -659,3 +659,11 @@ def test_more_after_cues_and_plural_group_speakers() -> None:
     text = "“The damage is beyond measure,” federal prosecutors wrote in the filing."
     quote = _only(text)
     assert (quote.speaker.mention, quote.speaker.type) == ("federal prosecutors", "group")
+
+
+def test_short_quoted_label_after_called_keeps_its_object() -> None:
+    text = "Governor Al Moss called the repairs “sluggish.”"
+    quote = _only(text)
+    assert (quote.start, quote.end) == _at(text, "the repairs “sluggish.”")
+    assert quote.kind == "mixed"
+    assert quote.speaker.mention == "Governor Al Moss"

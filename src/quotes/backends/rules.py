@@ -1139,10 +1139,13 @@ class _Extractor:
         if text[lead_end : lead_end + 1] not in ":," and self._earlier_cue(s_start, lead_end):
             # "X said the staff kept calling “every hour.”": the quote belongs to X's mixed statement
             return None
-        if text[lead_end : lead_end + 1] not in ":," and (
-            naming := _NAMING_LEAD_RE.search(text, max(s_start, lead_end - 80), lead_end)
+        if (
+            text[lead_end : lead_end + 1] not in ":,"
+            and _words(text, start, self.unit_end_at.get(start, start)) >= 4
+            and (naming := _NAMING_LEAD_RE.search(text, max(s_start, lead_end - 80), lead_end))
         ):
-            # She dubbed the budget “a fairy tale.”: a quoted name or label is the whole statement
+            # She dubbed the budget “a fairy tale for adults.”: a long quoted label is the whole statement;
+            # with a short one ("called it “a farce.”") the object belongs to the statement too
             verb = (naming.start(), naming.start() + len(naming.group().split()[0]))
             subject = self._clause_subject(s_start, naming.start())
             return (subject, verb) if subject is not None else None
