@@ -667,3 +667,13 @@ def test_short_quoted_label_after_called_keeps_its_object() -> None:
     assert (quote.start, quote.end) == _at(text, "the repairs “sluggish.”")
     assert quote.kind == "mixed"
     assert quote.speaker.mention == "Governor Al Moss"
+
+
+def test_lead_in_phrase_before_an_attributed_quote_is_content() -> None:
+    text = "When it comes to the new stadium, “it is the best deal in years,” Mayor Ida Bell said."
+    quote = _only(text)
+    assert (quote.start, quote.end) == _at(
+        text, "When it comes to the new stadium, “it is the best deal in years,”"
+    )
+    assert quote.kind == "mixed"
+    assert _only("He said, “it is the best deal in years,” and left.").kind == "direct"

@@ -1106,7 +1106,10 @@ class _Extractor:
         """Where the sentence starts if a quote's sentence has words of its own before it (not "He said:")."""
         s_start, _ = self._sentence_of(start)
         lead = self.text[s_start:start]
-        if not _ALNUM_RE.search(lead) or lead.rstrip()[-1:] in ":,—–-" or self.in_quote[s_start]:
+        if not _ALNUM_RE.search(lead) or lead.rstrip()[-1:] in ":—–-" or self.in_quote[s_start]:
+            return None
+        # "When it comes to taxes, “…,” she said": a lead-in phrase without a cue is part of the statement
+        if lead.rstrip().endswith(",") and _AFTER_CUE_RE.search(self.text, s_start, start):
             return None
         # "While it is early, and the bill is “doomed,” she said": the statement is the last clause
         clause = s_start
