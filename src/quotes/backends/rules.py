@@ -11,6 +11,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from quotes.backends import ChunkAnswer, Provenance
@@ -667,6 +668,7 @@ _ARTICLE_PREFIX_RE = re.compile(r"^(?:al-|Al-|el-)")
 _INITIAL_RE = re.compile(r"[A-Z]\.")
 
 
+@lru_cache(maxsize=1 << 16)
 def _surname(word: str) -> str:
     return _ARTICLE_PREFIX_RE.sub("", word).rstrip(".’'s").lower()
 
