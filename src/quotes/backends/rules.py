@@ -157,7 +157,7 @@ _SAY_RE = re.compile(
 )
 
 
-_PRONOUNS = {
+_PRONOUNS: dict[str, SpeakerType] = {
     "he": "person",
     "she": "person",
     "i": "person",
@@ -439,7 +439,7 @@ def _classify(words: Sequence[str]) -> SpeakerType:
         return "unknown"
     head = lower[-1].removesuffix("’s").removesuffix("'s")
     if len(lower) == 1 and head in _PRONOUNS:
-        return _PRONOUNS[head]  # type: ignore[return-value]
+        return _PRONOUNS[head]
     if any(w in _ORG_WORDS for w in lower) or (len(words) == 1 and words[0].isupper() and len(words[0]) > 1):
         return "organization"
     if head in _GROUP_HEADS or (head.endswith("s") and not _is_cap(words[-1]) and head not in _TITLE_WORDS):
@@ -468,7 +468,7 @@ def _np_before(text: str, start: int, end: int) -> _Mention | None:
     word = toks[i][2]
     lw = word.lower()
     if (lw in _PRONOUNS and lw != "it") or (lw == "it" and i == 0):
-        return _Mention(toks[i][0], toks[i][1], word, _PRONOUNS[lw])  # type: ignore[arg-type]
+        return _Mention(toks[i][0], toks[i][1], word, _PRONOUNS[lw])
     if lw in _PRONOUNS:
         return None
     if lw in _GROUP_HEADS and not _is_cap(word):
@@ -558,7 +558,7 @@ def _np_after(text: str, start: int, end: int, titles: bool = False) -> _Mention
         return None
     w0 = toks[0][2].lower()
     if w0 in _PRONOUNS and w0 != "it":
-        return _Mention(toks[0][0], toks[0][1], toks[0][2], _PRONOUNS[w0])  # type: ignore[arg-type]
+        return _Mention(toks[0][0], toks[0][1], toks[0][2], _PRONOUNS[w0])
     last = -1
     for j, (_, _, w) in enumerate(toks[:12]):
         lw = w.lower()
@@ -1330,7 +1330,8 @@ class _Extractor:
             if word in ("told", "tells", "telling", "tell")
             else None
         )
-        start = obj.end() if obj else _THAT_RE.match(text, cue.end(), end).end()  # type: ignore[union-attr]
+        that = _THAT_RE.match(text, cue.end(), end)
+        start = obj.end() if obj else that.end() if that else cue.end()
         if obj and not obj.group().rstrip().endswith("that"):
             # "told a radio host on Monday that …": the content starts at the first "that"
             if late_that := _TOLD_THAT_RE.match(text, cue.end(), end):
