@@ -26,12 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from losses import explain
+from perfect_model import corpus
 from quotes.evaluate import GoldArticle, load_gold, read_extractions, score_all
-from run_one import DEFAULT_GOLD, MODEL, corpus
+from run_one import DEFAULT_GOLD, MODEL
 
 BENCH = Path(__file__).resolve().parent
 PYTHON = sys.executable
 QUOTES_CLI = str(Path(PYTHON).parent / "quotes")
+GNU_TIME = "/usr/bin/time"
 
 
 class Stub:
@@ -58,8 +60,11 @@ class Stub:
             result: dict[str, Any] = json.load(response)
         return result
 
-    def configure(self, latency: float, fault_rate: float = 0.0, seed: int = 1) -> None:
-        self._post("config", {"latency": latency, "fault_rate": fault_rate, "seed": seed})
+    def configure(
+        self, latency: float, fault_rate: float = 0.0, seed: int = 1, fault_kinds: Sequence[str] = ()
+    ) -> None:
+        body = {"latency": latency, "fault_rate": fault_rate, "seed": seed, "fault_kinds": list(fault_kinds)}
+        self._post("config", body)
         self.reset()
 
     def reset(self) -> dict[str, Any]:
@@ -110,15 +115,23 @@ class Result:
             "losses": self.losses,
         }
 
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> Result:
+        fields = {k: v for k, v in record.items() if k != "ideal_seconds"}
+        return cls(**fields)
+
 
 class Bench:
-    def __init__(self, gold_path: Path, work: Path, only: Sequence[str] = ()) -> None:
+    def __init__(
+        self, gold_path: Path, work: Path, only: Sequence[str] = (), done: Sequence[Result] = ()
+    ) -> None:
         self.only = list(only)
+        self.done = {r.name for r in done}
         self.gold_path = gold_path
         self.gold = load_gold(gold_path)
         self.work = work
         self.stub = Stub(gold_path)
-        self.results: list[Result] = []
+        self.results: list[Result] = list(done)
 
     def run(
         self,
@@ -129,13 +142,18 @@ class Bench:
         concurrency: int = 8,
         latency: float = 0.3,
         fault_rate: float = 0.0,
+        fault_kinds: Sequence[str] = (),
         chunk_size: int | None = None,
         store: Path | None = None,
+        reuse_store: bool = False,
     ) -> Result | None:
+        """One run; `store` starts empty unless `reuse_store` (a rerun of the run that filled it)."""
         if not self._wanted(name):
             return None
+        if store is not None and not reuse_store:
+            shutil.rmtree(store, ignore_errors=True)
         if tool != "rules":
-            self.stub.configure(latency, fault_rate)
+            self.stub.configure(latency, fault_rate, fault_kinds=fault_kinds)
         output = self.work / f"{name}.jsonl"
         command = [PYTHON, str(BENCH / "run_one.py"), tool, "--articles", str(articles)]
         command += ["--output", str(output), "--concurrency", str(concurrency), "--gold", str(self.gold_path)]
@@ -185,14 +203,12 @@ class Bench:
         if not self._wanted(name):
             return
         corpus_path = self.work / f"corpus-{articles}.jsonl"
-        if not corpus_path.exists():
-            with corpus_path.open("w", encoding="utf-8") as handle:
-                for article in corpus(self.gold, articles):
-                    handle.write(
-                        json.dumps({"id": article.id, "text": article.text}, ensure_ascii=False) + "\n"
-                    )
+        with corpus_path.open("w", encoding="utf-8") as handle:
+            for article in corpus(self.gold, articles):
+                handle.write(json.dumps({"id": article.id, "text": article.text}, ensure_ascii=False) + "\n")
         output = self.work / f"{name}.jsonl"
         store = self.work / f"{name}-store"
+        shutil.rmtree(store, ignore_errors=True)  # a fresh store: every request reaches the stub
         env = dict(os.environ, QUOTES_STORE=str(store))
         command = [
             QUOTES_CLI,
@@ -210,19 +226,25 @@ class Bench:
             command += ["--model", MODEL, "--base-url", self.stub.base_url]
             env["OPENAI_API_KEY"] = "sk-bench-not-a-real-key"
         print(f"… {name}", file=sys.stderr, flush=True)
+        # The CLI's peak RSS comes from GNU time, whose own small fork is all the child inherits: a
+        # child forked from this (large) process would report this process's memory as its own peak.
+        rss_file, stderr_file = self.work / f"{name}.maxrss", self.work / f"{name}.stderr"
+        timed = [GNU_TIME, "-f", "%M", "-o", str(rss_file), *command] if Path(GNU_TIME).exists() else command
         started = time.perf_counter()
-        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _, status, rusage = os.wait4(process.pid, 0)
+        with stderr_file.open("wb") as stderr:
+            process = subprocess.Popen(timed, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+            _, status, rusage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
-        stderr = process.stderr.read().decode() if process.stderr else ""
         if process.returncode not in (0, 1):
-            raise SystemExit(f"{name} failed ({process.returncode}):\n{stderr[-3000:]}")
+            tail = stderr_file.read_text(encoding="utf-8", errors="replace")[-3000:]
+            raise SystemExit(f"{name} failed ({process.returncode}):\n{tail}")
+        max_rss = int(rss_file.read_text().split()[-1]) / 1024 if rss_file.exists() else float("nan")
         run = {
             "exit": process.returncode,
             "wall_seconds": wall,
             "cpu_seconds": rusage.ru_utime + rusage.ru_stime,
-            "max_rss_mb": rusage.ru_maxrss / 1024,
+            "max_rss_mb": max_rss,
             "lines": sum(1 for _ in output.open(encoding="utf-8")),
         }
         result = Result(
@@ -242,6 +264,8 @@ class Bench:
         print(f"  {_brief(result)}", file=sys.stderr, flush=True)
 
     def _wanted(self, name: str) -> bool:
+        if name in self.done:
+            return False
         return not self.only or any(part in name for part in self.only)
 
     def close(self) -> None:
@@ -250,9 +274,10 @@ class Bench:
 
 def _brief(result: Result) -> str:
     f1 = result.scores.get("all", {}).get("e2e_f1", 0.0)
+    aborted = f"  ABORTED: {result.run['aborted']}" if result.run.get("aborted") else ""
     return (
         f"e2e F1 {100 * f1:.2f}  wall {result.run['wall_seconds']:.1f}s  requests {result.requests}  "
-        f"cpu {result.run['cpu_seconds']:.1f}s  rss {result.run['max_rss_mb']:.0f} MB"
+        f"cpu {result.run['cpu_seconds']:.1f}s  rss {result.run['max_rss_mb']:.0f} MB{aborted}"
     )
 
 
@@ -264,16 +289,44 @@ def plan(bench: Bench, quick: bool, work: Path) -> None:
             store = work / f"store-{articles}-{concurrency}"
             name = f"{articles}-c{concurrency}"
             bench.run(f"quotes-{name}", "quotes", articles, concurrency=concurrency, store=store)
-            bench.run(f"quotes-{name}-rerun", "quotes", articles, concurrency=concurrency, store=store)
+            bench.run(
+                f"quotes-{name}-rerun",
+                "quotes",
+                articles,
+                concurrency=concurrency,
+                store=store,
+                reuse_store=True,
+            )
             bench.run(f"langextract-{name}", "langextract", articles, concurrency=concurrency)
     store = work / "store-faults"
     bench.run(f"quotes-{big}-c32-faults20", "quotes", big, concurrency=32, fault_rate=0.2, store=store)
-    bench.run(f"quotes-{big}-c32-faults20-rerun", "quotes", big, concurrency=32, fault_rate=0.2, store=store)
+    bench.run(
+        f"quotes-{big}-c32-faults20-rerun",
+        "quotes",
+        big,
+        concurrency=32,
+        fault_rate=0.2,
+        store=store,
+        reuse_store=True,
+    )
     bench.run(f"langextract-{big}-c32-faults20", "langextract", big, concurrency=32, fault_rate=0.2)
+    # The answer-level share of those faults only (no 429/500), which langextract survives: what it drops.
+    answers = ("malformed", "truncated", "schema_invalid")
+    for tool in ("quotes", "langextract"):
+        bench.run(
+            f"{tool}-{big}-c32-faults12-answers",
+            tool,
+            big,
+            concurrency=32,
+            fault_rate=0.12,
+            fault_kinds=answers,
+        )
     for articles in sizes:
         store = work / f"store-lat0-{articles}"
         bench.run(f"quotes-lat0-{articles}", "quotes", articles, latency=0.0, store=store)
-        bench.run(f"quotes-lat0-replay-{articles}", "quotes", articles, latency=0.0, store=store)
+        bench.run(
+            f"quotes-lat0-replay-{articles}", "quotes", articles, latency=0.0, store=store, reuse_store=True
+        )
         bench.run(f"langextract-lat0-{articles}", "langextract", articles, latency=0.0)
         bench.run(f"rules-{articles}", "rules", articles)
     bench.run(f"quotes-lat0-chunk4000-{big}", "quotes", big, latency=0.0, chunk_size=4000)
@@ -306,6 +359,7 @@ def tables(results: Sequence[Result]) -> str:
     cost = [
         [
             r.name,
+            f"{r.run['articles_done']}/{r.articles}",
             _pct(r.scores["all"]["e2e_f1"]),
             _pct(r.scores["all"]["lenient_f1"]),
             _pct(r.scores["direct"]["e2e_f1"]),
@@ -367,6 +421,7 @@ def tables(results: Sequence[Result]) -> str:
             _table(
                 [
                     "run",
+                    "done",
                     "e2e F1 (all)",
                     "lenient F1",
                     "e2e F1 (direct)",
@@ -447,6 +502,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="100 articles only (a smoke run)")
     parser.add_argument("--json", type=Path, help="write every measurement here (numbers only)")
     parser.add_argument(
+        "--resume", action="store_true", help="keep the runs already in --json and do only the others"
+    )
+    parser.add_argument(
+        "--only", action="append", default=[], help="run only the runs whose name contains this (repeatable)"
+    )
+    parser.add_argument(
         "--work", type=Path, help="keep predictions, stores and corpora here (outside the repo)"
     )
     args = parser.parse_args(argv)
@@ -454,7 +515,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"PolNeAR gold not found at {args.gold}: it lives outside the repository, in ../shared/eval.")
         return 2
     with _workdir(args.work) as work:
-        bench = Bench(args.gold, work, only=args.only)
+        done = []
+        if args.resume and args.json and args.json.exists():
+            done = [Result.from_dict(r) for r in json.loads(args.json.read_text(encoding="utf-8"))]
+        bench = Bench(args.gold, work, only=args.only, done=done)
         try:
             plan(bench, args.quick, work)
         finally:

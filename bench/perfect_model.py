@@ -88,11 +88,27 @@ def read_request(body: Mapping[str, Any]) -> Request:
     raise UnknownRequest("no chunk found in the user messages (neither quotes' nor langextract's prompt)")
 
 
-class GoldIndex:
-    """Every gold article's text, searchable for a chunk."""
+def corpus(gold: Sequence[GoldArticle], n: int) -> list[GoldArticle]:
+    """The first n gold articles; past the end they come round again as copies with their own id
+    (`<id>#2`) and text (a `(copy 2)` paragraph appended, offsets unchanged), so no two requests repeat."""
+    out = []
+    for i in range(n):
+        article = gold[i % len(gold)]
+        lap = i // len(gold) + 1
+        if lap > 1:
+            article = article.model_copy(
+                update={"id": f"{article.id}#{lap}", "text": f"{article.text}\n\n(copy {lap})"}
+            )
+        out.append(article)
+    return out
 
-    def __init__(self, articles: Sequence[GoldArticle]) -> None:
-        self.articles = list(articles)
+
+class GoldIndex:
+    """Every gold article's text (and `laps - 1` copies of each, as `corpus` makes them), searchable."""
+
+    def __init__(self, articles: Sequence[GoldArticle], laps: int = 1) -> None:
+        self._originals = len(articles)
+        self.articles = corpus(articles, laps * len(articles))
         self._starts: list[int] = []
         parts: list[str] = []
         at = 0
@@ -101,6 +117,7 @@ class GoldIndex:
             parts.append(article.text)
             at += len(article.text) + len(_SEPARATOR)
         self._corpus = _SEPARATOR.join(parts)
+        self._first_lap_end = self._starts[self._originals] if laps > 1 and articles else len(self._corpus)
 
     def locate(self, candidates: Sequence[str]) -> Located:
         """The first candidate that is a stretch of a gold article, and where it lies."""
@@ -115,7 +132,7 @@ class GoldIndex:
     def _located(self, chunk: str, hit: int) -> Located:
         number = bisect.bisect_right(self._starts, hit) - 1
         start = hit - self._starts[number]
-        ambiguous = self._corpus.find(chunk, hit + 1) >= 0
+        ambiguous = hit < self._first_lap_end and self._corpus.find(chunk, hit + 1, self._first_lap_end) >= 0
         return Located(self.articles[number], start, start + len(chunk), ambiguous)
 
     @staticmethod

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from perfect_model import corpus
 from quotes.backends.llm import LLMBackend, LLMConfig
 from quotes.backends.rules import RulesBackend
 from quotes.evaluate import GoldArticle, load_gold
@@ -35,16 +36,6 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_GOLD = REPO.parent / "shared" / "eval" / "polnear" / "gold-dev.jsonl"
 API_KEY = "sk-bench-not-a-real-key"
 MODEL = "gpt-4o-mini"  # langextract routes provider by model id; the stub answers any id
-
-
-def corpus(gold: Sequence[GoldArticle], n: int) -> list[GoldArticle]:
-    """The first n gold articles, cycling past the end with ids `<id>#2`, `<id>#3`, ..."""
-    out = []
-    for i in range(n):
-        article = gold[i % len(gold)]
-        lap = i // len(gold)
-        out.append(article if lap == 0 else article.model_copy(update={"id": f"{article.id}#{lap + 1}"}))
-    return out
 
 
 async def run_quotes(
@@ -78,26 +69,31 @@ def langextract_model(base_url: str, concurrency: int) -> Any:
 
 def run_langextract(
     articles: Sequence[GoldArticle], model: Any, concurrency: int, chunk_size: int | None
-) -> list[Extraction]:
+) -> tuple[list[Extraction], str | None]:
+    """langextract's results, or none and why: `lx.extract` returns every document at once, and a request
+    that still fails after the SDK's own retries raises out of it, so one bad request loses the run."""
     import langextract as lx
 
     from langextract_prompt import DESCRIPTION, EXAMPLES
 
     documents = [lx.data.Document(text=a.text, document_id=a.id) for a in articles]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "use_schema_constraints is ignored": the model already has it
-        results = lx.extract(
-            documents,
-            prompt_description=DESCRIPTION,
-            examples=EXAMPLES,
-            model=model,
-            max_char_buffer=chunk_size or 1000,
-            max_workers=concurrency,
-            batch_length=4 * concurrency,
-            show_progress=False,
-        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "use_schema_constraints is ignored": the model already has it
+            results = lx.extract(
+                documents,
+                prompt_description=DESCRIPTION,
+                examples=EXAMPLES,
+                model=model,
+                max_char_buffer=chunk_size or 1000,
+                max_workers=concurrency,
+                batch_length=4 * concurrency,
+                show_progress=False,
+            )
+    except lx.core.exceptions.LangExtractError as exc:
+        return [], f"{type(exc).__name__}: {exc}"[:300]
     by_id = {a.id: a for a in articles}
-    return [from_langextract(by_id[doc.document_id], doc.extractions or []) for doc in results]
+    return [from_langextract(by_id[doc.document_id], doc.extractions or []) for doc in results], None
 
 
 def from_langextract(article: GoldArticle, extractions: Sequence[Any]) -> Extraction:
@@ -147,6 +143,18 @@ def from_langextract(article: GoldArticle, extractions: Sequence[Any]) -> Extrac
     )
 
 
+def peak_rss_mb(rusage: resource.struct_rusage) -> float:
+    """This process's peak RSS: VmHWM belongs to its own memory map, while ru_maxrss also counts what the
+    parent process held when it forked us."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return rusage.ru_maxrss / 1024
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tool", choices=("quotes", "rules", "langextract"))
@@ -184,8 +192,9 @@ def main(argv: list[str] | None = None) -> int:
         tracemalloc.start()
     started = time.perf_counter()
     if args.tool == "langextract":
-        extractions = run_langextract(articles, backend, args.concurrency, args.chunk_size)
+        extractions, aborted = run_langextract(articles, backend, args.concurrency, args.chunk_size)
     else:
+        aborted = None
         extractions = asyncio.run(run_quotes(articles, backend, args.concurrency, args.chunk_size))
     wall = time.perf_counter() - started
     peak_traced = tracemalloc.get_traced_memory()[1] if args.tracemalloc else None
@@ -204,8 +213,10 @@ def main(argv: list[str] | None = None) -> int:
         "wall_seconds": wall,
         "cpu_seconds": (rusage.ru_utime - rusage_before.ru_utime)
         + (rusage.ru_stime - rusage_before.ru_stime),
-        "max_rss_mb": rusage.ru_maxrss / 1024,
+        "max_rss_mb": peak_rss_mb(rusage),
         "tracemalloc_peak_mb": peak_traced / 2**20 if peak_traced is not None else None,
+        "aborted": aborted,
+        "articles_done": len(extractions),
         "quotes": sum(len(e.quotes) for e in extractions),
         "chunk_errors": sum(len(e.errors) for e in extractions),
         "error_kinds": sorted({err.kind for e in extractions for err in e.errors}),

@@ -13,7 +13,8 @@ response's `usage`. A seeded fraction of requests fails (429, 500, malformed JSO
 token limit, or JSON that breaks the schema); whether a request fails depends only on the seed, its
 body and how often that body was sent before, not on arrival order.
 
-Control endpoints: GET /bench/stats, POST /bench/reset, POST /bench/config {"latency", "fault_rate", "seed"}.
+Control endpoints: GET /bench/stats, POST /bench/reset,
+POST /bench/config {"latency", "fault_rate", "seed", "fault_kinds" (default: all of FAULTS)}.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -123,15 +125,22 @@ class PerfectModel:
         self.index = index
         self.latency = latency
         self.fault_rate = fault_rate
+        self.fault_kinds: tuple[str, ...] = FAULTS
         self.seed = seed
         self._lock = threading.Lock()
         self._seen: Counter[str] = Counter()
         self._previous = ""
         self.stats = Stats()
 
-    def configure(self, latency: float, fault_rate: float, seed: int) -> None:
+    def configure(
+        self, latency: float, fault_rate: float, seed: int, fault_kinds: Sequence[str] = FAULTS
+    ) -> None:
+        unknown = set(fault_kinds) - set(FAULTS)
+        if unknown or not fault_kinds:
+            raise ValueError(f"fault kinds must be some of {', '.join(FAULTS)}, not {sorted(unknown)}")
         with self._lock:
             self.latency, self.fault_rate, self.seed = latency, fault_rate, seed
+            self.fault_kinds = tuple(fault_kinds)
 
     def reset(self) -> dict[str, Any]:
         with self._lock:
@@ -223,7 +232,7 @@ class PerfectModel:
         digest = hashlib.sha256(f"{self.seed}\n{attempt}\n{canonical}".encode()).digest()
         if int.from_bytes(digest[:8]) / 2**64 >= self.fault_rate:
             return None
-        return FAULTS[int.from_bytes(digest[8:16]) % len(FAULTS)]
+        return self.fault_kinds[int.from_bytes(digest[8:16]) % len(self.fault_kinds)]
 
     def _count(self, outcome: str) -> None:
         with self._lock:
@@ -262,10 +271,19 @@ def make_server(model: PerfectModel, host: str = "127.0.0.1", port: int = 0) -> 
                 self._send(200, model.reset())
             elif route == "/bench/config":
                 model.configure(
-                    float(body["latency"]), float(body.get("fault_rate", 0.0)), int(body.get("seed", 1))
+                    float(body["latency"]),
+                    float(body.get("fault_rate", 0.0)),
+                    int(body.get("seed", 1)),
+                    body.get("fault_kinds") or FAULTS,
                 )
                 self._send(
-                    200, {"latency": model.latency, "fault_rate": model.fault_rate, "seed": model.seed}
+                    200,
+                    {
+                        "latency": model.latency,
+                        "fault_rate": model.fault_rate,
+                        "seed": model.seed,
+                        "fault_kinds": model.fault_kinds,
+                    },
                 )
             elif route == "/v1/chat/completions":
                 model.enter()
@@ -306,6 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per request")
     parser.add_argument("--faults", type=float, default=0.0, help="fraction of requests that fail")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--laps", type=int, default=3, help="serve this many copies of each article")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     args = parser.parse_args(argv)
     if not args.gold.is_file():
@@ -320,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     except EvalInputError as exc:
         print(exc, file=sys.stderr)
         return 2
-    model = PerfectModel(GoldIndex(gold), args.latency, args.faults, args.seed)
+    model = PerfectModel(GoldIndex(gold, laps=args.laps), args.latency, args.faults, args.seed)
     server = make_server(model, port=args.port)
     print(json.dumps({"base_url": f"http://127.0.0.1:{server.server_address[1]}/v1"}), flush=True)
     try:

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import pytest
 
-from perfect_model import GoldIndex, UnknownRequest, langextract_answer, quotes_answer, read_request
+from perfect_model import (
+    GoldIndex,
+    UnknownRequest,
+    corpus,
+    langextract_answer,
+    quotes_answer,
+    read_request,
+)
 from quotes.backends.llm import LLMBackend, LLMConfig
 from quotes.evaluate import GoldArticle, GoldQuote
 from quotes.schema import Answer
@@ -121,3 +128,13 @@ def test_common_prefix() -> None:
     assert common_prefix("abcdef", "abcxyz") == 3
     assert common_prefix("", "abc") == 0
     assert common_prefix("same", "same") == 4
+
+
+def test_copies_past_the_end_have_their_own_ids_and_texts_and_are_located() -> None:
+    articles = corpus([ARTICLE, OTHER], 3)
+    assert [a.id for a in articles] == ["a1", "a2", "a1#2"]
+    assert articles[2].text.startswith(TEXT)
+    assert articles[2].text != TEXT
+    located = GoldIndex([ARTICLE, OTHER], laps=2).locate((articles[2].text,))
+    assert located.article.id == "a1#2"
+    assert [v.gold for v in GoldIndex.visible(located)] == [DIRECT, INDIRECT]
