@@ -197,12 +197,12 @@ def cluster_speakers(quotes: Sequence[Quote]) -> list[Quote]:
     result: list[Quote] = []
     for quote, entry in zip(quotes, parsed, strict=True):
         if entry is None:
-            result.append(quote.model_copy(deep=True))
+            result.append(quote.model_copy())
             continue
         kind, name = entry
         update: dict[str, Any] = {"name": canonical[kind][name.key]}
         if quote.speaker.role is None and name.title and _key(name.title.split()[-1]) not in _HONORIFICS:
             update["role"] = name.title
         speaker = quote.speaker.model_copy(update=update)
-        result.append(quote.model_copy(update={"speaker": speaker}, deep=True))
+        result.append(quote.model_copy(update={"speaker": speaker}))
     return result
