@@ -328,7 +328,7 @@ def plan(bench: Bench, quick: bool, work: Path) -> None:
             f"quotes-lat0-replay-{articles}", "quotes", articles, latency=0.0, store=store, reuse_store=True
         )
         bench.run(f"langextract-lat0-{articles}", "langextract", articles, latency=0.0)
-        bench.run(f"rules-{articles}", "rules", articles)
+        bench.run(f"rules-{articles}", "rules", articles, latency=0.0)
     bench.run(f"quotes-lat0-chunk4000-{big}", "quotes", big, latency=0.0, chunk_size=4000)
     bench.run(f"langextract-lat0-chunk12000-{big}", "langextract", big, latency=0.0, chunk_size=12_000)
     cli_articles = 100 if quick else 1000
