@@ -334,3 +334,47 @@ async def test_a_chunk_truncated_every_time_is_an_error(serve: Any) -> None:
     [error] = extraction.errors
     assert error.kind == "truncated"
     assert server.request_count == 3
+
+
+async def test_split_quotes_take_the_mention_between_their_fragments(serve: Any) -> None:
+    text = (
+        "Ruiz met Okafor on Monday. Okafor spoke first.\n\n"
+        "“The port will reopen,” Ruiz said after the meeting. “But not before spring.”\n\n"
+        "Okafor said he agreed.\n"
+    )
+    quote = "“The port will reopen,” Ruiz said after the meeting. “But not before spring.”"
+    answer = {
+        "quotes": [
+            {"quote": quote, "speaker": "Ana Ruiz", "speaker_mention": "Ruiz", "speaker_type": "person",
+             "kind": "direct", "cue": "said", "about": []},
+            {"quote": "he agreed", "speaker": "Okafor", "speaker_mention": "Okafor", "speaker_type": "person",
+             "kind": "indirect", "cue": "said", "about": []},
+        ]
+    }  # fmt: skip
+    server = serve(lambda _: StubReply(json=chat_completion(json.dumps(answer))))
+    extraction = await run(server, text, chunk_size=20_000)
+    split, agreed = extraction.quotes
+    inside = text.index("Ruiz said after")
+    assert (split.speaker.start, split.speaker.end) == (inside, inside + len("Ruiz"))
+    assert split.cue_start == inside + len("Ruiz ")
+    assert [text[a:b] for a, b in split.spans] == ["“The port will reopen,”", "“But not before spring.”"]
+    assert agreed.speaker.start == text.index("Okafor said")
+
+
+async def test_a_short_statement_is_found_after_the_previous_one(serve: Any) -> None:
+    text = (
+        "A memo said rates will fall. Later, Ode warned that rates would rise, then said rates will fall.\n"
+    )
+    answer = {
+        "quotes": [
+            {"quote": "rates would rise", "speaker": "Ode", "speaker_mention": "Ode",
+             "speaker_type": "person", "kind": "indirect", "cue": "warned", "about": []},
+            {"quote": "rates will fall", "speaker": "Ode", "speaker_mention": "Ode",
+             "speaker_type": "person", "kind": "indirect", "cue": "said", "about": []},
+        ]
+    }  # fmt: skip
+    server = serve(lambda _: StubReply(json=chat_completion(json.dumps(answer))))
+    rise, fall = (await run(server, text, chunk_size=20_000)).quotes
+    assert rise.start == text.index("rates would rise")
+    assert fall.start == text.rindex("rates will fall"), "not the memo's words earlier in the chunk"
+    assert fall.cue_start == text.rindex("said")

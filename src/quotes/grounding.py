@@ -7,6 +7,7 @@ article with a map back to the original offsets, so every alignment is a span of
 
 from __future__ import annotations
 
+import functools
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
@@ -276,8 +277,10 @@ class SourceText:
         *,
         fuzzy_threshold: float = 90.0,
         include_marks: bool | None = None,
+        fuzzy: bool = True,
     ) -> Alignment | None:
-        """Where the quote `needle` lies in the text within [lo, hi): exact, else normalized, else fuzzy.
+        """Where the quote `needle` lies in the text within [lo, hi): exact, else normalized, else fuzzy
+        (unless `fuzzy` is False).
 
         Occurrences overlapping `taken` (spans claimed by earlier records) and occurrences starting or
         ending inside a word are used only when there is no other. The span includes the source's own
@@ -310,10 +313,10 @@ class SourceText:
                     fallback = (start, end, status)
         if fallback is not None:
             return self._widen(*fallback, 100.0, parsed.family, include_marks)
-        fuzzy = self._find_fuzzy(parsed.core, lo, hi, claimed, fuzzy_threshold)
-        if fuzzy is None:
+        near = self._find_fuzzy(parsed.core, lo, hi, claimed, fuzzy_threshold) if fuzzy else None
+        if near is None:
             return None
-        alignment = self._widen(*fuzzy, "fuzzy", 0.0, parsed.family, include_marks)
+        alignment = self._widen(*near, "fuzzy", 0.0, parsed.family, include_marks)
         score = fuzz.ratio(
             normalize(strip_quote(parsed.core)), normalize(strip_quote(text[alignment.start : alignment.end]))
         )
@@ -457,31 +460,44 @@ class SourceText:
     # --- speakers --------------------------------------------------------------------------------------
 
     def align_mention(
-        self, mention: str, quote_start: int, quote_end: int, window: int = 500
+        self,
+        mention: str,
+        near_start: int,
+        near_end: int,
+        window: int = 500,
+        exclude: Sequence[tuple[int, int]] | None = None,
     ) -> Alignment | None:
-        """The whole-word occurrence of a speaker mention ("Rouhani", "he") nearest to the quote at
-        [quote_start, quote_end), outside it and within `window` characters of its edges.
+        """The whole-word occurrence of `mention` ("Rouhani", "he", "said") nearest to [near_start, near_end).
 
-        Case-insensitive and normalized; on equal distance the occurrence after the quote (", he said")
-        wins over the one before it. `exact` when the span is the mention character for character.
+        Occurrences overlapping `exclude` (by default the span itself) are skipped; one inside the span
+        but outside `exclude` — the "he said" between the fragments of a split quote — counts as nearest
+        of all. Outside, only occurrences within `window` characters of the span's edges count, and on
+        equal distance the one after the span (", he said") wins over the one before it. Case-insensitive
+        and normalized; `exact` when the span is the mention character for character.
         """
         wanted = normalize(mention)
         if not _alnum_count(wanted, 1):
             return None
-        lo = max(0, quote_start - window)
-        hi = min(len(self.text), quote_end + window)
+        skipped = [(near_start, near_end)] if exclude is None else exclude
+        lo = max(0, near_start - window)
+        hi = min(len(self.text), near_end + window)
         nlo, nhi = self._norm_from(lo), self._norm_until(hi)
-        pattern = re.compile(r"(?<!\w)" + re.escape(wanted) + r"(?!\w)")
-        best: tuple[tuple[int, int], int, int] | None = None
+        pattern = _word_pattern(wanted)
+        best: tuple[tuple[int, int, int], int, int] | None = None
         for m in pattern.finditer(self.normalized, nlo, min(len(self.normalized), nhi + len(wanted))):
             if m.end() > nhi:
                 break
             start, end = self.original(m.start(), m.end())
-            if start < quote_end and quote_start < end:
+            if any(start < b and a < end for a, b in skipped):
                 continue
             if normalize(self.text[start:end]) != wanted:
                 continue
-            key = (start - quote_end, 0) if start >= quote_end else (quote_start - end, 1)
+            if start >= near_end:
+                key = (start - near_end, 0, start)
+            elif end <= near_start:
+                key = (near_start - end, 1, start)
+            else:
+                key = (0, 0, start)
             if best is None or key < best[0]:
                 best = (key, start, end)
         if best is None:
@@ -489,6 +505,11 @@ class SourceText:
         _, start, end = best
         status: Grounding = "exact" if self.text[start:end] == mention.strip() else "normalized"
         return Alignment(start, end, status, 100.0)
+
+
+@functools.lru_cache(maxsize=4096)
+def _word_pattern(wanted: str) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)" + re.escape(wanted) + r"(?!\w)")
 
 
 class _Occurrences:

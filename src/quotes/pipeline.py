@@ -16,7 +16,7 @@ from quotes.backends import Backend, ChunkAnswer, ChunkFailed, OutputTruncated
 from quotes.backends.llm import LLMBackend, LLMConfig
 from quotes.backends.rules import RulesBackend
 from quotes.chunking import Chunk, chunk_text, split_chunk
-from quotes.grounding import SourceText, quoted_fragments
+from quotes.grounding import Alignment, SourceText, quoted_fragments
 from quotes.merge import cluster_speakers, dedupe
 from quotes.schema import AnswerQuote, Article, ChunkError, Entity, Extraction, Kind, Quote, Speaker, Usage
 from quotes.store import StoreMiss
@@ -232,24 +232,29 @@ def _grounded(
     quotes: list[Quote] = []
     taken: list[tuple[int, int]] = []
     for record in records:
-        aligned = source.align_quote(record.quote, lo=chunk.start, hi=chunk.end, taken=taken)
+        aligned = _locate(source, record.quote, chunk, quotes[-1].start if quotes else chunk.start, taken)
         if aligned is None:
             warnings.append(
                 f"dropped a quote not found in the source (chunk {chunk.index}): {_short(record.quote)}"
             )
             continue
         taken.append((aligned.start, aligned.end))
+        quoted = quoted_fragments(source.text, aligned.start, aligned.end)
         speaker = Speaker(name=record.speaker or record.speaker_mention, type=record.speaker_type)
+        # The cue first, then the mention nearest the cue: both may stand between the fragments of a
+        # split quote ("“A,” he said. “B.”"), never inside the quoted words themselves.
+        content = quoted or [(aligned.start, aligned.end)]
+        cue_at = (
+            source.align_mention(record.cue, aligned.start, aligned.end, exclude=content)
+            if record.cue
+            else None
+        )
         if record.speaker_mention:
-            mention = source.align_mention(record.speaker_mention, aligned.start, aligned.end)
+            anchor = (cue_at.start, cue_at.end) if cue_at else (aligned.start, aligned.end)
+            mention = source.align_mention(record.speaker_mention, *anchor, exclude=[*content, anchor])
             if mention is not None:
                 speaker.mention = source.text[mention.start : mention.end]
                 speaker.start, speaker.end = mention.start, mention.end
-        cue, cue_start, cue_end = record.cue, None, None
-        if record.cue:
-            cue_at = source.align_mention(record.cue, aligned.start, aligned.end)
-            if cue_at is not None:
-                cue, cue_start, cue_end = source.text[cue_at.start : cue_at.end], cue_at.start, cue_at.end
         quotes.append(
             Quote(
                 id="",
@@ -258,18 +263,28 @@ def _grounded(
                 end=aligned.end,
                 kind=record.kind,
                 speaker=speaker,
-                cue=cue,
-                cue_start=cue_start,
-                cue_end=cue_end,
+                cue=source.text[cue_at.start : cue_at.end] if cue_at else record.cue,
+                cue_start=cue_at.start if cue_at else None,
+                cue_end=cue_at.end if cue_at else None,
                 about=[Entity(name=name) for name in record.about if name.strip()],
                 grounding=aligned.status,
                 chunk=chunk.index,
-                spans=quoted_fragments(source.text, aligned.start, aligned.end)
-                if record.kind == "direct"
-                else [],
+                spans=quoted if record.kind == "direct" else [],
             )
         )
     return quotes
+
+
+def _locate(
+    source: SourceText, words: str, chunk: Chunk, after: int, taken: list[tuple[int, int]]
+) -> Alignment | None:
+    """A record's span: models list statements in text order, so a short statement ("that", a name)
+    is looked for after the previous record first, and only then anywhere in the chunk."""
+    if after > chunk.start:
+        aligned = source.align_quote(words, lo=after, hi=chunk.end, taken=taken, fuzzy=False)
+        if aligned is not None and not any(aligned.start < e and s < aligned.end for s, e in taken):
+            return aligned
+    return source.align_quote(words, lo=chunk.start, hi=chunk.end, taken=taken)
 
 
 def _chunk_error(chunk: Chunk, kind: str, message: str) -> ChunkError:

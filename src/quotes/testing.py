@@ -110,7 +110,7 @@ class StubServer:
 
     def start(self) -> StubServer:
         self._stopping.clear()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler_class(self))
+        self._server = _Server(("127.0.0.1", 0), _make_handler_class(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="stub-openai", daemon=True
@@ -158,6 +158,11 @@ class StubServer:
             return self.handler(request)
         except Exception as exc:  # a broken test handler should read as such, not as a hang
             return StubReply(500, json=error_body(f"stub handler raised {exc!r}", type="server_error"))
+
+
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog of 5 stalls a client opening 32 connections at once.
+    request_queue_size = 128
 
 
 def _make_handler_class(stub: StubServer) -> type[BaseHTTPRequestHandler]:
