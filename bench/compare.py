@@ -27,7 +27,8 @@ from typing import Any
 
 from losses import explain
 from perfect_model import corpus
-from quotes.evaluate import GoldArticle, load_gold, read_extractions, score_all
+from quotes.evaluate import GoldArticle, load_gold, score_all
+from quotes.runlog import read_extractions
 from run_one import DEFAULT_GOLD, MODEL
 
 BENCH = Path(__file__).resolve().parent
@@ -181,7 +182,7 @@ class Bench:
     def _score(
         self, result: Result, gold: Sequence[GoldArticle], output: Path, chunk_size: int | None
     ) -> None:
-        predictions = read_extractions(output)
+        predictions = {e.id: e.quotes for e in read_extractions(output)}
         reports = score_all(gold, predictions)
         result.scores = {
             r.subset: {

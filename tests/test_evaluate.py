@@ -10,14 +10,13 @@ from quotes.evaluate import (
     GoldArticle,
     gold_as_predictions,
     load_gold,
-    read_extractions,
     restrict,
     score,
     score_all,
     score_restricted,
     summary_table,
 )
-from quotes.schema import Extraction, Quote, Speaker
+from quotes.schema import Quote, Speaker
 
 TEXT = (
     "“We will win this state,” the senator said. “Nobody doubts it.”\n\n"
@@ -180,19 +179,6 @@ def test_gold_text_must_match_offsets(tmp_path: Path) -> None:
     path.write_text(json.dumps({"id": "x", "text": TEXT, "quotes": [quote]}) + "\n", encoding="utf-8")
     with pytest.raises(EvalInputError, match=r"gold\.jsonl:1: quote text does not match"):
         load_gold(path)
-
-
-def test_read_extractions_round_trip(tmp_path: Path, gold: list[GoldArticle]) -> None:
-    quotes = gold_as_predictions(gold)["a1"]
-    extraction = Extraction(id="a1", text_sha256="0" * 64, backend="rules", quotes=quotes)
-    path = tmp_path / "run.jsonl"
-    path.write_text(extraction.model_dump_json() + "\n", encoding="utf-8")
-    predictions = read_extractions(path)
-    assert [q.start for q in predictions["a1"]] == [q.start for q in quotes]
-    assert score(gold, predictions, "all").lenient.f1 == 1.0
-    path.write_text('{"id": "a1"}\n', encoding="utf-8")
-    with pytest.raises(EvalInputError, match=r"run\.jsonl:1: bad extraction record"):
-        read_extractions(path)
 
 
 def test_restricted_scoring_asks_each_subset_for_its_own_kinds(gold: list[GoldArticle]) -> None:

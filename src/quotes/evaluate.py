@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 from rich.table import Table
 
-from quotes.schema import Extraction, Kind, Quote, Speaker
+from quotes.schema import Kind, Quote, Speaker
 
 Subset = Literal["direct", "direct+mixed", "all"]
 SUBSETS: tuple[Subset, ...] = ("direct", "direct+mixed", "all")
@@ -119,19 +119,6 @@ def load_gold(path: str | Path) -> list[GoldArticle]:
                 )
         articles.append(article)
     return articles
-
-
-def read_extractions(path: str | Path) -> dict[str, list[Quote]]:
-    """Read a JSONL of Extraction records into {article id: quotes}, so any run can be scored."""
-    path = Path(path)
-    out: dict[str, list[Quote]] = {}
-    for number, record in _read_jsonl(path, "extractions"):
-        try:
-            extraction = Extraction.model_validate(record)
-        except ValidationError as exc:
-            raise EvalInputError(f"{path}:{number}: bad extraction record ({_first_error(exc)})") from exc
-        out[extraction.id] = list(extraction.quotes)
-    return out
 
 
 def gold_as_predictions(gold: Sequence[GoldArticle]) -> dict[str, list[Quote]]:
