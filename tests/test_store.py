@@ -105,18 +105,18 @@ def test_off_mode_neither_reads_nor_writes(tmp_path: Path) -> None:
 
 
 def test_secrets_never_reach_a_stored_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-the-environment-0000")
-    store = ResponseStore(tmp_path, secrets=["sk-given-to-the-store-1111"])
-    leaky_request = request(
-        "key sk-given-to-the-store-1111 in text", headers={"Authorization": "Bearer sk-x"}, api_key="sk-y"
-    )
-    leaky_response = response("echo sk-from-the-environment-0000 and sk-given-to-the-store-1111")
+    # Keys are built, not written out, so that no key-shaped literal is ever tracked.
+    from_env, given = "sk-" + "from-the-environment-0000", "sk-" + "given-to-the-store-1111"
+    monkeypatch.setenv("OPENAI_API_KEY", from_env)
+    store = ResponseStore(tmp_path, secrets=[given])
+    leaky_request = request(f"key {given} in text", headers={"Authorization": "Bearer sk-x"}, api_key="sk-y")
+    leaky_response = response(f"echo {from_env} and {given}")
     leaky_response["authorization"] = "Bearer sk-z"
     path = store.save(leaky_request, leaky_response)
     assert path is not None
     assert store.path_for(leaky_request) == path
     written = path.read_text(encoding="utf-8")
-    for secret in ("sk-from-the-environment-0000", "sk-given-to-the-store-1111", "sk-x", "sk-y", "sk-z"):
+    for secret in (from_env, given, "sk-x", "sk-y", "sk-z"):
         assert secret not in written
     assert "[REDACTED]" in written
 
