@@ -379,3 +379,19 @@ async def test_a_short_statement_is_found_after_the_previous_one(serve: Any) -> 
     assert rise.start == text.index("rates would rise")
     assert fall.start == text.rindex("rates will fall"), "not the memo's words earlier in the chunk"
     assert fall.cue_start == text.rindex("said")
+
+
+async def test_an_unquoted_statement_split_by_its_attribution(serve: Any) -> None:
+    text = "Lopez arrived late. The harbour plan, Lopez said, will fail by winter.\n"
+    answer = {
+        "quotes": [
+            {"quote": "The harbour plan, Lopez said, will fail by winter", "speaker": "Ana Lopez",
+             "speaker_mention": "Lopez", "speaker_type": "person", "kind": "indirect", "cue": "said",
+             "about": []},
+        ]
+    }  # fmt: skip
+    server = serve(lambda _: StubReply(json=chat_completion(json.dumps(answer))))
+    [statement] = (await run(server, text, chunk_size=20_000)).quotes
+    assert statement.speaker.start == text.index("Lopez said")
+    assert statement.cue_start == text.index("said")
+    assert [text[a:b] for a, b in statement.spans] == ["The harbour plan", "will fail by winter"]

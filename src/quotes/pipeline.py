@@ -7,6 +7,7 @@ chunk of every article the extractor handles, so a corpus run and a single call 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -239,10 +240,12 @@ def _grounded(
             )
             continue
         taken.append((aligned.start, aligned.end))
-        quoted = quoted_fragments(source.text, aligned.start, aligned.end)
+        quoted = quoted_fragments(source.text, aligned.start, aligned.end) or _around_attribution(
+            source.text, aligned.start, aligned.end, record
+        )
         speaker = Speaker(name=record.speaker or record.speaker_mention, type=record.speaker_type)
         # The cue first, then the mention nearest the cue: both may stand between the fragments of a
-        # split quote ("“A,” he said. “B.”"), never inside the quoted words themselves.
+        # split statement ("“A,” he said. “B.”", "The plan, Lopez said, failed"), never inside its words.
         content = quoted or [(aligned.start, aligned.end)]
         cue_at = (
             source.align_mention(record.cue, aligned.start, aligned.end, exclude=content)
@@ -269,10 +272,24 @@ def _grounded(
                 about=[Entity(name=name) for name in record.about if name.strip()],
                 grounding=aligned.status,
                 chunk=chunk.index,
-                spans=quoted if record.kind == "direct" else [],
+                spans=quoted if record.kind != "mixed" else [],
             )
         )
     return quotes
+
+
+def _around_attribution(text: str, start: int, end: int, record: AnswerQuote) -> list[tuple[int, int]]:
+    """The two pieces of an unquoted statement its own attribution splits: "The plan, Lopez said, failed"."""
+    if not (record.speaker_mention and record.cue):
+        return []
+    mention, cue = (
+        r"\s+".join(map(re.escape, words.split())) for words in (record.speaker_mention, record.cue)
+    )
+    pattern = rf",\s*(?:{mention}\s+{cue}|{cue}\s+{mention})\s*,\s*"
+    found = re.search(pattern, text[start:end], re.IGNORECASE)
+    if found is None or found.start() == 0 or found.end() == end - start:
+        return []
+    return [(start, start + found.start()), (start + found.end(), end)]
 
 
 def _locate(
