@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from quotes.runlog import ExtractionFileError, JsonlSink, read_extractions
+from quotes.runlog import JsonlSink, RecordFileError, read_extractions
 from quotes.schema import ChunkError, Extraction, Quote
 
 
@@ -164,7 +164,7 @@ def test_read_extractions_names_file_and_line_of_a_bad_line(tmp_path: Path) -> N
     out.write_bytes(line(extraction("a")) + b"\n" + b'{"id": "b", "backend": "rules"}\n')
     reader = read_extractions(out)
     assert next(reader).id == "a"
-    with pytest.raises(ExtractionFileError) as caught:
+    with pytest.raises(RecordFileError) as caught:
         next(reader)
     assert caught.value.line == 3
     assert str(caught.value).startswith(f"{out}:3: not an Extraction: text_sha256: Field required")
@@ -173,5 +173,5 @@ def test_read_extractions_names_file_and_line_of_a_bad_line(tmp_path: Path) -> N
 def test_read_extractions_reports_invalid_json(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     out.write_bytes(b"{truncated")
-    with pytest.raises(ExtractionFileError, match=r":1: not an Extraction"):
+    with pytest.raises(RecordFileError, match=r":1: not an Extraction"):
         list(read_extractions(out))

@@ -25,7 +25,7 @@ from quotes.evaluate import SUBSETS, Subset, load_gold, score_all, score_restric
 from quotes.pipeline import BackendChoice, ConfigurationError, Extractor, choose_backend
 from quotes.progress import RunProgress
 from quotes.prompts import list_prompts, locked_hashes
-from quotes.runlog import JsonlSink, read_extractions
+from quotes.runlog import JsonlSink, read_extractions, read_records
 from quotes.schema import Article, Claim, Extraction, Kind, Quote, Verdict
 from quotes.store import ResponseStore, StoreError, StoreMode
 from quotes.verify import averify, read_claims
@@ -281,23 +281,13 @@ def report(
     try:
         records = list(read_extractions(extractions))
         by_article: dict[str, list[Verdict]] = {}
-        for verdict in _read_verdicts(verdicts) if verdicts else []:
+        for verdict in read_records(verdicts, Verdict) if verdicts else []:
             by_article.setdefault(verdict.article_id or "", []).append(verdict)
         page = render.to_html(records, by_article or None)
     except (OSError, ValueError) as exc:
         raise _fail(str(exc)) from None
     output.write_text(page, encoding="utf-8")
     err.print(f"wrote {output} ({len(records)} articles)")
-
-
-def _read_verdicts(path: Path) -> Iterator[Verdict]:
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if line.strip():
-                try:
-                    yield Verdict.model_validate_json(line)
-                except ValueError as exc:
-                    raise ValueError(f"{path}:{number}: not a verdict: {exc}") from None
 
 
 @app.command()

@@ -19,15 +19,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Self
+from typing import BinaryIO, Self, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from quotes.schema import Extraction
 
+RecordT = TypeVar("RecordT", bound=BaseModel)
 
-class ExtractionFileError(ValueError):
-    """A line of an extractions file that is not an Extraction; names the file and the line."""
+
+class RecordFileError(ValueError):
+    """A line of a JSONL file that is not the record it should hold; names the file and the line."""
 
     def __init__(self, path: str, line: int, message: str) -> None:
         super().__init__(f"{path}:{line}: {message}")
@@ -153,10 +155,9 @@ def _rewrite_without(path: Path, drop: set[int]) -> None:
         raise
 
 
-def read_extractions(path: str | os.PathLike[str]) -> Iterator[Extraction]:
-    """Yield the Extractions of a JSONL file; a bad line raises ExtractionFileError naming file and line.
-
-    Blank lines are skipped.
+def read_records(path: str | os.PathLike[str], model: type[RecordT]) -> Iterator[RecordT]:
+    """Yield the `model` records of a JSONL file (Extractions, Verdicts); a bad line raises
+    RecordFileError naming file and line. Blank lines are skipped.
     """
     name = os.fspath(path)
     with open(name, "rb") as handle:
@@ -164,14 +165,19 @@ def read_extractions(path: str | os.PathLike[str]) -> Iterator[Extraction]:
             if not raw.strip():
                 continue
             try:
-                yield Extraction.model_validate_json(raw)
+                yield model.model_validate_json(raw)
             except ValidationError as error:
-                raise ExtractionFileError(name, number, _first_error(error)) from None
+                raise RecordFileError(name, number, _first_error(error, model.__name__)) from None
 
 
-def _first_error(error: ValidationError) -> str:
+def read_extractions(path: str | os.PathLike[str]) -> Iterator[Extraction]:
+    return read_records(path, Extraction)
+
+
+def _first_error(error: ValidationError, what: str) -> str:
     first = error.errors()[0]
     where = ".".join(str(part) for part in first["loc"])
     more = error.error_count() - 1
     suffix = f" (and {more} more)" if more else ""
-    return f"not an Extraction: {where + ': ' if where else ''}{first['msg']}{suffix}"
+    article = "an" if what[0] in "AEIOU" else "a"
+    return f"not {article} {what}: {where + ': ' if where else ''}{first['msg']}{suffix}"
