@@ -7,9 +7,8 @@ article with a map back to the original offsets, so every alignment is a span of
 
 from __future__ import annotations
 
-import functools
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
@@ -113,14 +112,21 @@ class Alignment:
     score: float
 
 
-class _Claimed:
+class Claimed:
     """Spans already given to earlier records, for overlap tests in O(log n)."""
 
-    def __init__(self, spans: Sequence[tuple[int, int]]) -> None:
-        ordered = sorted((s, e) for s, e in spans if e > s)
-        self.spans = ordered
-        self.starts = [s for s, _ in ordered]
-        self.max_end = list(accumulate((e for _, e in ordered), max))
+    def __init__(self, spans: Iterable[tuple[int, int]] = ()) -> None:
+        self.spans = sorted((s, e) for s, e in spans if e > s)
+        self._index()
+
+    def _index(self) -> None:
+        self.starts = [s for s, _ in self.spans]
+        self.max_end = list(accumulate((e for _, e in self.spans), max))
+
+    def add(self, start: int, end: int) -> None:
+        if end > start:
+            insort(self.spans, (start, end))
+            self._index()
 
     def overlaps(self, start: int, end: int) -> bool:
         k = bisect_left(self.starts, end)
@@ -273,7 +279,7 @@ class SourceText:
         needle: str,
         lo: int = 0,
         hi: int | None = None,
-        taken: Sequence[tuple[int, int]] = (),
+        taken: Sequence[tuple[int, int]] | Claimed = (),
         *,
         fuzzy_threshold: float = 90.0,
         include_marks: bool | None = None,
@@ -294,7 +300,7 @@ class SourceText:
         parsed = _Needle.parse(needle)
         if not _alnum_count(parsed.core, 2) or lo >= hi:
             return None
-        claimed = _Claimed(taken)
+        claimed = taken if isinstance(taken, Claimed) else Claimed(taken)
         variants = parsed.variants()
         fallback: tuple[int, int, Grounding] | None = None
         for status in ("exact", "normalized"):
@@ -331,9 +337,7 @@ class SourceText:
         inside_right = end < len(text) and text[end - 1].isalnum() and text[end].isalnum()
         return not (inside_left or inside_right)
 
-    def _best(
-        self, occurrences: Iterable[tuple[int, int]], claimed: _Claimed
-    ) -> tuple[int, int, bool] | None:
+    def _best(self, occurrences: Iterable[tuple[int, int]], claimed: Claimed) -> tuple[int, int, bool] | None:
         """The first free occurrence at word boundaries, else the first free one, else the first one."""
         first: tuple[int, int] | None = None
         first_free: tuple[int, int] | None = None
@@ -350,11 +354,11 @@ class SourceText:
             return (*first_free, True)
         return (*first, False) if first is not None else None
 
-    def _find_exact(self, variant: str, lo: int, hi: int, claimed: _Claimed) -> tuple[int, int, bool] | None:
+    def _find_exact(self, variant: str, lo: int, hi: int, claimed: Claimed) -> tuple[int, int, bool] | None:
         return self._best(_Occurrences(self.text, variant, lo, hi, None), claimed)
 
     def _find_normalized(
-        self, variant: str, lo: int, hi: int, claimed: _Claimed
+        self, variant: str, lo: int, hi: int, claimed: Claimed
     ) -> tuple[int, int, bool] | None:
         wanted = normalize(variant)
         return self._best(
@@ -362,7 +366,7 @@ class SourceText:
         )
 
     def _find_fuzzy(
-        self, core: str, lo: int, hi: int, claimed: _Claimed, threshold: float
+        self, core: str, lo: int, hi: int, claimed: Claimed, threshold: float
     ) -> tuple[int, int] | None:
         wanted = normalize(strip_quote(core))
         if not _alnum_count(wanted, 2):
@@ -481,16 +485,9 @@ class SourceText:
         skipped = [(near_start, near_end)] if exclude is None else exclude
         lo = max(0, near_start - window)
         hi = min(len(self.text), near_end + window)
-        nlo, nhi = self._norm_from(lo), self._norm_until(hi)
-        pattern = _word_pattern(wanted)
         best: tuple[tuple[int, int, int], int, int] | None = None
-        for m in pattern.finditer(self.normalized, nlo, min(len(self.normalized), nhi + len(wanted))):
-            if m.end() > nhi:
-                break
-            start, end = self.original(m.start(), m.end())
+        for start, end in self.words(wanted, lo, hi):
             if any(start < b and a < end for a, b in skipped):
-                continue
-            if normalize(self.text[start:end]) != wanted:
                 continue
             if start >= near_end:
                 key = (start - near_end, 0, start)
@@ -506,10 +503,29 @@ class SourceText:
         status: Grounding = "exact" if self.text[start:end] == mention.strip() else "normalized"
         return Alignment(start, end, status, 100.0)
 
+    def words(self, wanted: str, lo: int, hi: int) -> Iterator[tuple[int, int]]:
+        """The whole-word occurrences of the normalized words `wanted` within original [lo, hi), in order,
+        as original spans (an occurrence must not begin or end inside a word)."""
+        norm = self.normalized
+        nlo, nhi = self._norm_from(lo), self._norm_until(hi)
+        size = len(wanted)
+        at = norm.find(wanted, nlo, nhi)
+        while at >= 0:
+            end = at + size
+            if not (at > 0 and _is_word(norm[at - 1])) and not (end < len(norm) and _is_word(norm[end])):
+                start, stop = self.original(at, end)
+                if self._one_to_one(at, end) or normalize(self.text[start:stop]) == wanted:
+                    yield start, stop
+            at = norm.find(wanted, at + 1, nhi)
 
-@functools.lru_cache(maxsize=4096)
-def _word_pattern(wanted: str) -> re.Pattern[str]:
-    return re.compile(r"(?<!\w)" + re.escape(wanted) + r"(?!\w)")
+    def _one_to_one(self, i: int, j: int) -> bool:
+        """Whether normalized [i, j) lies in one segment that maps character for character."""
+        k = bisect_right(self._seg_norm, i) - 1
+        return self._seg_linear[k] and j <= self._next_segment(k)
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
 
 
 class _Occurrences:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from quotes.schema import Quote
+from quotes.schema import Quote, Speaker
 
 _GROUNDING_RANK = {"exact": 2, "normalized": 1, "fuzzy": 0}
 
@@ -171,38 +171,45 @@ def _canonical(names: Sequence[_Name]) -> dict[frozenset[str], str]:
     return result
 
 
-def cluster_speakers(quotes: Sequence[Quote]) -> list[Quote]:
-    """New quotes whose speakers each carry one canonical name within the article.
+def canonical_speakers(quotes: Sequence[Quote]) -> list[Speaker]:
+    """Each quote's speaker carrying one canonical name within the article.
 
     A name whose tokens (compared case-insensitively, with "al-"/"el-" prefixes taken off, titles such as
     "Mr." or "Prime Minister" in front ignored) are a subset of a longer name maps to the longest one; two
     full names that share only some tokens ("Hassan Rouhani", "Hassan Nasrallah") stay apart. A record
     without a name whose mention is a name uses the mention. People and organisations are clustered
-    separately. A title taken off a name becomes the speaker's role when it had none. The input is left
-    untouched.
+    separately. A title taken off a name becomes the speaker's role when it had none. A speaker that
+    needs no change is returned as it is; the others are new, and the input is left untouched.
     """
+    cache: dict[tuple[str, str | None, bool], _Name | None] = {}
     parsed: list[tuple[str, _Name] | None] = []
     for quote in quotes:
         speaker = quote.speaker
         person = speaker.type in ("person", "unknown")
-        name = None
-        if speaker.name:
-            name = _Name.parse(speaker.name, strip_titles=person)
-        elif speaker.mention:
-            name = _Name.from_mention(speaker.mention)
+        key = (speaker.name or "", None if speaker.name else speaker.mention, person)
+        if key not in cache:
+            if speaker.name:
+                cache[key] = _Name.parse(speaker.name, strip_titles=person)
+            elif speaker.mention:
+                cache[key] = _Name.from_mention(speaker.mention)
+            else:
+                cache[key] = None
+        name = cache[key]
         parsed.append(("person" if person else "organization", name) if name else None)
     canonical = {
         kind: _canonical([p[1] for p in parsed if p and p[0] == kind]) for kind in ("person", "organization")
     }
-    result: list[Quote] = []
+    result: list[Speaker] = []
     for quote, entry in zip(quotes, parsed, strict=True):
+        speaker = quote.speaker
         if entry is None:
-            result.append(quote.model_copy())
+            result.append(speaker)
             continue
         kind, name = entry
-        update: dict[str, Any] = {"name": canonical[kind][name.key]}
-        if quote.speaker.role is None and name.title and _key(name.title.split()[-1]) not in _HONORIFICS:
+        update: dict[str, Any] = {}
+        if speaker.name != canonical[kind][name.key]:
+            update["name"] = canonical[kind][name.key]
+        if speaker.role is None and name.title and _key(name.title.split()[-1]) not in _HONORIFICS:
             update["role"] = name.title
-        speaker = quote.speaker.model_copy(update=update)
-        result.append(quote.model_copy(update={"speaker": speaker}))
+        result.append(speaker.model_copy(update=update) if update else speaker)
     return result

@@ -7,7 +7,6 @@ chunk of every article the extractor handles, so a corpus run and a single call 
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -17,8 +16,8 @@ from quotes.backends import Backend, ChunkAnswer, ChunkFailed, OutputTruncated
 from quotes.backends.llm import LLMBackend, LLMConfig
 from quotes.backends.rules import RulesBackend
 from quotes.chunking import Chunk, chunk_text, split_chunk
-from quotes.grounding import Alignment, SourceText, quoted_fragments
-from quotes.merge import cluster_speakers, dedupe
+from quotes.grounding import Alignment, Claimed, SourceText, normalize, quoted_fragments
+from quotes.merge import canonical_speakers, dedupe
 from quotes.schema import AnswerQuote, Article, ChunkError, Entity, Extraction, Kind, Quote, Speaker, Usage
 from quotes.store import StoreMiss
 
@@ -127,9 +126,12 @@ class Extractor:
             for chunk, answer in chunk_answers:
                 run.quotes.extend(self._located(article.text, chunk, answer, run.warnings))
                 run.quotes.extend(_grounded(source, chunk, answer.records, run.warnings))
-        quotes = cluster_speakers(dedupe(run.quotes))
-        if self._kinds is not None:
-            quotes = [q for q in quotes if q.kind in self._kinds]
+        merged = dedupe(run.quotes)
+        kept = [
+            (quote, speaker)
+            for quote, speaker in zip(merged, canonical_speakers(merged), strict=True)
+            if self._kinds is None or quote.kind in self._kinds
+        ]
         provenance = self.backend.provenance
         return Extraction(
             id=article.id,
@@ -139,7 +141,10 @@ class Extractor:
             model=provenance.model,
             prompt=provenance.prompt,
             prompt_sha256=provenance.prompt_sha256,
-            quotes=[q.model_copy(update={"id": f"q{i}"}) for i, q in enumerate(quotes, start=1)],
+            quotes=[
+                quote.model_copy(update={"id": f"q{i}", "speaker": speaker})
+                for i, (quote, speaker) in enumerate(kept, start=1)
+            ],
             usage=run.usage,
             errors=sorted(run.errors, key=lambda e: (e.start, e.end)),
             warnings=run.warnings,
@@ -231,7 +236,7 @@ def _grounded(
 ) -> list[Quote]:
     """Pin each of the model's records to the article's characters, or drop it with a warning."""
     quotes: list[Quote] = []
-    taken: list[tuple[int, int]] = []
+    taken = Claimed()
     for record in records:
         aligned = _locate(source, record.quote, chunk, quotes[-1].start if quotes else chunk.start, taken)
         if aligned is None:
@@ -239,9 +244,9 @@ def _grounded(
                 f"dropped a quote not found in the source (chunk {chunk.index}): {_short(record.quote)}"
             )
             continue
-        taken.append((aligned.start, aligned.end))
+        taken.add(aligned.start, aligned.end)
         quoted = quoted_fragments(source.text, aligned.start, aligned.end) or _around_attribution(
-            source.text, aligned.start, aligned.end, record
+            source, aligned.start, aligned.end, record
         )
         speaker = Speaker(name=record.speaker or record.speaker_mention, type=record.speaker_type)
         # The cue first, then the mention nearest the cue: both may stand between the fragments of a
@@ -278,28 +283,30 @@ def _grounded(
     return quotes
 
 
-def _around_attribution(text: str, start: int, end: int, record: AnswerQuote) -> list[tuple[int, int]]:
+def _around_attribution(
+    source: SourceText, start: int, end: int, record: AnswerQuote
+) -> list[tuple[int, int]]:
     """The two pieces of an unquoted statement its own attribution splits: "The plan, Lopez said, failed"."""
     if not (record.speaker_mention and record.cue):
         return []
-    mention, cue = (
-        r"\s+".join(map(re.escape, words.split())) for words in (record.speaker_mention, record.cue)
-    )
-    pattern = rf",\s*(?:{mention}\s+{cue}|{cue}\s+{mention})\s*,\s*"
-    found = re.search(pattern, text[start:end], re.IGNORECASE)
-    if found is None or found.start() == 0 or found.end() == end - start:
-        return []
-    return [(start, start + found.start()), (start + found.end(), end)]
+    text = source.text
+    mention, cue = normalize(record.speaker_mention), normalize(record.cue)
+    for phrase in (f"{mention} {cue}", f"{cue} {mention}"):
+        for a, b in source.words(phrase, start, end):
+            left = len(text[start:a].rstrip())
+            rest = text[b:end].lstrip()
+            if left > 1 and text[start + left - 1] == "," and rest.startswith(",") and rest[1:].strip():
+                after = end - len(rest[1:].lstrip())
+                return [(start, start + left - 1), (after, end)]
+    return []
 
 
-def _locate(
-    source: SourceText, words: str, chunk: Chunk, after: int, taken: list[tuple[int, int]]
-) -> Alignment | None:
+def _locate(source: SourceText, words: str, chunk: Chunk, after: int, taken: Claimed) -> Alignment | None:
     """A record's span: models list statements in text order, so a short statement ("that", a name)
     is looked for after the previous record first, and only then anywhere in the chunk."""
     if after > chunk.start:
         aligned = source.align_quote(words, lo=after, hi=chunk.end, taken=taken, fuzzy=False)
-        if aligned is not None and not any(aligned.start < e and s < aligned.end for s, e in taken):
+        if aligned is not None and not taken.overlaps(aligned.start, aligned.end):
             return aligned
     return source.align_quote(words, lo=chunk.start, hi=chunk.end, taken=taken)
 
