@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
-from quotes.grounding import Alignment, SourceText, normalize, quoted_fragments, strip_quote
+from quotes.grounding import Alignment, Claimed, SourceText, normalize, quoted_fragments, strip_quote
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "kadhimi-in-iran.txt"
 
@@ -322,3 +322,16 @@ def test_empty_mentions_are_rejected(mention: str) -> None:
 )
 def test_quoted_fragments_of_split_quotes(text: str, pieces: list[str]) -> None:
     assert [text[a:b] for a, b in quoted_fragments(text, 0, len(text))] == pieces
+
+
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 12)), max_size=15))
+def test_claimed_spans_added_one_by_one_answer_overlaps_like_a_scan(pairs: list[tuple[int, int]]) -> None:
+    claimed = Claimed()
+    spans: list[tuple[int, int]] = []
+    for start, length in pairs:
+        claimed.add(start, start + length)
+        spans.append((start, start + length))
+        for lo in range(0, 75, 3):
+            for hi in range(lo + 1, 78, 5):
+                assert claimed.overlaps(lo, hi) == any(s < hi and lo < e for s, e in spans if e > s)
+    assert claimed.gaps(0, 80) == Claimed(spans).gaps(0, 80)

@@ -7,8 +7,9 @@ article with a map back to the original offsets, so every alignment is a span of
 
 from __future__ import annotations
 
+import functools
 import re
-from bisect import bisect_left, bisect_right, insort
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
@@ -68,6 +69,12 @@ def normalize(text: str) -> str:
     return _unify(_RESHAPE.sub(lambda m: _replacement(m.group()), text).casefold()).strip()
 
 
+@functools.lru_cache(maxsize=8192)
+def normalize_phrase(phrase: str) -> str:
+    """`normalize`, remembered: for the names and cues ("said", "he") looked up again and again."""
+    return normalize(phrase)
+
+
 def _strippable(char: str) -> bool:
     return char in _STRIPPED or char.isspace() or char in _INVISIBLE
 
@@ -117,16 +124,22 @@ class Claimed:
 
     def __init__(self, spans: Iterable[tuple[int, int]] = ()) -> None:
         self.spans = sorted((s, e) for s, e in spans if e > s)
-        self._index()
-
-    def _index(self) -> None:
         self.starts = [s for s, _ in self.spans]
         self.max_end = list(accumulate((e for _, e in self.spans), max))
 
     def add(self, start: int, end: int) -> None:
-        if end > start:
-            insort(self.spans, (start, end))
-            self._index()
+        """Claim [start, end) too: O(1) when spans come in text order, as a model lists them."""
+        if end <= start:
+            return
+        k = bisect_right(self.spans, (start, end))
+        self.spans.insert(k, (start, end))
+        self.starts.insert(k, start)
+        running = self.max_end[k - 1] if k else end
+        tail = []
+        for _, e in self.spans[k:]:
+            running = max(running, e)
+            tail.append(running)
+        self.max_end[k:] = tail
 
     def overlaps(self, start: int, end: int) -> bool:
         k = bisect_left(self.starts, end)
@@ -479,44 +492,46 @@ class SourceText:
         equal distance the one after the span (", he said") wins over the one before it. Case-insensitive
         and normalized; `exact` when the span is the mention character for character.
         """
-        wanted = normalize(mention)
+        wanted = normalize_phrase(mention)
         if not _alnum_count(wanted, 1):
             return None
         skipped = [(near_start, near_end)] if exclude is None else exclude
-        lo = max(0, near_start - window)
-        hi = min(len(self.text), near_end + window)
-        best: tuple[tuple[int, int, int], int, int] | None = None
-        for start, end in self.words(wanted, lo, hi):
-            if any(start < b and a < end for a, b in skipped):
-                continue
-            if start >= near_end:
-                key = (start - near_end, 0, start)
-            elif end <= near_start:
-                key = (near_start - end, 1, start)
-            else:
-                key = (0, 0, start)
-            if best is None or key < best[0]:
-                best = (key, start, end)
+
+        def free(span: tuple[int, int]) -> bool:
+            return not any(span[0] < b and a < span[1] for a, b in skipped)
+
+        # The nearest after the span's start (inside it, else after it) and the nearest before it.
+        after = next(
+            filter(free, self.words(wanted, near_start, min(len(self.text), near_end + window))), None
+        )
+        before = next(
+            filter(free, self.words(wanted, max(0, near_start - window), near_start, backward=True)), None
+        )
+        best: tuple[int, int] | None
+        if after is not None and after[0] >= near_end and before is not None:
+            best = after if after[0] - near_end <= near_start - before[1] else before
+        else:
+            best = after or before
         if best is None:
             return None
-        _, start, end = best
+        start, end = best
         status: Grounding = "exact" if self.text[start:end] == mention.strip() else "normalized"
         return Alignment(start, end, status, 100.0)
 
-    def words(self, wanted: str, lo: int, hi: int) -> Iterator[tuple[int, int]]:
-        """The whole-word occurrences of the normalized words `wanted` within original [lo, hi), in order,
-        as original spans (an occurrence must not begin or end inside a word)."""
+    def words(self, wanted: str, lo: int, hi: int, *, backward: bool = False) -> Iterator[tuple[int, int]]:
+        """The whole-word occurrences of the normalized words `wanted` within original [lo, hi), in text
+        order (or the reverse), as original spans (an occurrence must not begin or end inside a word)."""
         norm = self.normalized
         nlo, nhi = self._norm_from(lo), self._norm_until(hi)
         size = len(wanted)
-        at = norm.find(wanted, nlo, nhi)
+        at = norm.rfind(wanted, nlo, nhi) if backward else norm.find(wanted, nlo, nhi)
         while at >= 0:
             end = at + size
             if not (at > 0 and _is_word(norm[at - 1])) and not (end < len(norm) and _is_word(norm[end])):
                 start, stop = self.original(at, end)
                 if self._one_to_one(at, end) or normalize(self.text[start:stop]) == wanted:
                     yield start, stop
-            at = norm.find(wanted, at + 1, nhi)
+            at = norm.rfind(wanted, nlo, end - 1) if backward else norm.find(wanted, at + 1, nhi)
 
     def _one_to_one(self, i: int, j: int) -> bool:
         """Whether normalized [i, j) lies in one segment that maps character for character."""

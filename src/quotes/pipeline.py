@@ -16,7 +16,7 @@ from quotes.backends import Backend, ChunkAnswer, ChunkFailed, OutputTruncated
 from quotes.backends.llm import LLMBackend, LLMConfig
 from quotes.backends.rules import RulesBackend
 from quotes.chunking import Chunk, chunk_text, split_chunk
-from quotes.grounding import Alignment, Claimed, SourceText, normalize, quoted_fragments
+from quotes.grounding import Alignment, Claimed, SourceText, normalize_phrase, quoted_fragments
 from quotes.merge import canonical_speakers, dedupe
 from quotes.schema import AnswerQuote, Article, ChunkError, Entity, Extraction, Kind, Quote, Speaker, Usage
 from quotes.store import StoreMiss
@@ -290,7 +290,7 @@ def _around_attribution(
     if not (record.speaker_mention and record.cue):
         return []
     text = source.text
-    mention, cue = normalize(record.speaker_mention), normalize(record.cue)
+    mention, cue = normalize_phrase(record.speaker_mention), normalize_phrase(record.cue)
     for phrase in (f"{mention} {cue}", f"{cue} {mention}"):
         for a, b in source.words(phrase, start, end):
             left = len(text[start:a].rstrip())
