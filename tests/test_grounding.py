@@ -318,6 +318,15 @@ def test_empty_mentions_are_rejected(mention: str) -> None:
         ("“Only one piece.”", []),
         ("they discussed “expanding trade,” also", []),
         ("” stray closing first “", []),
+        ("“Apparently not,“ he said. “A leopard.”", ["“Apparently not,“", "“A leopard.”"]),
+        (
+            '"Whether it is A.\n\n"And he is B," Sanders continued. "When you meet him, C."',
+            ['"Whether it is A.', '"And he is B,"', '"When you meet him, C."'],
+        ),
+        ("“A,” he said. “B", ["“A,”", "“B"]),
+        ("A,” he said. “B.”", ["A,”", "“B.”"]),
+        ("“A,” he said, “B,” and “C.”", ["“A,”", "“B,”", "“C.”"]),
+        ("“A,” he said. “B.” And then ” C", []),
     ],
 )
 def test_quoted_fragments_of_split_quotes(text: str, pieces: list[str]) -> None:

@@ -521,6 +521,8 @@ class SourceText:
     def words(self, wanted: str, lo: int, hi: int, *, backward: bool = False) -> Iterator[tuple[int, int]]:
         """The whole-word occurrences of the normalized words `wanted` within original [lo, hi), in text
         order (or the reverse), as original spans (an occurrence must not begin or end inside a word)."""
+        if not wanted:
+            return
         norm = self.normalized
         nlo, nhi = self._norm_from(lo), self._norm_until(hi)
         size = len(wanted)
@@ -571,30 +573,55 @@ class _Occurrences:
 _MARK_TOKEN = re.compile("''|``|[\"“”„‟«»]")
 
 
+_OPENS_AFTER = frozenset("([{—–-/")
+_CLOSES_BEFORE = frozenset(",.;:!?)]}—–-/…")
+
+
+def _mark_opens(text: str, at: int, end: int, token: str, inside: bool) -> bool:
+    """Whether the quotation mark text[at:end] opens a quote: by what stands around it ("word,“ he" closes
+    even with an opening mark, as typed in a hurry), else by its shape, else by whether a quote is open."""
+    before = text[at - 1] if at > 0 else " "
+    after = text[end] if end < len(text) else " "
+    opening_context = before.isspace() or before in _OPENS_AFTER
+    closing_context = after.isspace() or after in _CLOSES_BEFORE
+    if opening_context != closing_context:
+        return opening_context
+    if token in "“„«":
+        return True
+    if token in "”»":
+        return False
+    return not inside
+
+
 def quoted_fragments(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """The quoted pieces of a split or multi-paragraph quote in text[start:end], marks included.
 
     “A,” he said. “B.” gives the two quoted pieces, without the attribution between them.
 
-    Marks are paired in order; an opening mark met while one is still open (a quote running on into
-    the next paragraph) closes the first piece at its paragraph's end. A span with one quoted piece,
-    or with marks that do not pair up, gives [] — the span itself is then its only fragment.
+    Marks are paired in order, each read as opening or closing from the characters around it. An opening
+    mark met while a quote is open (a quote running on into the next paragraph) ends the first piece at
+    its paragraph's end; a span that begins or ends inside a quote has a piece running to its edge. A span
+    with one quoted piece, or with marks that do not pair up, gives [] — the span itself is then its only
+    fragment.
     """
     pieces: list[tuple[int, int]] = []
     opened: int | None = None
     for mark in _MARK_TOKEN.finditer(text, start, end):
-        token = mark.group()
-        if opened is None:
-            if token in "”»":
-                return []
+        if _mark_opens(text, mark.start(), mark.end(), mark.group(), opened is not None):
+            if opened is not None:
+                paragraph_end = text.rfind("\n", opened, mark.start())
+                if paragraph_end < 0:
+                    return []
+                pieces.append((opened, len(text[opened:paragraph_end].rstrip()) + opened))
             opened = mark.start()
-        elif token in "“„«":
-            paragraph_end = text.rfind("\n", opened, mark.start())
-            if paragraph_end < 0:
-                return []
-            pieces.append((opened, len(text[opened:paragraph_end].rstrip()) + opened))
-            opened = mark.start()
-        else:
+        elif opened is not None:
             pieces.append((opened, mark.end()))
             opened = None
-    return pieces if opened is None and len(pieces) > 1 else []
+        elif pieces:
+            return []
+        else:
+            pieces.append((start, mark.end()))
+    if opened is not None:
+        pieces.append((opened, len(text[opened:end].rstrip()) + opened))
+    pieces = [(a, b) for a, b in pieces if any(c.isalnum() for c in text[a:b])]
+    return pieces if len(pieces) > 1 else []

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal, Self
 
+from quotes.attribution import ground_records, short
 from quotes.backends import Backend, ChunkAnswer, ChunkFailed, OutputTruncated
 from quotes.backends.llm import LLMBackend, LLMConfig
 from quotes.backends.rules import RulesBackend
 from quotes.chunking import Chunk, chunk_text, split_chunk
-from quotes.grounding import Alignment, Claimed, SourceText, normalize_phrase, quoted_fragments
+from quotes.grounding import SourceText
 from quotes.merge import canonical_speakers, dedupe
-from quotes.schema import AnswerQuote, Article, ChunkError, Entity, Extraction, Kind, Quote, Speaker, Usage
+from quotes.schema import Article, ChunkError, Extraction, Kind, Quote, Usage
 from quotes.store import StoreMiss
 
 DEFAULT_OVERLAP = 2000
@@ -125,7 +126,7 @@ class Extractor:
         for chunk_answers in answers:
             for chunk, answer in chunk_answers:
                 run.quotes.extend(self._located(article.text, chunk, answer, run.warnings))
-                run.quotes.extend(_grounded(source, chunk, answer.records, run.warnings))
+                run.quotes.extend(ground_records(source, chunk, answer.records, run.warnings))
         merged = dedupe(run.quotes)
         kept = [
             (quote, speaker)
@@ -227,94 +228,9 @@ class Extractor:
             if text[quote.start : quote.end] == quote.text:
                 kept.append(quote.model_copy(update={"chunk": chunk.index}))
             else:
-                warnings.append(f"dropped a quote whose offsets do not match its text: {_short(quote.text)}")
+                warnings.append(f"dropped a quote whose offsets do not match its text: {short(quote.text)}")
         return kept
-
-
-def _grounded(
-    source: SourceText, chunk: Chunk, records: list[AnswerQuote], warnings: list[str]
-) -> list[Quote]:
-    """Pin each of the model's records to the article's characters, or drop it with a warning."""
-    quotes: list[Quote] = []
-    taken = Claimed()
-    for record in records:
-        aligned = _locate(source, record.quote, chunk, quotes[-1].start if quotes else chunk.start, taken)
-        if aligned is None:
-            warnings.append(
-                f"dropped a quote not found in the source (chunk {chunk.index}): {_short(record.quote)}"
-            )
-            continue
-        taken.add(aligned.start, aligned.end)
-        quoted = quoted_fragments(source.text, aligned.start, aligned.end) or _around_attribution(
-            source, aligned.start, aligned.end, record
-        )
-        speaker = Speaker(name=record.speaker or record.speaker_mention, type=record.speaker_type)
-        # The cue first, then the mention nearest the cue: both may stand between the fragments of a
-        # split statement ("“A,” he said. “B.”", "The plan, Lopez said, failed"), never inside its words.
-        content = quoted or [(aligned.start, aligned.end)]
-        cue_at = (
-            source.align_mention(record.cue, aligned.start, aligned.end, exclude=content)
-            if record.cue
-            else None
-        )
-        if record.speaker_mention:
-            anchor = (cue_at.start, cue_at.end) if cue_at else (aligned.start, aligned.end)
-            mention = source.align_mention(record.speaker_mention, *anchor, exclude=[*content, anchor])
-            if mention is not None:
-                speaker.mention = source.text[mention.start : mention.end]
-                speaker.start, speaker.end = mention.start, mention.end
-        quotes.append(
-            Quote(
-                id="",
-                text=source.text[aligned.start : aligned.end],
-                start=aligned.start,
-                end=aligned.end,
-                kind=record.kind,
-                speaker=speaker,
-                cue=source.text[cue_at.start : cue_at.end] if cue_at else record.cue,
-                cue_start=cue_at.start if cue_at else None,
-                cue_end=cue_at.end if cue_at else None,
-                about=[Entity(name=name) for name in record.about if name.strip()],
-                grounding=aligned.status,
-                chunk=chunk.index,
-                spans=quoted if record.kind != "mixed" else [],
-            )
-        )
-    return quotes
-
-
-def _around_attribution(
-    source: SourceText, start: int, end: int, record: AnswerQuote
-) -> list[tuple[int, int]]:
-    """The two pieces of an unquoted statement its own attribution splits: "The plan, Lopez said, failed"."""
-    if not (record.speaker_mention and record.cue):
-        return []
-    text = source.text
-    mention, cue = normalize_phrase(record.speaker_mention), normalize_phrase(record.cue)
-    for phrase in (f"{mention} {cue}", f"{cue} {mention}"):
-        for a, b in source.words(phrase, start, end):
-            left = len(text[start:a].rstrip())
-            rest = text[b:end].lstrip()
-            if left > 1 and text[start + left - 1] == "," and rest.startswith(",") and rest[1:].strip():
-                after = end - len(rest[1:].lstrip())
-                return [(start, start + left - 1), (after, end)]
-    return []
-
-
-def _locate(source: SourceText, words: str, chunk: Chunk, after: int, taken: Claimed) -> Alignment | None:
-    """A record's span: models list statements in text order, so a short statement ("that", a name)
-    is looked for after the previous record first, and only then anywhere in the chunk."""
-    if after > chunk.start:
-        aligned = source.align_quote(words, lo=after, hi=chunk.end, taken=taken, fuzzy=False)
-        if aligned is not None and not taken.overlaps(aligned.start, aligned.end):
-            return aligned
-    return source.align_quote(words, lo=chunk.start, hi=chunk.end, taken=taken)
 
 
 def _chunk_error(chunk: Chunk, kind: str, message: str) -> ChunkError:
     return ChunkError(chunk=chunk.index, start=chunk.start, end=chunk.end, kind=kind, message=message)
-
-
-def _short(text: str, limit: int = 80) -> str:
-    flat = " ".join(text.split())
-    return repr(flat if len(flat) <= limit else flat[: limit - 1] + "…")
