@@ -489,8 +489,10 @@ class SourceText:
         Occurrences overlapping `exclude` (by default the span itself) are skipped; one inside the span
         but outside `exclude` — the "he said" between the fragments of a split quote — counts as nearest
         of all. Outside, only occurrences within `window` characters of the span's edges count, and on
-        equal distance the one after the span (", he said") wins over the one before it. Case-insensitive
-        and normalized; `exact` when the span is the mention character for character.
+        equal distance the one after the span (", he said") wins over the one before it. One in the span's
+        own paragraph wins over one across a line break, and one in the span's own sentence over one across
+        a sentence's end, whatever their distances. Case-insensitive and normalized; `exact` when the span
+        is the mention character for character.
         """
         wanted = normalize_phrase(mention)
         if not _alnum_count(wanted, 1):
@@ -509,7 +511,7 @@ class SourceText:
         )
         best: tuple[int, int] | None
         if after is not None and after[0] >= near_end and before is not None:
-            best = after if after[0] - near_end <= near_start - before[1] else before
+            best = after if self._nearer(near_end, after[0], before[1], near_start) else before
         else:
             best = after or before
         if best is None:
@@ -517,6 +519,22 @@ class SourceText:
         start, end = best
         status: Grounding = "exact" if self.text[start:end] == mention.strip() else "normalized"
         return Alignment(start, end, status, 100.0)
+
+    def _nearer(self, span_end: int, after: int, before: int, span_start: int) -> bool:
+        """Whether text[span_end:after) is a nearer gap than text[before:span_start): one without a line
+        break, else one without a sentence's end, else the shorter (the one after on a tie)."""
+        text = self.text
+        breaks = (text.find("\n", span_end, after) >= 0, text.find("\n", before, span_start) >= 0)
+        if breaks[0] != breaks[1]:
+            return not breaks[0]
+        # One character more on each: a sentence's end shows in the capital letter that follows it.
+        ends = (
+            _crosses_sentence(text[span_end : after + 1]),
+            _crosses_sentence(text[before : span_start + 1]),
+        )
+        if ends[0] != ends[1]:
+            return not ends[0]
+        return after - span_end <= span_start - before
 
     def words(self, wanted: str, lo: int, hi: int, *, backward: bool = False) -> Iterator[tuple[int, int]]:
         """The whole-word occurrences of the normalized words `wanted` within original [lo, hi), in text
@@ -539,6 +557,30 @@ class SourceText:
         """Whether normalized [i, j) lies in one segment that maps character for character."""
         k = bisect_right(self._seg_norm, i) - 1
         return self._seg_linear[k] and j <= self._next_segment(k)
+
+
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s+[\"“'‘(]*[A-Z0-9]")
+# Words whose full stop ends no sentence ("Mr. Trump", "Sen. Warren", "Calif. Gov.").
+_ABBREVIATION_WORDS = """
+mr mrs ms dr sen rep gov gen lt col maj capt sgt adm st jr sr inc co corp ltd prof rev ft no vs
+jan feb mar apr aug sept sep oct nov dec
+ariz calif colo conn fla ga ill ind kan ky la md mass mich minn miss mo mont neb nev okla ore pa
+tenn tex va vt wash wis wyo
+"""
+_ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
+
+
+def _crosses_sentence(text: str) -> bool:
+    return any(_ends_sentence(text, m) for m in _SENTENCE_END.finditer(text))
+
+
+def _ends_sentence(text: str, mark: re.Match[str]) -> bool:
+    """Whether the full stop, question or exclamation mark `mark` found in `text` ends a sentence."""
+    if text[mark.start()] != ".":
+        return True
+    word = text[: mark.start()].rsplit(None, 1)[-1] if text[: mark.start()].strip() else ""
+    last = word.rsplit(".", 1)[-1].lstrip("(\"“'‘").lower()
+    return len(last) > 1 and last not in _ABBREVIATIONS
 
 
 def _is_word(char: str) -> bool:

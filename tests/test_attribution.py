@@ -1,0 +1,115 @@
+"""Records pinned to planted statements: exact spans, fragments, cue and mention offsets."""
+
+from __future__ import annotations
+
+from quotes.attribution import ground_records
+from quotes.chunking import Chunk
+from quotes.grounding import SourceText
+from quotes.schema import AnswerQuote, Kind, Quote
+
+
+def record(quote: str, mention: str | None, cue: str | None, kind: Kind = "indirect") -> AnswerQuote:
+    return AnswerQuote(
+        quote=quote,
+        speaker=mention,
+        speaker_mention=mention,
+        speaker_type="person",
+        kind=kind,
+        cue=cue,
+        about=[],
+    )
+
+
+def ground(text: str, *records: AnswerQuote) -> list[Quote]:
+    warnings: list[str] = []
+    quotes = ground_records(SourceText(text), Chunk(0, 0, len(text), text), list(records), warnings)
+    assert warnings == []
+    return quotes
+
+
+def pieces(text: str, quote: Quote) -> list[str]:
+    return [text[a:b] for a, b in quote.fragments()]
+
+
+def mention(text: str, quote: Quote) -> tuple[str, int] | None:
+    speaker = quote.speaker
+    if speaker.start is None or speaker.end is None:
+        return None
+    return text[speaker.start : speaker.end], speaker.start
+
+
+def test_attribution_inside_a_relative_clause_is_found_there_and_cut_out() -> None:
+    text = "He praised Florida. He touted his wins in Florida, which he describes as his second home."
+    (quote,) = ground(text, record("which he describes as his second home", "he", "describes"))
+    assert quote.text == "which he describes as his second home"
+    assert mention(text, quote) == ("he", text.index("he describes"))
+    assert (quote.cue_start, quote.cue_end) == (text.index("describes"), text.index(" as his"))
+    assert pieces(text, quote) == ["which", "as his second home"]
+
+
+def test_attribution_set_off_by_commas_or_dashes_leaves_no_punctuation_in_the_fragments() -> None:
+    for text in (
+        "Lopez spoke. The plan, Lopez said, will fail.",
+        "Lopez spoke. The plan — Lopez said — will fail.",
+    ):
+        statement = text[text.index("The plan") : text.index("fail") + 4]
+        (quote,) = ground(text, record(statement, "Lopez", "said"))
+        assert mention(text, quote) == ("Lopez", text.rindex("Lopez"))
+        assert pieces(text, quote) == ["The plan", "will fail"]
+
+
+def test_cue_before_the_mention_and_words_between_them_count() -> None:
+    text = "Intro. The bill has been criticized by some of his rivals as too costly."
+    (quote,) = ground(
+        text,
+        record(
+            "The bill has been criticized by some of his rivals as too costly",
+            "some of his rivals",
+            "criticized",
+        ),
+    )
+    assert mention(text, quote) == ("some of his rivals", text.index("some"))
+    assert pieces(text, quote) == ["The bill has been", "as too costly"]
+
+
+def test_mixed_statement_keeps_its_quoted_and_unquoted_words_around_the_attribution() -> None:
+    text = 'Firms are part of communities, she said: "Part of the contract is paying forward."'
+    (quote,) = ground(text, record(text, "she", "said", kind="mixed"))
+    assert mention(text, quote) == ("she", text.index("she"))
+    assert pieces(text, quote) == [
+        "Firms are part of communities",
+        '"Part of the contract is paying forward."',
+    ]
+
+
+def test_words_inside_quotation_marks_are_never_the_attribution() -> None:
+    text = "“I said no,” she said. “Then he said yes.”"
+    (quote,) = ground(text, record(text, "he", "said", kind="direct"))
+    assert quote.speaker.start is None or not 0 < quote.speaker.start < text.index("”")
+    (quote,) = ground(text, record(text, "she", "said", kind="direct"))
+    assert mention(text, quote) == ("she", text.index("she"))
+    assert pieces(text, quote) == ["“I said no,”", "“Then he said yes.”"]
+
+
+def test_a_direct_quote_in_one_piece_keeps_its_words_whatever_they_say() -> None:
+    text = "Earlier, Ali spoke. “Ali said it first,” Omar said."
+    (quote,) = ground(text, record("“Ali said it first,”", "Omar", "said", kind="direct"))
+    assert quote.spans == []
+    assert mention(text, quote) == ("Omar", text.index("Omar"))
+    assert quote.cue_start == text.rindex("said")
+
+
+def test_the_attribution_in_the_statements_own_paragraph_wins_over_a_nearer_one_across_a_break() -> None:
+    text = '"We lost ground," Law said.\n\nAfter the victories, "there is urgency," Law said, noting more.'
+    statement = 'After the victories, "there is urgency,"'
+    (quote,) = ground(text, record(statement, "Law", "said", kind="mixed"))
+    assert mention(text, quote) == ("Law", text.rindex("Law"))
+    assert quote.cue_start == text.rindex("said")
+
+
+def test_the_subject_of_the_cue_in_the_same_sentence_wins_over_a_nearer_pronoun_in_the_next() -> None:
+    text = (
+        "Mr. Trump met donors in Calif. and posted on Twitter that taxes would rise. Mr. Trump will gain.\n"
+    )
+    (quote,) = ground(text, record("that taxes would rise", "Mr. Trump", "posted on Twitter"))
+    assert mention(text, quote) == ("Mr. Trump", 0)
