@@ -37,6 +37,34 @@ def test_quote_cut_at_a_chunk_edge_loses_to_its_whole_form() -> None:
     assert kept.cue == "said"
 
 
+def test_a_statement_nested_in_anothers_words_with_its_own_attribution_is_kept() -> None:
+    outer = quote(
+        100, 300, cue="said", cue_start=90, cue_end=94, speaker=person("Lee", "Lee", start=86, end=89)
+    )
+    inner = quote(
+        150, 200, cue="claimed", cue_start=140, cue_end=147, speaker=person("Kim", "Kim", start=136, end=139)
+    )
+    assert [(q.start, q.end) for q in dedupe([outer, inner])] == [(100, 300), (150, 200)]
+    again = inner.model_copy(update={"cue_start": 90, "cue_end": 94, "speaker": outer.speaker})
+    assert [(q.start, q.end) for q in dedupe([outer, again])] == [(100, 300)]
+
+
+def test_a_cut_statement_merges_with_its_whole_form_from_another_chunk_however_attributed() -> None:
+    cut = quote(
+        100, 140, chunk=0, cue="said", cue_start=20, cue_end=24, speaker=person("Lee", "he", start=17, end=19)
+    )
+    whole = quote(
+        100,
+        180,
+        chunk=1,
+        cue="said",
+        cue_start=190,
+        cue_end=194,
+        speaker=person("Lee", "Lee", start=186, end=189),
+    )
+    assert [(q.start, q.end, q.chunk) for q in dedupe([cut, whole])] == [(100, 180, 1)]
+
+
 def test_fields_the_kept_quote_lacks_are_filled_from_the_other() -> None:
     longer = quote(10, 90)
     shorter = quote(

@@ -12,11 +12,22 @@ _GROUNDING_RANK = {"exact": 2, "normalized": 1, "fuzzy": 0}
 
 
 def _same_statement(a: Quote, b: Quote) -> bool:
-    """One contains the other, or they overlap by at least half of the shorter one."""
+    """One contains the other, or they overlap by at least half of the shorter one; but two statements
+    from one chunk with cues or speaker mentions of their own are two (one nested in the other's words:
+    "X said that Y claimed Z"). Across chunks a cut statement and its whole form may be attributed apart,
+    as the model saw only part of the first."""
+    if a.chunk == b.chunk and _attributed_apart(a, b):
+        return False
     if (a.start <= b.start and b.end <= a.end) or (b.start <= a.start and a.end <= b.end):
         return True
     overlap = min(a.end, b.end) - max(a.start, b.start)
     return overlap > 0 and 2 * overlap >= min(a.end - a.start, b.end - b.start)
+
+
+def _attributed_apart(a: Quote, b: Quote) -> bool:
+    cues = (a.cue_start, b.cue_start)
+    mentions = (a.speaker.start, b.speaker.start)
+    return any(x is not None and y is not None and x != y for x, y in (cues, mentions))
 
 
 def _wins(a: Quote, b: Quote) -> bool:
@@ -52,10 +63,11 @@ def dedupe(quotes: Sequence[Quote]) -> list[Quote]:
     """Quotes found twice (in overlapping chunks, or given twice by a model) merged into one, sorted by start.
 
     Of two quotes whose spans overlap by at least half of the shorter one, or where one contains the other,
-    the longer is kept (a quote cut at a chunk's edge loses to its whole form from the neighbour; on equal
-    length the better grounding wins), with the speaker, cue and about fields it lacks filled from the
-    other. A sweep over the quotes sorted by start compares each one with the last kept quote and with the
-    kept quote reaching furthest right: O(n log n).
+    and that one chunk does not attribute apart (see `_same_statement`), the longer is kept (a quote cut
+    at a chunk's edge loses to its whole form from the neighbour; on equal length the better grounding
+    wins), with the speaker, cue and about fields it lacks filled from the other. A sweep over the quotes
+    sorted by start compares each one with the last kept quote and with the kept quote reaching furthest
+    right: O(n log n).
     """
     kept: list[Quote] = []
     furthest = -1
