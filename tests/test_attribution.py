@@ -113,3 +113,17 @@ def test_the_subject_of_the_cue_in_the_same_sentence_wins_over_a_nearer_pronoun_
     )
     (quote,) = ground(text, record("that taxes would rise", "Mr. Trump", "posted on Twitter"))
     assert mention(text, quote) == ("Mr. Trump", 0)
+
+
+def test_statements_are_placed_in_text_order_even_where_the_article_spaces_them_differently() -> None:
+    text = "Voters who backed Donald\xa0Trump spoke. Later, “Donald Trump will lose,” Graham said."
+    first, second = ground(
+        text,
+        record("Donald Trump", "Voters", "backed"),
+        record("“Donald Trump will lose,”", "Graham", "said", kind="direct"),
+    )
+    assert (first.start, first.grounding) == (text.index("Donald"), "normalized")
+    assert second.start == text.index("“")
+    case = "He defended his plan. His aide agreed."
+    (his,) = ground(case, record("His", None, None))
+    assert (his.start, his.grounding) == (case.index("His"), "exact")

@@ -316,7 +316,8 @@ class SourceText:
         claimed = taken if isinstance(taken, Claimed) else Claimed(taken)
         variants = parsed.variants()
         fallback: tuple[int, int, Grounding] | None = None
-        for status in ("exact", "normalized"):
+        statuses: tuple[Grounding, ...] = ("exact", "normalized")
+        for status in statuses:
             for variant in variants:
                 found = (
                     self._find_exact(variant, lo, hi, claimed)
@@ -327,6 +328,13 @@ class SourceText:
                     continue
                 start, end, free = found
                 if free:
+                    earlier = (
+                        self._earlier_variant(variant, lo, start, claimed)
+                        if status == "exact" and start > lo
+                        else None
+                    )
+                    if earlier is not None:
+                        return self._widen(*earlier, "normalized", 100.0, parsed.family, include_marks)
                     return self._widen(start, end, status, 100.0, parsed.family, include_marks)
                 if fallback is None:
                     fallback = (start, end, status)
@@ -342,6 +350,15 @@ class SourceText:
         if score < fuzzy_threshold:
             return None
         return Alignment(alignment.start, alignment.end, "fuzzy", score)
+
+    def _earlier_variant(self, variant: str, lo: int, hi: int, claimed: Claimed) -> tuple[int, int] | None:
+        """A free occurrence in [lo, hi) that differs from `variant` only in spacing, dashes or marks (not
+        in case: "His" is not "his"), at word boundaries."""
+        found = self._find_normalized(variant, lo, hi, claimed)
+        if found is None or not found[2] or not self._bounded(found[0], found[1]):
+            return None
+        letters = [c for c in self.text[found[0] : found[1]] if c.isalpha()]
+        return (found[0], found[1]) if letters == [c for c in variant if c.isalpha()] else None
 
     def _bounded(self, start: int, end: int) -> bool:
         """Whether [start, end) neither begins nor ends inside a word."""
