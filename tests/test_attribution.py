@@ -127,3 +127,15 @@ def test_statements_are_placed_in_text_order_even_where_the_article_spaces_them_
     case = "He defended his plan. His aide agreed."
     (his,) = ground(case, record("His", None, None))
     assert (his.start, his.grounding) == (case.index("His"), "exact")
+
+
+def test_a_short_statement_repeated_in_the_chunk_is_taken_where_its_cue_stands() -> None:
+    text = "“Those days are over,” Clinton said. Trump was in town. Later Clinton attacked Trump again."
+    said, attacked = ground(
+        text,
+        record("“Those days are over,”", "Clinton", "said", kind="direct"),
+        record("Trump", "Clinton", "attacked"),
+    )
+    assert said.start == 0
+    assert (attacked.start, attacked.cue_start) == (text.rindex("Trump"), text.index("attacked"))
+    assert mention(text, attacked) == ("Clinton", text.rindex("Clinton"))

@@ -26,6 +26,9 @@ Span = tuple[int, int]
 _MAX_GAP_WORDS = 3
 _GAP_BREAKS = frozenset('.!?;:"“”„«»')
 _REACH = 60
+# Statements this short may stand more than once in a chunk; beside this many later cues they are looked for.
+_SHORT_WORDS = 6
+_PROBES = 8
 # What is left off a fragment's edge next to the attribution it is cut from.
 _LEFT_EDGE = frozenset(" \t\r\n,;:—–-(")
 _RIGHT_EDGE = frozenset(" \t\r\n,;:—–-)")
@@ -44,7 +47,7 @@ def ground_records(
     quotes: list[Quote] = []
     taken = Claimed()
     for record in records:
-        aligned = _locate(source, record.quote, chunk, quotes[-1].start if quotes else chunk.start, taken)
+        aligned = _locate(source, record, chunk, quotes[-1].start if quotes else chunk.start, taken)
         if aligned is None:
             warnings.append(
                 f"dropped a quote not found in the source (chunk {chunk.index}): {short(record.quote)}"
@@ -163,9 +166,30 @@ def _around(text: str, start: int, end: int, cut: Span) -> list[Span]:
     return pieces
 
 
-def _locate(source: SourceText, words: str, chunk: Chunk, after: int, taken: Claimed) -> Alignment | None:
-    """A record's span: models list statements in text order, so a short statement ("that", a name)
-    is looked for after the previous record first, and only then anywhere in the chunk."""
+def _locate(
+    source: SourceText, record: AnswerQuote, chunk: Chunk, after: int, taken: Claimed
+) -> Alignment | None:
+    """A record's span: models list statements in text order, so a statement is looked for after the
+    previous record first, and only then anywhere in the chunk. A short statement ("Trump", "that") that
+    is there more than once is taken where its cue stands beside it, if it does anywhere."""
+    aligned = _first_free(source, record.quote, chunk, after, taken)
+    if aligned is None or not record.cue or len(record.quote.split()) > _SHORT_WORDS:
+        return aligned
+    if source.align_mention(record.cue, aligned.start, aligned.end, window=_REACH) is not None:
+        return aligned
+    for count, (cue_start, cue_end) in enumerate(
+        source.words(normalize_phrase(record.cue), aligned.end, chunk.end)
+    ):
+        if count == _PROBES:
+            break
+        lo, hi = max(chunk.start, cue_start - _REACH), min(chunk.end, cue_end + _REACH)
+        beside = source.align_quote(record.quote, lo=lo, hi=hi, taken=taken, fuzzy=False)
+        if beside is not None and not taken.overlaps(beside.start, beside.end):
+            return beside
+    return aligned
+
+
+def _first_free(source: SourceText, words: str, chunk: Chunk, after: int, taken: Claimed) -> Alignment | None:
     if after > chunk.start:
         aligned = source.align_quote(words, lo=after, hi=chunk.end, taken=taken, fuzzy=False)
         if aligned is not None and not taken.overlaps(aligned.start, aligned.end):
