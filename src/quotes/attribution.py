@@ -175,14 +175,15 @@ def _locate(
     aligned = _first_free(source, record.quote, chunk, after, taken)
     if aligned is None or not record.cue or len(record.quote.split()) > _SHORT_WORDS:
         return aligned
-    if source.align_mention(record.cue, aligned.start, aligned.end, window=_REACH) is not None:
+    cue = source.align_mention(record.cue, aligned.start, aligned.end, window=_REACH)
+    if cue is not None and source.one_sentence(min(cue.end, aligned.end), max(cue.start, aligned.start)):
         return aligned
     for count, (cue_start, cue_end) in enumerate(
         source.words(normalize_phrase(record.cue), aligned.end, chunk.end)
     ):
         if count == _PROBES:
             break
-        lo, hi = max(chunk.start, cue_start - _REACH), min(chunk.end, cue_end + _REACH)
+        lo, hi = max(aligned.end, cue_start - _REACH), min(chunk.end, cue_end + _REACH)
         beside = source.align_quote(record.quote, lo=lo, hi=hi, taken=taken, fuzzy=False)
         if beside is not None and not taken.overlaps(beside.start, beside.end):
             return beside

@@ -537,6 +537,10 @@ class SourceText:
         status: Grounding = "exact" if self.text[start:end] == mention.strip() else "normalized"
         return Alignment(start, end, status, 100.0)
 
+    def one_sentence(self, lo: int, hi: int) -> bool:
+        """Whether text[lo:hi) crosses neither a line break nor the end of a sentence."""
+        return self.text.find("\n", lo, hi) < 0 and not _crosses_sentence(self.text[lo : hi + 1])
+
     def _nearer(self, span_end: int, after: int, before: int, span_start: int) -> bool:
         """Whether text[span_end:after) is a nearer gap than text[before:span_start): one without a line
         break, else one without a sentence's end, else the shorter (the one after on a tie)."""
