@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -183,6 +184,14 @@ def _canonical(names: Sequence[_Name]) -> dict[frozenset[str], str]:
     return result
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed(name: str | None, mention: str | None, person: bool) -> _Name | None:
+    """The name a speaker goes by: its name (titles taken off for people), else a mention that is a name."""
+    if name:
+        return _Name.parse(name, strip_titles=person)
+    return _Name.from_mention(mention) if mention else None
+
+
 def canonical_speakers(quotes: Sequence[Quote]) -> list[Speaker]:
     """Each quote's speaker carrying one canonical name within the article.
 
@@ -193,20 +202,11 @@ def canonical_speakers(quotes: Sequence[Quote]) -> list[Speaker]:
     separately. A title taken off a name becomes the speaker's role when it had none. A speaker that
     needs no change is returned as it is; the others are new, and the input is left untouched.
     """
-    cache: dict[tuple[str, str | None, bool], _Name | None] = {}
     parsed: list[tuple[str, _Name] | None] = []
     for quote in quotes:
         speaker = quote.speaker
         person = speaker.type in ("person", "unknown")
-        key = (speaker.name or "", None if speaker.name else speaker.mention, person)
-        if key not in cache:
-            if speaker.name:
-                cache[key] = _Name.parse(speaker.name, strip_titles=person)
-            elif speaker.mention:
-                cache[key] = _Name.from_mention(speaker.mention)
-            else:
-                cache[key] = None
-        name = cache[key]
+        name = _parsed(speaker.name, speaker.mention, person)
         parsed.append(("person" if person else "organization", name) if name else None)
     canonical = {
         kind: _canonical([p[1] for p in parsed if p and p[0] == kind]) for kind in ("person", "organization")
