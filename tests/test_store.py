@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from quotes.store import (
+    KeyedRequest,
     ResponseStore,
     StoreError,
     StoreMiss,
@@ -49,6 +50,33 @@ def test_key_is_canonical_and_covers_model_messages_format_and_sampling() -> Non
 
 def test_key_ignores_secret_fields() -> None:
     assert request_key(request()) == request_key(request(api_key="sk-abc", Authorization="Bearer sk-abc"))
+
+
+def test_keys_never_change() -> None:
+    """Stored files are found by key: a key function giving other values would orphan every store."""
+    pinned = request("“Ünïcode,” she said.", api_key="sk-dropped")
+    assert request_key(pinned) == "8c5ccd700171dd27054fe41e02ec4c4bfee210852cd11497c913967d4154d480"
+    with_secret = ResponseStore(secrets=["she"]).key(pinned)
+    assert with_secret == "687e9af03d108266e2a68da713907afdd9f3347071c883eac1f157f9214150bc"
+
+
+def test_a_keyed_request_is_filed_like_the_request_it_wraps(tmp_path: Path) -> None:
+    secret = "sk-" + "keyed-2222"
+    store = ResponseStore(tmp_path, secrets=[secret])
+    body = request(f"text with {secret}", api_key=secret)
+    keyed = store.keyed(body)
+    assert isinstance(keyed, KeyedRequest)
+    assert store.keyed(keyed) is keyed
+    assert keyed.key == store.key(body) == request_key(keyed.request)
+    assert "api_key" not in keyed.request
+    assert secret not in json.dumps(keyed.request)
+    assert secret not in repr(keyed)
+    assert store.lookup(keyed) is None
+    path = store.save(keyed, response("K"))
+    assert path is not None
+    assert path == store.path_for(body) == store.path_for(keyed)
+    assert store.lookup(body) == store.lookup(keyed)
+    assert json.loads(path.read_text(encoding="utf-8"))["request"] == keyed.request
 
 
 def test_cache_mode_misses_then_serves_what_was_saved(store: ResponseStore) -> None:

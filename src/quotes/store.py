@@ -17,8 +17,10 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +53,25 @@ def default_store_dir() -> Path:
 
 def request_key(request: Mapping[str, Any]) -> str:
     """sha256 of the request's canonical JSON (sorted keys, no whitespace), after dropping secret fields."""
-    canonical = json.dumps(_scrub(request, []), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return _canonical_key(_scrub(request, []))
+
+
+@dataclass(frozen=True, eq=False)
+class KeyedRequest:
+    """A request body with the secrets to scrub from it; the scrubbed request (as the store files it)
+    and its key are computed on first use, so a lookup and the save after it share that work."""
+
+    body: Mapping[str, Any] = field(repr=False)
+    secrets: tuple[str, ...] = field(repr=False)
+
+    @cached_property
+    def request(self) -> dict[str, Any]:
+        clean: dict[str, Any] = _scrub(self.body, list(self.secrets))
+        return clean
+
+    @cached_property
+    def key(self) -> str:
+        return _canonical_key(self.request)
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:
@@ -126,32 +145,38 @@ class ResponseStore:
         if secret and secret not in self._secrets:
             self._secrets.append(secret)
 
-    def key(self, request: Mapping[str, Any]) -> str:
-        return request_key(_scrub(request, self._all_secrets()))
+    def keyed(self, request: Mapping[str, Any] | KeyedRequest) -> KeyedRequest:
+        if isinstance(request, KeyedRequest):
+            return request
+        return KeyedRequest(request, tuple(self._all_secrets()))
 
-    def path_for(self, request: Mapping[str, Any]) -> Path:
+    def key(self, request: Mapping[str, Any] | KeyedRequest) -> str:
+        return self.keyed(request).key
+
+    def path_for(self, request: Mapping[str, Any] | KeyedRequest) -> Path:
         return self.directory / f"{self.key(request)}.json"
 
-    def lookup(self, request: Mapping[str, Any]) -> dict[str, Any] | None:
+    def lookup(self, request: Mapping[str, Any] | KeyedRequest) -> dict[str, Any] | None:
         """The stored response body to serve instead of calling the model, or None to call it.
 
         Raises StoreMiss in offline mode when nothing is stored.
         """
         if self.mode in (StoreMode.off, StoreMode.record):
             return None
-        path = self.path_for(request)
+        keyed = self.keyed(request)
+        path = self.path_for(keyed)
         if not path.is_file():
             if self.mode is StoreMode.offline:
-                raise StoreMiss(self._miss_message(request, path))
+                raise StoreMiss(self._miss_message(keyed, path))
             return None
         response: dict[str, Any] = self.read(path)["response"]
         return response
 
-    def save(self, request: Mapping[str, Any], response: Mapping[str, Any]) -> Path | None:
+    def save(self, request: Mapping[str, Any] | KeyedRequest, response: Mapping[str, Any]) -> Path | None:
         """Record a live response (not in off or offline mode); returns the file written."""
         if self.mode in (StoreMode.off, StoreMode.offline):
             return None
-        return self._write(request, response, authored=None)
+        return self._write(self.keyed(request), response, authored=None)
 
     def write_authored(
         self,
@@ -166,16 +191,16 @@ class ResponseStore:
             json.loads(content_json)
         except json.JSONDecodeError as exc:
             raise ValueError(f"authored answer is not valid JSON: {exc}") from exc
-        key = self.key(request)
+        keyed = self.keyed(request)
         body = chat_completion_body(
             content_json,
             model=str(request.get("model", "")),
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
-            id=f"chatcmpl-authored-{key[:16]}",
+            id=f"chatcmpl-authored-{keyed.key[:16]}",
             created=int(time.time()),
         )
-        return self._write(request, body, authored=note)
+        return self._write(keyed, body, authored=note)
 
     def read(self, path: Path) -> dict[str, Any]:
         """A stored file's content, checked for the fields replay needs."""
@@ -187,15 +212,12 @@ class ResponseStore:
             raise StoreError(f"{path}: not a stored response (no 'response' object); delete it to re-record")
         return data
 
-    def _write(
-        self, request: Mapping[str, Any], response: Mapping[str, Any], *, authored: str | None
-    ) -> Path:
+    def _write(self, keyed: KeyedRequest, response: Mapping[str, Any], *, authored: str | None) -> Path:
         secrets = self._all_secrets()
-        clean_request = _scrub(request, secrets)
-        key = request_key(clean_request)
+        key = keyed.key
         record: dict[str, Any] = {
             "key": key,
-            "request": clean_request,
+            "request": keyed.request,
             "response": _scrub(response, secrets),
             "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
@@ -221,7 +243,8 @@ class ResponseStore:
         env_key = os.environ.get("OPENAI_API_KEY")
         return [*self._secrets, env_key] if env_key else list(self._secrets)
 
-    def _miss_message(self, request: Mapping[str, Any], path: Path) -> str:
+    def _miss_message(self, keyed: KeyedRequest, path: Path) -> str:
+        request = keyed.request
         messages = request.get("messages") or []
         users = [m.get("content") for m in messages if isinstance(m, dict) and m.get("role") == "user"]
         last = str(users[-1]) if users else ""
@@ -231,6 +254,12 @@ class ResponseStore:
             f"(expected {path}); last user message starts {snippet!r}. "
             "Offline mode never calls the model: record it first (cache or record mode)."
         )
+
+
+def _canonical_key(clean: Mapping[str, Any]) -> str:
+    """sha256 of a scrubbed request's canonical JSON."""
+    canonical = json.dumps(clean, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _scrub(value: Any, secrets: list[str]) -> Any:

@@ -240,18 +240,20 @@ class LLMBackend:
 
     async def _fetch(self, body: dict[str, Any], usage: Usage) -> _Completion:
         store = self.config.store
-        if store is not None:
-            stored = store.lookup(body)
-            if stored is not None:
-                try:
-                    completion = _read_completion(stored)
-                except ValueError as exc:
-                    raise StoreError(f"{store.path_for(body)}: not a chat completion ({exc})") from exc
-                usage.cached_requests += 1
-                return completion
+        if store is None:
+            return (await self._send(body, usage))[1]
+        keyed = store.keyed(body)  # the key is computed once, for the lookup and the save
+        stored = store.lookup(keyed)
+        if stored is not None:
+            try:
+                completion = _read_completion(stored)
+            except ValueError as exc:
+                raise StoreError(f"{store.path_for(keyed)}: not a chat completion ({exc})") from exc
+            usage.cached_requests += 1
+            return completion
         response, completion = await self._send(body, usage)
-        if store is not None and completion.finish_reason != "length":
-            store.save(body, response)
+        if completion.finish_reason != "length":
+            store.save(keyed, response)
         return completion
 
     async def _send(self, body: dict[str, Any], usage: Usage) -> tuple[dict[str, Any], _Completion]:
