@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -385,3 +387,17 @@ def test_provenance_names_backend_model_and_prompt() -> None:
 )
 def test_retry_after_seconds(headers: dict[str, str], expected: float | None) -> None:
     assert retry_after_seconds(headers, now=datetime(2025, 1, 1, tzinfo=UTC)) == expected
+
+
+def test_the_sdk_is_imported_only_when_an_llm_backend_is_made() -> None:
+    """`import quotes` and offline rules runs skip the openai SDK's second-long import."""
+    script = (
+        "import sys, quotes\n"
+        "quotes.extract('“We will win,” she said.', backend='rules')\n"
+        "print('openai' in sys.modules)\n"
+        "quotes.LLMBackend(quotes.LLMConfig(model='m'))\n"
+        "print('openai' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True"]

@@ -16,9 +16,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import openai
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_random_exponential
@@ -28,6 +27,9 @@ from quotes.chunking import Chunk
 from quotes.prompts import Prompt, load_prompt
 from quotes.schema import Answer, Usage, strict_json_schema
 from quotes.store import ResponseStore, StoreError, redact
+
+if TYPE_CHECKING:
+    import openai
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +125,10 @@ class LLMBackend:
         self._secrets = [config.api_key] if config.api_key else []
         if config.store is not None:
             config.store.add_secret(config.api_key)
+        # Imported here rather than at the top: the SDK takes about a second to import, and `import
+        # quotes` or a run with the offline rules backend should not pay for it.
+        import openai
+
         self._client = openai.AsyncOpenAI(
             base_url=config.base_url,
             api_key=config.api_key or PLACEHOLDER_API_KEY,
@@ -275,6 +281,8 @@ class LLMBackend:
 
     async def _attempt(self, body: dict[str, Any], usage: Usage) -> tuple[dict[str, Any], _Completion]:
         """One HTTP request: the wire body and its parsed completion, or a classified failure."""
+        import openai  # already loaded by __init__
+
         try:
             # The request chat.completions.create would send, without its walk of the whole body against
             # the SDK's parameter types: that walk cost ~5 ms of CPU per request, more than the rest of
