@@ -119,6 +119,10 @@ class Alignment:
     score: float
 
 
+# Needles up to this long may stand more than once in a text, spaced differently each time.
+_REPEATABLE = 60
+
+
 class Claimed:
     """Spans already given to earlier records, for overlap tests in O(log n)."""
 
@@ -330,7 +334,7 @@ class SourceText:
                 if free:
                     earlier = (
                         self._earlier_variant(variant, lo, start, claimed)
-                        if status == "exact" and start > lo
+                        if status == "exact" and start > lo and len(variant) <= _REPEATABLE
                         else None
                     )
                     if earlier is not None:
