@@ -344,3 +344,14 @@ def test_claimed_spans_added_one_by_one_answer_overlaps_like_a_scan(pairs: list[
             for hi in range(lo + 1, 78, 5):
                 assert claimed.overlaps(lo, hi) == any(s < hi and lo < e for s, e in spans if e > s)
     assert claimed.gaps(0, 80) == Claimed(spans).gaps(0, 80)
+
+
+def test_a_mention_cut_inside_words_lands_on_the_whole_words_only_when_asked() -> None:
+    text = "“We will win,” Trump’s campaign said in a statement on Monday."
+    source = SourceText(text)
+    quote_end = text.index("”") + 1
+    assert source.align_mention("rump’s campaign", 0, quote_end) is None
+    cut = source.align_mention("rump’s campaign", 0, quote_end, cut_words=True)
+    assert cut is not None
+    assert (text[cut.start : cut.end], cut.status) == ("Trump’s campaign", "fuzzy")
+    assert source.align_mention("ump", 0, quote_end, cut_words=True) is None

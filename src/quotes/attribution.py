@@ -142,7 +142,9 @@ def _attribution_near(
     mention = None
     if record.speaker_mention:
         anchor = (cue.start, cue.end) if cue else (start, end)
-        mention = source.align_mention(record.speaker_mention, *anchor, exclude=[*content, anchor])
+        mention = source.align_mention(
+            record.speaker_mention, *anchor, exclude=[*content, anchor], cut_words=True
+        )
     return _Attribution(
         mention=(mention.start, mention.end) if mention else None,
         cue=(cue.start, cue.end) if cue else None,

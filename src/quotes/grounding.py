@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -119,6 +119,8 @@ class Alignment:
     score: float
 
 
+# A mention cut inside words is looked for when it has at least this many letters or digits.
+_PART_WORD_MIN = 4
 # Needles up to this long may stand more than once in a text, spaced differently each time.
 _REPEATABLE = 60
 
@@ -504,6 +506,8 @@ class SourceText:
         near_end: int,
         window: int = 500,
         exclude: Sequence[tuple[int, int]] | None = None,
+        *,
+        cut_words: bool = False,
     ) -> Alignment | None:
         """The whole-word occurrence of `mention` ("Rouhani", "he", "said") nearest to [near_start, near_end).
 
@@ -513,7 +517,9 @@ class SourceText:
         equal distance the one after the span (", he said") wins over the one before it. One in the span's
         own paragraph wins over one across a line break, and one in the span's own sentence over one across
         a sentence's end, whatever their distances. Case-insensitive and normalized; `exact` when the span
-        is the mention character for character.
+        is the mention character for character. With `cut_words`, a mention of four or more letters that
+        only stands inside longer words ("rump's campaign", cut from "Trump's campaign") lands on those
+        whole words, `fuzzy`.
         """
         wanted = normalize_phrase(mention)
         if not _alnum_count(wanted, 1):
@@ -523,23 +529,47 @@ class SourceText:
         def free(span: tuple[int, int]) -> bool:
             return not any(span[0] < b and a < span[1] for a, b in skipped)
 
-        # The nearest after the span's start (inside it, else after it) and the nearest before it.
-        after = next(
-            filter(free, self.words(wanted, near_start, min(len(self.text), near_end + window))), None
-        )
-        before = next(
-            filter(free, self.words(wanted, max(0, near_start - window), near_start, backward=True)), None
-        )
-        best: tuple[int, int] | None
-        if after is not None and after[0] >= near_end and before is not None:
-            best = after if self._nearer(near_end, after[0], before[1], near_start) else before
-        else:
-            best = after or before
-        if best is None:
+        best = self._nearest(wanted, near_start, near_end, window, free, whole=True)
+        if best is not None:
+            start, end = best
+            status: Grounding = "exact" if self.text[start:end] == mention.strip() else "normalized"
+            return Alignment(start, end, status, 100.0)
+        if not cut_words or not _alnum_count(wanted, _PART_WORD_MIN):
             return None
-        start, end = best
-        status: Grounding = "exact" if self.text[start:end] == mention.strip() else "normalized"
-        return Alignment(start, end, status, 100.0)
+        part = self._nearest(wanted, near_start, near_end, window, free, whole=False)
+        if part is None:
+            return None
+        start, end = self._whole_words(*part)
+        score = fuzz.ratio(wanted, normalize(self.text[start:end]))
+        return Alignment(start, end, "fuzzy", score) if free((start, end)) else None
+
+    def _nearest(
+        self,
+        wanted: str,
+        near_start: int,
+        near_end: int,
+        window: int,
+        free: Callable[[tuple[int, int]], bool],
+        *,
+        whole: bool,
+    ) -> tuple[int, int] | None:
+        """The nearest free occurrence after the span's start (inside it, else after it) or before it."""
+        after_hi, before_lo = min(len(self.text), near_end + window), max(0, near_start - window)
+        after = next(filter(free, self.words(wanted, near_start, after_hi, whole=whole)), None)
+        before = next(
+            filter(free, self.words(wanted, before_lo, near_start, backward=True, whole=whole)), None
+        )
+        if after is not None and after[0] >= near_end and before is not None:
+            return after if self._nearer(near_end, after[0], before[1], near_start) else before
+        return after or before
+
+    def _whole_words(self, start: int, end: int) -> tuple[int, int]:
+        text = self.text
+        while start > 0 and _is_word(text[start - 1]):
+            start -= 1
+        while end < len(text) and _is_word(text[end]):
+            end += 1
+        return start, end
 
     def one_sentence(self, lo: int, hi: int) -> bool:
         """Whether text[lo:hi) crosses neither a line break nor the end of a sentence."""
@@ -561,9 +591,11 @@ class SourceText:
             return not ends[0]
         return after - span_end <= span_start - before
 
-    def words(self, wanted: str, lo: int, hi: int, *, backward: bool = False) -> Iterator[tuple[int, int]]:
+    def words(
+        self, wanted: str, lo: int, hi: int, *, backward: bool = False, whole: bool = True
+    ) -> Iterator[tuple[int, int]]:
         """The whole-word occurrences of the normalized words `wanted` within original [lo, hi), in text
-        order (or the reverse), as original spans (an occurrence must not begin or end inside a word)."""
+        order (or the reverse), as original spans (with `whole` False, occurrences inside words too)."""
         if not wanted:
             return
         norm = self.normalized
@@ -572,7 +604,9 @@ class SourceText:
         at = norm.rfind(wanted, nlo, nhi) if backward else norm.find(wanted, nlo, nhi)
         while at >= 0:
             end = at + size
-            if not (at > 0 and _is_word(norm[at - 1])) and not (end < len(norm) and _is_word(norm[end])):
+            if not whole or not (
+                (at > 0 and _is_word(norm[at - 1])) or (end < len(norm) and _is_word(norm[end]))
+            ):
                 start, stop = self.original(at, end)
                 if self._one_to_one(at, end) or normalize(self.text[start:stop]) == wanted:
                     yield start, stop
