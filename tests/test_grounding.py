@@ -355,3 +355,13 @@ def test_a_mention_cut_inside_words_lands_on_the_whole_words_only_when_asked() -
     assert cut is not None
     assert (text[cut.start : cut.end], cut.status) == ("Trump’s campaign", "fuzzy")
     assert source.align_mention("ump", 0, quote_end, cut_words=True) is None
+
+
+def test_a_cue_that_begins_with_an_apostrophe_is_found_after_its_pronoun() -> None:
+    text = "Officials said they've administered the test to everyone who asked."
+    source = SourceText(text)
+    statement = text.index("the test")
+    cue = source.align_mention("'ve administered", statement, len(text) - 1)
+    assert cue is not None
+    assert (cue.start, cue.end, cue.status) == (text.index("'ve"), statement - 1, "exact")
+    assert source.align_mention("ey've administered", statement, len(text) - 1) is None

@@ -601,11 +601,14 @@ class SourceText:
         norm = self.normalized
         nlo, nhi = self._norm_from(lo), self._norm_until(hi)
         size = len(wanted)
+        # "'ve said" may follow "they" directly: only a needle's word characters must not touch others.
+        open_left, open_right = _is_word(wanted[0]), _is_word(wanted[-1])
         at = norm.rfind(wanted, nlo, nhi) if backward else norm.find(wanted, nlo, nhi)
         while at >= 0:
             end = at + size
             if not whole or not (
-                (at > 0 and _is_word(norm[at - 1])) or (end < len(norm) and _is_word(norm[end]))
+                (open_left and at > 0 and _is_word(norm[at - 1]))
+                or (open_right and end < len(norm) and _is_word(norm[end]))
             ):
                 start, stop = self.original(at, end)
                 if self._one_to_one(at, end) or normalize(self.text[start:stop]) == wanted:
