@@ -7,7 +7,7 @@ chunk of every article the extractor handles, so a corpus run and a single call 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Collection, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal, Self
@@ -153,35 +153,46 @@ class Extractor:
         )
 
     async def astream(
-        self, articles: Iterable[Article], *, on_done: Callable[[Extraction], None] | None = None
+        self,
+        articles: Iterable[Article] | AsyncIterable[Article],
+        *,
+        on_done: Callable[[Extraction], None] | None = None,
     ) -> AsyncIterator[Extraction]:
         """Extract many articles, yielding each Extraction as soon as it is done (completion order).
 
         At most `2 × concurrency` articles are open at once, so a corpus of millions streams through
-        in bounded memory while the request limit stays saturated.
+        in bounded memory while the request limit stays saturated. Articles are taken in by a task of
+        their own, so a slow async source (a worker's inbox) never holds back a finished Extraction.
         """
-        window = 2 * self.concurrency
-        pending: set[asyncio.Task[Extraction]] = set()
-        source = iter(articles)
-        exhausted = False
+        room = asyncio.Semaphore(2 * self.concurrency)
+        finished: asyncio.Queue[asyncio.Task[Extraction] | None] = asyncio.Queue()
+        open_tasks: set[asyncio.Task[Extraction]] = set()
+
+        async def take_in() -> None:
+            async for article in aiter_articles(articles):
+                await room.acquire()
+                task = asyncio.ensure_future(self.aextract(article))
+                open_tasks.add(task)
+                task.add_done_callback(finished.put_nowait)
+
+        intake = asyncio.ensure_future(take_in())
+        intake.add_done_callback(lambda _: finished.put_nowait(None))
         try:
-            while True:
-                while not exhausted and len(pending) < window:
-                    article = next(source, None)
-                    if article is None:
-                        exhausted = True
-                    else:
-                        pending.add(asyncio.ensure_future(self.aextract(article)))
-                if not pending:
-                    return
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    extraction = task.result()
-                    if on_done is not None:
-                        on_done(extraction)
-                    yield extraction
+            while not intake.done() or open_tasks or not finished.empty():
+                task = await finished.get()
+                if task is None:
+                    intake.result()  # the source's own error, if it raised
+                    continue
+                open_tasks.discard(task)
+                room.release()
+                extraction = task.result()
+                if on_done is not None:
+                    on_done(extraction)
+                yield extraction
+            intake.result()
         finally:
-            for task in pending:
+            intake.cancel()
+            for task in open_tasks:
                 task.cancel()
 
     async def _answer(
@@ -230,6 +241,16 @@ class Extractor:
             else:
                 warnings.append(f"dropped a quote whose offsets do not match its text: {short(quote.text)}")
         return kept
+
+
+async def aiter_articles(articles: Iterable[Article] | AsyncIterable[Article]) -> AsyncIterator[Article]:
+    """Either kind of source as an async one, so `astream` has one way to pull the next article."""
+    if isinstance(articles, AsyncIterable):
+        async for article in articles:
+            yield article
+    else:
+        for article in articles:
+            yield article
 
 
 def _chunk_error(chunk: Chunk, kind: str, message: str) -> ChunkError:
