@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator, Iterable, Iterator
 
 from quotes.pipeline import BackendChoice, Extractor, choose_backend
 from quotes.schema import Article, Extraction
+from quotes.workers import ExtractorRecipe, WorkerPool
 
 
 def as_article(item: str | Article, index: int = 0) -> Article:
@@ -54,12 +55,18 @@ async def aextract_many(
     base_url: str | None = None,
     backend: BackendChoice = "auto",
     concurrency: int = 8,
+    workers: int = 1,
 ) -> AsyncGenerator[Extraction, None]:
-    """Extract many articles concurrently, yielding each as it completes (not in input order)."""
-    chosen, _ = choose_backend(backend, model=model, base_url=base_url)
-    async with Extractor(chosen, concurrency=concurrency) as extractor:
+    """Extract many articles concurrently, yielding each as it completes (not in input order).
+
+    `workers` > 1 runs the extraction in that many processes (for runs bound by this process's CPU),
+    sharing the `concurrency` limit between them; the articles are still read lazily from here.
+    """
+    recipe = ExtractorRecipe(backend, model=model, base_url=base_url, concurrency=concurrency)
+    runner = recipe.build()[0] if workers == 1 else WorkerPool(recipe, workers)
+    async with runner:
         items = (as_article(item, i) for i, item in enumerate(articles))
-        async for extraction in extractor.astream(items):
+        async for extraction in runner.astream(items):
             yield extraction
 
 
@@ -70,10 +77,13 @@ def extract_many(
     base_url: str | None = None,
     backend: BackendChoice = "auto",
     concurrency: int = 8,
+    workers: int = 1,
 ) -> Iterator[Extraction]:
     """Sync form of `aextract_many`: a generator driving the async one on a private event loop."""
     loop = asyncio.new_event_loop()
-    stream = aextract_many(articles, model=model, base_url=base_url, backend=backend, concurrency=concurrency)
+    stream = aextract_many(
+        articles, model=model, base_url=base_url, backend=backend, concurrency=concurrency, workers=workers
+    )
     try:
         while True:
             try:

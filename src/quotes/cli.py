@@ -22,13 +22,14 @@ from rich.text import Text
 from quotes import render
 from quotes.articles import InputProblem, iter_articles
 from quotes.evaluate import SUBSETS, Subset, load_gold, score_all, score_restricted, summary_table
-from quotes.pipeline import BackendChoice, ConfigurationError, Extractor, choose_backend
+from quotes.pipeline import BackendChoice, ConfigurationError, Extractor
 from quotes.progress import RunProgress
 from quotes.prompts import list_prompts, locked_hashes
 from quotes.runlog import JsonlSink, read_extractions, read_records
 from quotes.schema import Article, Claim, Extraction, Kind, Quote, Verdict
 from quotes.store import ResponseStore, StoreError, StoreMode
 from quotes.verify import averify, read_claims
+from quotes.workers import ExtractorRecipe, WorkerError, WorkerPool
 
 OK, CHUNK_ERRORS, USAGE_ERROR = 0, 1, 2
 
@@ -109,7 +110,7 @@ RecordOpt = Annotated[
 ]
 
 
-def _extractor(
+def _recipe(
     backend: BackendName,
     model: str | None,
     base_url: str | None,
@@ -118,16 +119,41 @@ def _extractor(
     concurrency: int,
     kinds: frozenset[Kind] | None = None,
     **llm_options: float,
-) -> Extractor:
+) -> ExtractorRecipe:
     options: dict[str, object] = {"store": store, **llm_options}
     if chunk_size:
         options["chunk_size"] = chunk_size
+    return ExtractorRecipe(
+        _CHOICES[backend],
+        model=model,
+        base_url=base_url,
+        llm_options=options,
+        concurrency=concurrency,
+        chunk_size=chunk_size,
+        kinds=kinds,
+    )
+
+
+def _extractor(recipe: ExtractorRecipe) -> Extractor:
     try:
-        chosen, why = choose_backend(_CHOICES[backend], model=model, base_url=base_url, **options)
+        extractor, why = recipe.build()
     except ConfigurationError as exc:
         raise _fail(str(exc)) from None
     err.print(why, soft_wrap=True)
-    return Extractor(chosen, chunk_size=chunk_size, concurrency=concurrency, kinds=kinds)
+    return extractor
+
+
+def _pool(recipe: ExtractorRecipe, workers: int) -> WorkerPool:
+    """Worker processes, started (so a configuration error is reported before any input is read)."""
+    if workers > recipe.concurrency:
+        raise _fail(f"--workers ({workers}) cannot exceed --concurrency ({recipe.concurrency})")
+    pool = WorkerPool(recipe, workers)
+    try:
+        asyncio.run(pool.astart())
+    except (ConfigurationError, WorkerError) as exc:
+        raise _fail(str(exc)) from None
+    err.print(pool.description, soft_wrap=True)
+    return pool
 
 
 _KINDS: dict[str, Kind] = {"direct": "direct", "mixed": "mixed", "indirect": "indirect"}
@@ -189,6 +215,12 @@ def extract(
     concurrency: Annotated[
         int, typer.Option(min=1, help="Model requests in flight, across all articles.")
     ] = 8,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Processes to extract in, sharing --concurrency (for runs bound by one CPU core)."
+        ),
+    ] = 1,
     chunk_size: Annotated[int | None, typer.Option(min=500, help="Characters per model request.")] = None,
     kinds: Annotated[
         str | None, typer.Option("--kinds", help="Keep only these kinds, e.g. direct or direct,mixed.")
@@ -209,7 +241,7 @@ def extract(
     if resume and (output is None or fmt is not Format.jsonl):
         raise _fail("--resume needs --output FILE with --format jsonl")
     store = _store(store_dir, offline, record)
-    extractor = _extractor(
+    recipe = _recipe(
         backend,
         model,
         base_url,
@@ -220,28 +252,35 @@ def extract(
         timeout=timeout,
         max_attempts=max_attempts,
     )
+    runner = _extractor(recipe) if workers == 1 else _pool(recipe, workers)
     with RunProgress(quiet=quiet) as progress:
         if fmt is Format.jsonl:
             with JsonlSink(output, resume=resume) as sink:
                 articles = _Inputs(inputs, progress, skip=sink.done_ids)
-                asyncio.run(_run(extractor, articles, progress, sink.write))
+                asyncio.run(_run(runner, articles, progress, sink.write))
         else:
             articles = _Inputs(inputs, progress, skip=set())
             extractions: list[Extraction] = []
-            asyncio.run(_run(extractor, articles, progress, extractions.append))
+            asyncio.run(_run(runner, articles, progress, extractions.append))
             _emit(sorted(extractions, key=lambda e: e.id), fmt, output)
         progress.finish(summary_json=summary_json)
     raise typer.Exit(USAGE_ERROR if articles.failed else CHUNK_ERRORS if progress.failed_articles else OK)
 
 
 async def _run(
-    extractor: Extractor, articles: _Inputs, progress: RunProgress, keep: Callable[[Extraction], None]
+    runner: Extractor | WorkerPool,
+    articles: _Inputs,
+    progress: RunProgress,
+    keep: Callable[[Extraction], None],
 ) -> None:
     """Hand each Extraction on as soon as its article is done, so an interrupted run keeps its work."""
-    async with extractor:
-        async for extraction in extractor.astream(articles):
-            keep(extraction)
-            progress.article_done(extraction)
+    try:
+        async with runner:
+            async for extraction in runner.astream(articles):
+                keep(extraction)
+                progress.article_done(extraction)
+    except WorkerError as exc:
+        raise _fail(str(exc)) from None
 
 
 def _emit(extractions: list[Extraction], fmt: Format, output: Path | None) -> None:
@@ -357,7 +396,7 @@ def eval_(
             predicted = {e.id: e.quotes for e in read_extractions(predictions)}
         else:
             extractor = _extractor(
-                backend, model, base_url, _store(store_dir, offline, record), None, concurrency
+                _recipe(backend, model, base_url, _store(store_dir, offline, record), None, concurrency)
             )
             predicted = asyncio.run(_predict(extractor, [Article(id=a.id, text=a.text) for a in articles]))
     except (OSError, ValueError) as exc:
@@ -439,7 +478,7 @@ def verify_claims(
         raise _fail(f"{source}: verify checks one article at a time, and this input holds {len(articles)}")
     if not claims:
         raise typer.Exit(USAGE_ERROR)
-    extractor = _extractor(backend, model, base_url, _store(store_dir, offline, record), None, 8)
+    extractor = _extractor(_recipe(backend, model, base_url, _store(store_dir, offline, record), None, 8))
 
     async def run() -> tuple[Extraction, list[Verdict]]:
         async with extractor:
