@@ -147,8 +147,10 @@ class Bench:
         chunk_size: int | None = None,
         store: Path | None = None,
         reuse_store: bool = False,
+        workers: int = 1,
     ) -> Result | None:
-        """One run; `store` starts empty unless `reuse_store` (a rerun of the run that filled it)."""
+        """One run; `store` starts empty unless `reuse_store` (a rerun of the run that filled it).
+        `workers` > 1 splits the run over that many processes sharing the `concurrency` limit."""
         if not self._wanted(name):
             return None
         if store is not None and not reuse_store:
@@ -164,6 +166,8 @@ class Bench:
             command += ["--store", str(store)]
         if chunk_size:
             command += ["--chunk-size", str(chunk_size)]
+        if workers > 1:
+            command += ["--workers", str(workers)]
         print(f"… {name}", file=sys.stderr, flush=True)
         completed = subprocess.run(command, capture_output=True, text=True, check=False)
         if completed.returncode != 0:
@@ -198,7 +202,14 @@ class Bench:
             result.losses = explain(gold, predictions, chunk_size=chunk_size or 12_000)
 
     def cli(
-        self, name: str, articles: int, *, backend: str, concurrency: int = 8, latency: float = 0.3
+        self,
+        name: str,
+        articles: int,
+        *,
+        backend: str,
+        concurrency: int = 8,
+        latency: float = 0.3,
+        workers: int = 1,
     ) -> None:
         """`quotes extract corpus.jsonl --format jsonl --output ...`: wall time and the CLI's own peak RSS."""
         if not self._wanted(name):
@@ -221,7 +232,7 @@ class Bench:
             str(output),
             "--quiet",
         ]
-        command += ["--backend", backend, "--concurrency", str(concurrency)]
+        command += ["--backend", backend, "--concurrency", str(concurrency), "--workers", str(workers)]
         if backend == "llm":
             self.stub.configure(latency)
             command += ["--model", MODEL, "--base-url", self.stub.base_url]
@@ -299,6 +310,15 @@ def plan(bench: Bench, quick: bool, work: Path) -> None:
                 reuse_store=True,
             )
             bench.run(f"langextract-{name}", "langextract", articles, concurrency=concurrency)
+            if concurrency == 32:
+                bench.run(
+                    f"quotes-{name}-w2",
+                    "quotes",
+                    articles,
+                    concurrency=concurrency,
+                    store=work / f"store-{articles}-{concurrency}-w2",
+                    workers=2,
+                )
     store = work / "store-faults"
     bench.run(f"quotes-{big}-c32-faults20", "quotes", big, concurrency=32, fault_rate=0.2, store=store)
     bench.run(
@@ -335,6 +355,7 @@ def plan(bench: Bench, quick: bool, work: Path) -> None:
     cli_articles = 100 if quick else 1000
     bench.cli(f"cli-llm-c8-{cli_articles}", cli_articles, backend="llm")
     bench.cli(f"cli-llm-c32-{cli_articles}", cli_articles, backend="llm", concurrency=32)
+    bench.cli(f"cli-llm-c32-w2-{cli_articles}", cli_articles, backend="llm", concurrency=32, workers=2)
     bench.cli(f"cli-rules-{cli_articles}", cli_articles, backend="rules")
 
 

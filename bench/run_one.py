@@ -1,12 +1,17 @@
 """One benchmark run in a process of its own, so its CPU time and peak memory are its own.
 
     .venv/bin/python bench/run_one.py TOOL --articles N --output PREDICTIONS.jsonl
-        [--base-url URL] [--concurrency C] [--store DIR] [--chunk-size CHARS] [--tracemalloc]
+        [--base-url URL] [--concurrency C] [--workers W] [--store DIR] [--chunk-size CHARS] [--tracemalloc]
 
 TOOL is `quotes` (quotes.pipeline.Extractor with the LLM backend at URL and the response store DIR),
 `rules` (quotes' offline rules backend) or `langextract` (its OpenAI provider at URL). Articles are the
 first N of the gold file (repeated, with new ids, past its end). Every result is written as a quotes
 Extraction record to PREDICTIONS; the measurements are printed as one JSON line on stdout.
+
+With `--workers W` > 1 (quotes and rules), quotes.workers.WorkerPool runs the extraction in W processes
+sharing the C requests. Their start (spawn, imports, each building its backend) is the setup, as the
+in-process backend's construction is; CPU then counts the workers too (RUSAGE_CHILDREN, less what each
+had spent when it reported ready), and peak RSS is this process's plus W × the largest worker's.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import argparse
 import asyncio
 import json
 import logging
+import multiprocessing
+import os
 import resource
 import sys
 import time
@@ -25,12 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from perfect_model import corpus
-from quotes.backends.llm import LLMBackend, LLMConfig
-from quotes.backends.rules import RulesBackend
 from quotes.evaluate import GoldArticle, load_gold
 from quotes.pipeline import Extractor
 from quotes.schema import Article, Extraction, Quote, Speaker, Usage
 from quotes.store import ResponseStore
+from quotes.workers import ExtractorRecipe, WorkerPool
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_GOLD = REPO.parent / "shared" / "eval" / "polnear" / "gold-dev.jsonl"
@@ -38,14 +44,36 @@ API_KEY = "bench-not-a-real-key"
 MODEL = "gpt-4o-mini"  # langextract routes provider by model id; the stub answers any id
 
 
-async def run_quotes(
-    articles: Sequence[GoldArticle], backend: Any, concurrency: int, chunk_size: int | None
-) -> list[Extraction]:
+def quotes_recipe(args: argparse.Namespace) -> ExtractorRecipe:
+    if args.tool == "rules":
+        return ExtractorRecipe("rules", concurrency=args.concurrency, keep_text=False)
+    options: dict[str, Any] = {"api_key": API_KEY, "store": ResponseStore(args.store) if args.store else None}
+    if args.chunk_size:
+        options["chunk_size"] = args.chunk_size
+    return ExtractorRecipe(
+        "llm",
+        model=MODEL,
+        base_url=args.base_url,
+        llm_options=options,
+        concurrency=args.concurrency,
+        chunk_size=args.chunk_size,
+        keep_text=False,
+    )
+
+
+async def run_quotes(articles: Sequence[GoldArticle], runner: Extractor | WorkerPool) -> list[Extraction]:
     inputs = (Article(id=a.id, text=a.text) for a in articles)
-    async with Extractor(
-        backend, concurrency=concurrency, chunk_size=chunk_size, keep_text=False
-    ) as extractor:
-        return [extraction async for extraction in extractor.astream(inputs)]
+    async with runner:
+        return [extraction async for extraction in runner.astream(inputs)]
+
+
+def children_cpu_seconds() -> float:
+    """CPU spent so far by this process's live children (from /proc, as they are not reaped yet)."""
+    ticks = 0
+    for child in multiprocessing.active_children():
+        fields = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def langextract_model(base_url: str, concurrency: int) -> Any:
@@ -162,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--base-url")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (quotes and rules)")
     parser.add_argument("--store", type=Path)
     parser.add_argument("--chunk-size", type=int)
     parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
@@ -175,30 +204,29 @@ def main(argv: list[str] | None = None) -> int:
     chars = sum(len(a.text) for a in articles)
     # One-time setup (the client, its TLS context, the schema) is timed apart from the run.
     setup_started = time.perf_counter()
-    backend: Any
+    runner: Any
     if args.tool == "langextract":
-        backend = langextract_model(args.base_url, args.concurrency)
-    elif args.tool == "rules":
-        backend = RulesBackend()
+        runner = langextract_model(args.base_url, args.concurrency)
+    elif args.workers == 1:
+        runner = quotes_recipe(args).build()[0]
     else:
-        store = ResponseStore(args.store) if args.store else None
-        config = LLMConfig(model=MODEL, base_url=args.base_url, api_key=API_KEY, store=store)
-        if args.chunk_size:
-            config.chunk_size = args.chunk_size
-        backend = LLMBackend(config)
+        runner = WorkerPool(quotes_recipe(args), args.workers)
+        asyncio.run(runner.astart())
     setup = time.perf_counter() - setup_started
+    children_setup_cpu = children_cpu_seconds()
     rusage_before = resource.getrusage(resource.RUSAGE_SELF)
     if args.tracemalloc:
         tracemalloc.start()
     started = time.perf_counter()
     if args.tool == "langextract":
-        extractions, aborted = run_langextract(articles, backend, args.concurrency, args.chunk_size)
+        extractions, aborted = run_langextract(articles, runner, args.concurrency, args.chunk_size)
     else:
         aborted = None
-        extractions = asyncio.run(run_quotes(articles, backend, args.concurrency, args.chunk_size))
+        extractions = asyncio.run(run_quotes(articles, runner))
     wall = time.perf_counter() - started
     peak_traced = tracemalloc.get_traced_memory()[1] if args.tracemalloc else None
     rusage = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the workers, joined when the pool closed
     usage = Usage()
     for extraction in extractions:
         usage.add(extraction.usage)
@@ -209,11 +237,15 @@ def main(argv: list[str] | None = None) -> int:
         "tool": args.tool,
         "articles": len(articles),
         "chars": chars,
+        "workers": args.workers,
         "setup_seconds": setup,
         "wall_seconds": wall,
         "cpu_seconds": (rusage.ru_utime - rusage_before.ru_utime)
-        + (rusage.ru_stime - rusage_before.ru_stime),
-        "max_rss_mb": peak_rss_mb(rusage),
+        + (rusage.ru_stime - rusage_before.ru_stime)
+        + (children.ru_utime + children.ru_stime - children_setup_cpu),
+        "workers_setup_cpu_seconds": children_setup_cpu,
+        "max_rss_mb": peak_rss_mb(rusage)
+        + (args.workers * children.ru_maxrss / 1024 if args.workers > 1 else 0),
         "tracemalloc_peak_mb": peak_traced / 2**20 if peak_traced is not None else None,
         "aborted": aborted,
         "articles_done": len(extractions),
