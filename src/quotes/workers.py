@@ -1,11 +1,12 @@
 """Worker processes: the same `Extractor.astream` in N processes, for runs one event loop cannot keep up
 with on CPU (grounding and the openai SDK cost milliseconds per request; one process uses one core).
 
-The parent feeds articles lazily through one bounded inbox that every worker pulls from, and reads
-finished Extractions from one bounded outbox in completion order; it writes every output itself.
-Each worker builds its own backend from an `ExtractorRecipe` (a backend holds an HTTP client and does
-not pickle; the recipe does) and takes a share of the request limit, the shares summing to it, so the
-requests in flight across all workers never exceed it.
+The parent feeds articles lazily through one inbox that every worker pulls from, never more than a
+few windows ahead of the results (so a corpus of millions streams in bounded memory), and reads each
+worker's finished Extractions from that worker's pipe in completion order; it writes every output
+itself. Each worker builds its own backend from an `ExtractorRecipe` (a backend holds an HTTP client
+and does not pickle; the recipe does) and takes a share of the request limit, the shares summing to
+it, so the requests in flight across all workers never exceed it.
 
     async with WorkerPool(ExtractorRecipe("llm", model="gpt-4o-mini", concurrency=32), workers=2) as pool:
         async for extraction in pool.astream(articles):
@@ -15,6 +16,7 @@ requests in flight across all workers never exceed it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import pickle
@@ -23,6 +25,7 @@ import signal
 import traceback
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
 from multiprocessing.context import SpawnProcess
 from multiprocessing.queues import Queue
 from types import TracebackType
@@ -31,15 +34,16 @@ from typing import Any, NoReturn, Self
 from quotes.pipeline import BackendChoice, Extractor, aiter_articles, choose_backend
 from quotes.schema import Article, Extraction, Kind
 
-# How long a parent or worker waits on a queue before checking that the other side is still there.
+# How long the parent waits on its workers, or a worker on the inbox, before checking on the other side.
 POLL_SECONDS = 0.2
 JOIN_SECONDS = 5.0
-# The exit status of a worker that has put its failure on the outbox (so the parent reads why).
-REPORTED = 3
+# Articles sent ahead of the results, in windows of the request limit: each worker keeps two windows
+# open (as `Extractor.astream` does) and the inbox one more, so no worker waits for the next article.
+AHEAD_WINDOWS = 3
 
-# Messages on the outbox: (kind, worker index, payload).
+# Messages from a worker: (kind, payload); a finished Extraction travels as its JSON.
 _READY, _DONE, _END, _FAILED = "ready", "done", "end", "failed"
-Message = tuple[str, int, Any]
+Message = tuple[str, Any]
 
 
 class WorkerError(RuntimeError):
@@ -98,14 +102,13 @@ class WorkerPool:
         self.recipe = recipe
         self.shares = shares(recipe.concurrency, workers)
         self.description = ""
-        context = multiprocessing.get_context("spawn")
-        self._context = context
-        self._inbox: Queue[Article | None] = context.Queue(maxsize=recipe.concurrency)
-        self._outbox: Queue[Message] = context.Queue(maxsize=recipe.concurrency)
+        self._context = multiprocessing.get_context("spawn")
+        self._inbox: Queue[Article | None] = self._context.Queue()
         self._processes: list[SpawnProcess] = []
+        self._pipes: dict[Connection, int] = {}  # each worker's pipe still open, and whose it is
+        self._ended: set[int] = set()
         self._feeder: asyncio.Task[None] | None = None
         self._streamed = False
-        self._finished = False
 
     async def __aenter__(self) -> Self:
         await self.astart()
@@ -120,21 +123,22 @@ class WorkerPool:
         if self._processes:
             return
         for index, share in enumerate(self.shares):
+            reader, writer = self._context.Pipe(duplex=False)
             process = self._context.Process(
                 target=_work,
-                args=(self.recipe, share, index, self._inbox, self._outbox),
+                args=(self.recipe, share, index, self._inbox, writer),
                 name=f"quotes-worker-{index}",
                 daemon=True,
             )
             process.start()
+            writer.close()  # the worker holds the only writing end: its exit is our end of file
             self._processes.append(process)
+            self._pipes[reader] = index
         try:
-            ready = 0
-            while ready < len(self._processes):
-                kind, index, payload = await self._receive()
+            for _ in self._processes:
+                index, (kind, payload) = await self._receive()
                 if kind == _FAILED:
                     raise _setup_failure(index, payload)
-                ready += 1
                 if index == 0:
                     split = " + ".join(map(str, self.shares))
                     self.description = f"{payload}; {len(self.shares)} worker processes ({split} requests)"
@@ -153,76 +157,78 @@ class WorkerPool:
             raise RuntimeError("a WorkerPool runs one stream; make another for the next")
         self._streamed = True
         await self.astart()
-        self._feeder = asyncio.ensure_future(self._feed(articles))
-        ended = 0
+        credit = asyncio.Semaphore(AHEAD_WINDOWS * self.recipe.concurrency)
+        self._feeder = asyncio.ensure_future(self._feed(articles, credit))
         try:
-            while ended < len(self._processes):
-                kind, index, payload = await self._receive()
+            while len(self._ended) < len(self._processes):
+                index, (kind, payload) = await self._receive()
                 if kind == _DONE:
+                    credit.release()
                     extraction = Extraction.model_validate_json(payload)
                     if on_done is not None:
                         on_done(extraction)
                     yield extraction
                 elif kind == _END:
-                    ended += 1
+                    self._ended.add(index)
                 else:
                     raise _run_failure(index, payload)
             await self._feeder
-            self._finished = True
         finally:
             self._feeder.cancel()
 
     async def aclose(self) -> None:
-        """Let finished workers exit, stop the others, and release the queues."""
+        """Let finished workers exit, stop the others, and release the pipes and the inbox."""
         loop = asyncio.get_running_loop()
-        for process in self._processes:
-            if not self._finished:
+        for index, process in enumerate(self._processes):
+            if index not in self._ended:
                 process.terminate()
             await loop.run_in_executor(None, process.join, JOIN_SECONDS)
             if process.is_alive():
                 process.kill()
                 await loop.run_in_executor(None, process.join)
-        for box in (self._inbox, self._outbox):
-            box.cancel_join_thread()  # never wait at exit to flush articles no worker will read
-            box.close()
+        for pipe in self._pipes:
+            pipe.close()
+        self._pipes.clear()
+        self._inbox.cancel_join_thread()  # never wait at exit to flush articles no worker will read
+        self._inbox.close()
 
-    async def _feed(self, articles: Iterable[Article] | AsyncIterable[Article]) -> None:
+    async def _feed(
+        self, articles: Iterable[Article] | AsyncIterable[Article], credit: asyncio.Semaphore
+    ) -> None:
         async for article in aiter_articles(articles):
-            await self._put(article)
+            await credit.acquire()
+            self._inbox.put(article)
         for _ in self._processes:
-            await self._put(None)
+            self._inbox.put(None)
 
-    async def _put(self, item: Article | None) -> None:
+    async def _receive(self) -> tuple[int, Message]:
+        """The next message from any worker. The event loop watches the pipes (no thread per message);
+        a worker whose pipe closes without its end, or a failed feed, is raised."""
         loop = asyncio.get_running_loop()
         while True:
+            self._check_feed()
+            for pipe in wait(list(self._pipes), timeout=0):
+                assert isinstance(pipe, Connection)
+                index = self._pipes[pipe]
+                try:
+                    message: Message = pipe.recv()
+                except EOFError:
+                    del self._pipes[pipe]
+                    pipe.close()
+                    if index not in self._ended:
+                        raise self._died(index) from None
+                    continue
+                return index, message
+            readable = loop.create_future()
+            for pipe in self._pipes:
+                loop.add_reader(pipe.fileno(), _settle, readable)
             try:
-                self._inbox.put_nowait(item)
-                return
-            except queue.Full:
-                pass
-            try:
-                await loop.run_in_executor(None, self._inbox.put, item, True, POLL_SECONDS)
-                return
-            except queue.Full:
-                continue
+                await asyncio.wait([readable], timeout=POLL_SECONDS)
+            finally:
+                for pipe in self._pipes:
+                    loop.remove_reader(pipe.fileno())
 
-    async def _receive(self) -> Message:
-        """The next message; between polls, a worker gone without a word or a failed feed is raised."""
-        loop = asyncio.get_running_loop()
-        while True:
-            self._check()
-            try:
-                message: Message = self._outbox.get_nowait()
-                return message
-            except queue.Empty:
-                pass
-            try:
-                message = await loop.run_in_executor(None, self._outbox.get, True, POLL_SECONDS)
-                return message
-            except queue.Empty:
-                continue
-
-    def _check(self) -> None:
+    def _check_feed(self) -> None:
         feeder = self._feeder
         if (
             feeder is not None
@@ -231,14 +237,24 @@ class WorkerPool:
             and (failure := feeder.exception())
         ):
             raise failure
-        for index, process in enumerate(self._processes):
-            if process.exitcode not in (None, 0, REPORTED):
-                how = (
-                    f"was killed by signal {-process.exitcode}"
-                    if process.exitcode < 0
-                    else f"exited with status {process.exitcode}"
-                )
-                raise WorkerError(f"worker {index} (pid {process.pid}) {how} before finishing its articles")
+
+    def _died(self, index: int) -> WorkerError:
+        process = self._processes[index]
+        process.join(JOIN_SECONDS)
+        code = process.exitcode
+        how = (
+            "stopped without a word"
+            if code is None
+            else f"was killed by signal {-code}"
+            if code < 0
+            else f"exited with status {code}"
+        )
+        return WorkerError(f"worker {index} (pid {process.pid}) {how} before finishing its articles")
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _setup_failure(index: int, payload: tuple[BaseException | None, str]) -> BaseException:
@@ -258,36 +274,21 @@ def _run_failure(index: int, payload: tuple[BaseException | None, str]) -> Worke
 
 
 def _work(
-    recipe: ExtractorRecipe,
-    concurrency: int,
-    index: int,
-    inbox: Queue[Article | None],
-    outbox: Queue[Message],
+    recipe: ExtractorRecipe, concurrency: int, index: int, inbox: Queue[Article | None], pipe: Connection
 ) -> None:
     """A worker process's body: build, report ready, extract until its `None`, report the end."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
-    asyncio.run(_awork(recipe, concurrency, index, inbox, outbox))
+    asyncio.run(_awork(recipe, concurrency, inbox, pipe))
 
 
 async def _awork(
-    recipe: ExtractorRecipe,
-    concurrency: int,
-    index: int,
-    inbox: Queue[Article | None],
-    outbox: Queue[Message],
+    recipe: ExtractorRecipe, concurrency: int, inbox: Queue[Article | None], pipe: Connection
 ) -> None:
     loop = asyncio.get_running_loop()
 
-    # Each queue is tried without waiting first: a thread hop per message is CPU this process is short of.
-    async def send(message: Message) -> None:
-        try:
-            outbox.put_nowait(message)
-        except queue.Full:
-            await loop.run_in_executor(None, _put, outbox, message)
-
     async def articles() -> AsyncIterator[Article]:
         while True:
-            try:
+            try:  # the parent keeps the inbox ahead, so waiting in a thread is the exception
                 article = inbox.get_nowait()
             except queue.Empty:
                 article = await loop.run_in_executor(None, _get, inbox)
@@ -297,23 +298,22 @@ async def _awork(
 
     try:
         extractor, why = recipe.build(concurrency)
-        await send((_READY, index, why))
+        pipe.send((_READY, why))
         async with extractor:
             async for extraction in extractor.astream(articles()):
-                await send((_DONE, index, extraction.model_dump_json()))
-        await send((_END, index, None))
+                pipe.send((_DONE, extraction.model_dump_json()))
+        pipe.send((_END, None))
     except Exception as exc:
-        _die(outbox, index, exc)
+        _die(pipe, exc)
 
 
-def _die(outbox: Queue[Message], index: int, exc: Exception) -> NoReturn:
+def _die(pipe: Connection, exc: Exception) -> NoReturn:
     """Report the failure and leave at once: a thread may still be waiting on the inbox, and a normal
-    exit would wait for it."""
+    exit would wait for it. A parent that is gone cannot be told."""
     remote = "".join(traceback.format_exception(exc))
-    outbox.put((_FAILED, index, (_portable(exc), remote)))
-    outbox.close()
-    outbox.join_thread()
-    os._exit(REPORTED)
+    with contextlib.suppress(OSError):
+        pipe.send((_FAILED, (_portable(exc), remote)))
+    os._exit(1)
 
 
 def _get(inbox: Queue[Article | None]) -> Article | None:
@@ -321,15 +321,6 @@ def _get(inbox: Queue[Article | None]) -> Article | None:
         try:
             return inbox.get(timeout=POLL_SECONDS)
         except queue.Empty:
-            _exit_if_orphaned()
-
-
-def _put(outbox: Queue[Message], message: Message) -> None:
-    while True:
-        try:
-            outbox.put(message, timeout=POLL_SECONDS)
-            return
-        except queue.Full:
             _exit_if_orphaned()
 
 
