@@ -58,6 +58,9 @@ def test_keys_never_change() -> None:
     assert request_key(pinned) == "8c5ccd700171dd27054fe41e02ec4c4bfee210852cd11497c913967d4154d480"
     with_secret = ResponseStore(secrets=["she"]).key(pinned)
     assert with_secret == "687e9af03d108266e2a68da713907afdd9f3347071c883eac1f157f9214150bc"
+    clean = request("“Ünïcode,” she said.")
+    assert ResponseStore().key(clean) == request_key(clean) == request_key(pinned)
+    assert ResponseStore(secrets=["absent"]).key(pinned) == request_key(pinned)
 
 
 def test_a_keyed_request_is_filed_like_the_request_it_wraps(tmp_path: Path) -> None:

@@ -71,7 +71,15 @@ class KeyedRequest:
 
     @cached_property
     def key(self) -> str:
-        return _canonical_key(self.request)
+        # Most bodies hold no secret and no secret-named field: their canonical JSON is then the scrubbed
+        # request's, and hashing it spares walking the whole body (the schema and examples) again.
+        canonical = _canonical_json(self.body)
+        lowered = canonical.lower()
+        if any(s in canonical for s in self.secrets if s) or any(
+            f'"{f}":' in lowered for f in _SECRET_FIELDS
+        ):
+            canonical = _canonical_json(self.request)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:
@@ -258,8 +266,11 @@ class ResponseStore:
 
 def _canonical_key(clean: Mapping[str, Any]) -> str:
     """sha256 of a scrubbed request's canonical JSON."""
-    canonical = json.dumps(clean, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_canonical_json(clean).encode("utf-8")).hexdigest()
+
+
+def _canonical_json(value: Mapping[str, Any]) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _scrub(value: Any, secrets: list[str]) -> Any:
