@@ -139,3 +139,10 @@ def test_a_short_statement_repeated_in_the_chunk_is_taken_where_its_cue_stands()
     assert said.start == 0
     assert (attacked.start, attacked.cue_start) == (text.rindex("Trump"), text.index("attacked"))
     assert mention(text, attacked) == ("Clinton", text.rindex("Clinton"))
+
+
+def test_a_sentence_that_ends_right_before_the_cue_still_ends_there() -> None:
+    text = "Polls show Sanders near Clinton. In response to the pressure, Clinton has returned to attack."
+    (quote,) = ground(text, record("the pressure", "Clinton", "In response to"))
+    assert quote.cue_start == text.index("In response")
+    assert mention(text, quote) == ("Clinton", text.rindex("Clinton"))

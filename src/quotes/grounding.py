@@ -573,7 +573,7 @@ class SourceText:
 
     def one_sentence(self, lo: int, hi: int) -> bool:
         """Whether text[lo:hi) crosses neither a line break nor the end of a sentence."""
-        return self.text.find("\n", lo, hi) < 0 and not _crosses_sentence(self.text[lo : hi + 1])
+        return self.text.find("\n", lo, hi) < 0 and not _crosses_sentence(self.text, lo, hi)
 
     def _nearer(self, span_end: int, after: int, before: int, span_start: int) -> bool:
         """Whether text[span_end:after) is a nearer gap than text[before:span_start): one without a line
@@ -582,11 +582,7 @@ class SourceText:
         breaks = (text.find("\n", span_end, after) >= 0, text.find("\n", before, span_start) >= 0)
         if breaks[0] != breaks[1]:
             return not breaks[0]
-        # One character more on each: a sentence's end shows in the capital letter that follows it.
-        ends = (
-            _crosses_sentence(text[span_end : after + 1]),
-            _crosses_sentence(text[before : span_start + 1]),
-        )
+        ends = (_crosses_sentence(text, span_end, after), _crosses_sentence(text, before, span_start))
         if ends[0] != ends[1]:
             return not ends[0]
         return after - span_end <= span_start - before
@@ -632,16 +628,21 @@ tenn tex va vt wash wis wyo
 _ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
 
 
-def _crosses_sentence(text: str) -> bool:
-    return any(_ends_sentence(text, m) for m in _SENTENCE_END.finditer(text))
+def _crosses_sentence(text: str, lo: int, hi: int) -> bool:
+    """Whether text[lo:hi) holds the end of a sentence (seen one character further: the capital after it)."""
+    return any(_ends_sentence(text, m) for m in _SENTENCE_END.finditer(text, lo, min(len(text), hi + 1)))
 
 
 def _ends_sentence(text: str, mark: re.Match[str]) -> bool:
-    """Whether the full stop, question or exclamation mark `mark` found in `text` ends a sentence."""
-    if text[mark.start()] != ".":
+    """Whether the full stop, question or exclamation mark `mark` ends a sentence: a full stop after an
+    abbreviation ("Mr.", "Calif.") or an initial does not."""
+    at = mark.start()
+    if text[at] != ".":
         return True
-    word = text[: mark.start()].rsplit(None, 1)[-1] if text[: mark.start()].strip() else ""
-    last = word.rsplit(".", 1)[-1].lstrip("(\"“'‘").lower()
+    word_start = at
+    while word_start > 0 and not text[word_start - 1].isspace():
+        word_start -= 1
+    last = text[word_start:at].rsplit(".", 1)[-1].lstrip("(\"“'‘").lower()
     return len(last) > 1 and last not in _ABBREVIATIONS
 
 
