@@ -112,16 +112,13 @@ def _attribution_within(
         if not unquoted(cue_span):
             continue
         lo, hi = cue_span
+        options: list[tuple[int, Span]] = []
         before = next(source.words(mention, max(start, lo - _REACH), lo, backward=True), None)
+        if before is not None and unquoted(before) and _joined(text[before[1] : lo]):
+            options.append((lo - before[1], before))
         after = next(source.words(mention, hi, min(end, hi + _REACH)), None)
-        options = [
-            (gap, span)
-            for gap, span in (
-                (lo - before[1], before) if before else (0, None),
-                (after[0] - hi, after) if after else (0, None),
-            )
-            if span is not None and unquoted(span) and _joined(text[min(span[1], hi) : max(span[0], lo)])
-        ]
+        if after is not None and unquoted(after) and _joined(text[hi : after[0]]):
+            options.append((after[0] - hi, after))
         if options:
             return _Attribution(mention=min(options)[1], cue=cue_span)
     return None
