@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 from quotes.chunking import Chunk
 from quotes.grounding import Alignment, Claimed, SourceText, normalize_phrase, quoted_fragments
@@ -177,11 +178,8 @@ def _locate(
     cue = source.align_mention(record.cue, aligned.start, aligned.end, window=_REACH)
     if cue is not None and source.one_sentence(min(cue.end, aligned.end), max(cue.start, aligned.start)):
         return aligned
-    for count, (cue_start, cue_end) in enumerate(
-        source.words(normalize_phrase(record.cue), aligned.end, chunk.end)
-    ):
-        if count == _PROBES:
-            break
+    later_cues = source.words(normalize_phrase(record.cue), aligned.end, chunk.end)
+    for cue_start, cue_end in islice(later_cues, _PROBES):
         lo, hi = max(aligned.end, cue_start - _REACH), min(chunk.end, cue_end + _REACH)
         beside = source.align_quote(record.quote, lo=lo, hi=hi, taken=taken, fuzzy=False)
         if beside is not None and not taken.overlaps(beside.start, beside.end):
