@@ -53,7 +53,7 @@ def default_store_dir() -> Path:
 
 def request_key(request: Mapping[str, Any]) -> str:
     """sha256 of the request's canonical JSON (sorted keys, no whitespace), after dropping secret fields."""
-    return _canonical_key(_scrub(request, []))
+    return KeyedRequest(request, ()).key
 
 
 @dataclass(frozen=True, eq=False)
@@ -262,11 +262,6 @@ class ResponseStore:
             f"(expected {path}); last user message starts {snippet!r}. "
             "Offline mode never calls the model: record it first (cache or record mode)."
         )
-
-
-def _canonical_key(clean: Mapping[str, Any]) -> str:
-    """sha256 of a scrubbed request's canonical JSON."""
-    return hashlib.sha256(_canonical_json(clean).encode("utf-8")).hexdigest()
 
 
 def _canonical_json(value: Mapping[str, Any]) -> str:
