@@ -146,3 +146,58 @@ def test_a_sentence_that_ends_right_before_the_cue_still_ends_there() -> None:
     (quote,) = ground(text, record("the pressure", "Clinton", "In response to"))
     assert quote.cue_start == text.index("In response")
     assert mention(text, quote) == ("Clinton", text.rindex("Clinton"))
+
+
+def test_a_cue_inside_an_unquoted_statement_is_cut_out_with_the_aside_before_it() -> None:
+    text = (
+        "Banks shrank. Mr. Stumpf, who got his start in retail banking, was seen as more wedded to branches."
+    )
+    statement = text[text.index("Mr.") : text.index("branches") + 8]
+    (quote,) = ground(text, record(statement, None, "was seen as"))
+    assert (quote.start, quote.end) == (text.index("Mr."), text.index("branches") + 8)
+    assert (quote.cue_start, quote.cue_end) == (text.index("was seen"), text.index(" more"))
+    assert pieces(text, quote) == ["Mr. Stumpf", "more wedded to branches"]
+    plain = "To the party, it must have seemed like a smart move."
+    (quote,) = ground(
+        plain, record("it must have seemed like a smart move", "the party", "must have seemed like")
+    )
+    assert pieces(plain, quote) == ["it", "a smart move"]
+    assert mention(plain, quote) == ("the party", plain.index("the party"))
+
+
+def test_a_mention_inside_the_statement_after_its_cue_is_found_there_and_cut_out() -> None:
+    text = "In 2015, Petraeus was sentenced to two years of probation by a federal judge for leaking secrets."
+    statement = text[text.index("Petraeus") : text.index("secrets") + 7]
+    (quote,) = ground(text, record(statement, "a federal judge", "was sentenced"))
+    assert mention(text, quote) == ("a federal judge", text.index("a federal"))
+    assert pieces(text, quote) == ["Petraeus", "to two years of probation by", "for leaking secrets"]
+
+
+def test_a_title_or_a_nickname_in_quotation_marks_inside_the_attribution_is_not_the_speakers_words() -> None:
+    text = "Intro. “It’s nonsense,” he said on “Meet the Press.” “She lies.” Later he left."
+    statement = text[text.index("“It") : text.index("lies.”") + 6]
+    (quote,) = ground(text, record(statement, "he", "said on “Meet the Press.”", kind="direct"))
+    assert (quote.cue_start, quote.cue_end) == (text.index("said on"), text.index(" “She"))
+    assert mention(text, quote) == ("he", text.index("he said"))
+    assert pieces(text, quote) == ["“It’s nonsense,”", "“She lies.”"]
+    nick = 'Intro. "We win!" Del. Marcia "Cia" Price shouted. "Watch us." Then she sat.'
+    statement = nick[nick.index('"We') : nick.index('us."') + 4]
+    (quote,) = ground(nick, record(statement, 'Del. Marcia "Cia" Price', "shouted", kind="direct"))
+    assert mention(nick, quote) == ('Del. Marcia "Cia" Price', nick.index("Del."))
+    assert pieces(nick, quote) == ['"We win!"', '"Watch us."']
+
+
+def test_a_pronoun_mention_is_the_subject_of_its_cue_not_one_in_a_clause_it_reports() -> None:
+    text = "Intro. She said she had met him twice but said neither man played a role."
+    (quote,) = ground(text, record("neither man played a role", "she", "said"))
+    assert quote.cue_start == text.rindex("said")
+    assert mention(text, quote) == ("She", text.index("She"))
+    relative = "Intro. Young Latinos, who registered to oppose Trump and who like Sanders, matter."
+    (quote,) = ground(relative, record("Trump", "who", "to oppose"))
+    assert mention(relative, quote) == ("who", relative.index("who"))
+    inverted = "Intro. “We will win,” said he, and she nodded."
+    (quote,) = ground(inverted, record("“We will win,”", "he", "said", kind="direct"))
+    assert mention(inverted, quote) == ("he", inverted.index("he,"))
+    beside = "Intro. She said that he would win the state, he added."
+    (quote,) = ground(beside, record("he would win the state", "he", "added"))
+    assert mention(beside, quote) == ("he", beside.rindex("he added"))

@@ -6,8 +6,14 @@ Where the attribution is looked for, in order:
 1. **Inside the statement**, next to each other: the model's mention and cue adjacent ("which *he
    describes* as his second home", "The plan, *Lopez said*, will fail", "“A,” *she said*. “B.”"), outside
    any quoted words. The statement's fragments are then its words on either side of the attribution.
-2. Else **the cue nearest the statement** (between its quoted fragments counts as nearest of all), then
-   **the mention nearest that cue**.
+2. Else, in a statement with no quoted words, **the cue inside it** ("Mr. Stumpf, who started in retail,
+   *was seen as* more wedded to branches"), then the mention nearest that cue, inside or out; the
+   fragments leave out both, and an aside between the subject and the cue.
+3. Else **the cue nearest the statement** (between its quoted fragments counts as nearest of all), then
+   **the mention nearest that cue**; a pronoun is then moved to the subject of the cue's clause.
+
+Words in quotation marks inside the record's own cue or mention (said on “Meet the Press.”) are not
+taken for the speaker's words.
 """
 
 from __future__ import annotations
@@ -27,6 +33,9 @@ Span = tuple[int, int]
 _MAX_GAP_WORDS = 3
 _GAP_BREAKS = frozenset('.!?;:"“”„«»')
 _REACH = 60
+_PRONOUNS = frozenset({"he", "she", "they", "we", "i", "you", "who", "which", "that"})
+_REPORTING = frozenset({"said", "says", "say", "saying", "that", "whether"})
+_SENTENCE_REACH = 400
 # Statements this short may stand more than once in a chunk; beside this many later cues they are looked for.
 _SHORT_WORDS = 6
 _PROBES = 8
@@ -61,15 +70,25 @@ def ground_records(
 
 def _pinned(source: SourceText, aligned: Alignment, record: AnswerQuote, chunk: int) -> Quote:
     text, start, end = source.text, aligned.start, aligned.end
-    quoted = quoted_fragments(text, start, end)
+    quoted = _titles_dropped(source, start, end, record, quoted_fragments(text, start, end))
     within = _attribution_within(source, start, end, record, quoted)
     if within is not None:
-        attribution, spans = within, quoted if record.kind == "direct" and quoted else []
-        if not spans:
-            spans = _around(text, start, end, _extent(within))
+        attribution, cuts = within, [_extent(within)]
     else:
-        attribution = _attribution_near(source, start, end, record, quoted)
+        inner_cue = _cue_inside(source, start, end, record) if not quoted else None
+        attribution = _attribution_near(
+            source, start, end, record, [] if inner_cue else quoted, cue=inner_cue
+        )
+        inside = (attribution.mention, inner_cue) if inner_cue else ()
+        cuts = sorted(s for s in inside if s is not None and start <= s[0] < end)
+    if quoted and (record.kind == "direct" or not cuts):
         spans = quoted if record.kind != "mixed" else []
+    elif cuts:
+        if attribution.cue is not None and cuts[0][0] == attribution.cue[0]:
+            cuts[0] = (_subject_end(text, start, cuts[0][0]), cuts[0][1])
+        spans = _around(text, start, end, cuts)
+    else:
+        spans = []
     speaker = Speaker(name=record.speaker or record.speaker_mention, type=record.speaker_type)
     if attribution.mention is not None:
         speaker.mention = text[attribution.mention[0] : attribution.mention[1]]
@@ -90,6 +109,22 @@ def _pinned(source: SourceText, aligned: Alignment, record: AnswerQuote, chunk: 
         chunk=chunk,
         spans=spans,
     )
+
+
+def _titles_dropped(
+    source: SourceText, start: int, end: int, record: AnswerQuote, quoted: list[Span]
+) -> list[Span]:
+    """`quoted` without the quoted words inside the record's cue or speaker mention: a programme, a title
+    or a nickname in quotation marks (“A,” he said on “Meet the Press.”; Del. Marcia "Cia" Price) is not
+    the speaker's words."""
+    for phrase in (record.cue, record.speaker_mention):
+        wanted = normalize_phrase(phrase or "")
+        if not quoted or '"' not in wanted:
+            continue
+        found = next(source.words(wanted, start, end), None)
+        if found is not None:
+            quoted = [(a, b) for a, b in quoted if not (found[0] <= a and b <= found[1])]
+    return quoted
 
 
 def _attribution_within(
@@ -130,23 +165,67 @@ def _joined(gap: str) -> bool:
     return len(gap.split()) <= _MAX_GAP_WORDS and not any(c in _GAP_BREAKS for c in gap)
 
 
+def _cue_inside(source: SourceText, start: int, end: int, record: AnswerQuote) -> Span | None:
+    """The record's cue among the words of a reported (not direct) statement, if it stands there."""
+    if not record.cue or record.kind == "direct":
+        return None
+    return next(source.words(normalize_phrase(record.cue), start, end), None)
+
+
 def _attribution_near(
-    source: SourceText, start: int, end: int, record: AnswerQuote, quoted: Sequence[Span]
+    source: SourceText,
+    start: int,
+    end: int,
+    record: AnswerQuote,
+    quoted: Sequence[Span],
+    cue: Span | None = None,
 ) -> _Attribution:
     """The cue nearest the statement, then the mention nearest the cue. Both may stand between the
     fragments of a split quote ("“A,” he said. “B.”"), never inside its words."""
-    content = list(quoted) or [(start, end)]
-    cue = source.align_mention(record.cue, start, end, exclude=content) if record.cue else None
+    content = list(quoted) or ([] if cue else [(start, end)])
+    if cue is None and record.cue:
+        found = source.align_mention(record.cue, start, end, exclude=content)
+        cue = (found.start, found.end) if found else None
     mention = None
     if record.speaker_mention:
-        anchor = (cue.start, cue.end) if cue else (start, end)
-        mention = source.align_mention(
-            record.speaker_mention, *anchor, exclude=[*content, anchor], cut_words=True
-        )
+        anchor = cue or (start, end)
+        skipped = [*content, anchor]
+        mention = source.align_mention(record.speaker_mention, *anchor, exclude=skipped, cut_words=True)
+        if mention is not None and cue is not None:
+            mention = _pronoun_subject(source, mention, cue, skipped)
     return _Attribution(
         mention=(mention.start, mention.end) if mention else None,
-        cue=(cue.start, cue.end) if cue else None,
+        cue=cue,
     )
+
+
+def _pronoun_subject(source: SourceText, found: Alignment, cue: Span, skipped: Sequence[Span]) -> Alignment:
+    """A pronoun is its cue's subject, which stands before the cue and not in a clause reported by
+    another verb: "*She* said she had met him twice but said …", "*He* says he respects Clinton and calls
+    her …", "Latinos, *who* registered to oppose Trump and who …". From the pronoun nearest before the
+    cue in its sentence, earlier ones are taken while the one at hand follows "said", "that" or
+    "whether"; one right after the cue ("said he") is kept."""
+    text = source.text
+    word = normalize_phrase(text[found.start : found.end])
+    if word not in _PRONOUNS or (found.start >= cue[1] and not text[cue[1] : found.start].strip()):
+        return found
+    best: Span | None = (found.start, found.end) if found.end <= cue[0] else None
+    earlier = source.words(word, max(0, cue[0] - _SENTENCE_REACH), best[0] if best else cue[0], backward=True)
+    for span in earlier:
+        if best is not None and _previous_word(text, best[0]) not in _REPORTING:
+            break
+        if not source.one_sentence(span[0], cue[0]):
+            break
+        if not any(span[0] < b and a < span[1] for a, b in skipped):
+            best = span
+    if best is None or best == (found.start, found.end):
+        return found
+    return Alignment(start=best[0], end=best[1], status="exact", score=100.0)
+
+
+def _previous_word(text: str, at: int) -> str:
+    words = text[max(0, at - 20) : at].split()
+    return words[-1].lower() if words else ""
 
 
 def _extent(attribution: _Attribution) -> Span:
@@ -154,16 +233,35 @@ def _extent(attribution: _Attribution) -> Span:
     return min(s for s, _ in spans), max(e for _, e in spans)
 
 
-def _around(text: str, start: int, end: int, cut: Span) -> list[Span]:
-    """The statement's words on either side of its attribution, without the commas or dashes that set
-    the attribution off (one piece when the attribution opens or closes the statement)."""
-    left, right = cut
-    while left > start and text[left - 1] in _LEFT_EDGE:
-        left -= 1
-    while right < end and text[right] in _RIGHT_EDGE:
-        right += 1
-    pieces = [(a, b) for a, b in ((start, left), (right, end)) if any(c.isalnum() for c in text[a:b])]
-    return pieces
+_ASIDE_MARKS = {",": ",", "—": "—", "–": "–", "-": " - "}
+
+
+def _subject_end(text: str, start: int, cue_start: int) -> int:
+    """Where a statement's subject ends when an aside set off by commas or dashes stands between it and
+    the cue ("Mr. Stumpf, who got his start in retail banking, was seen as …"); else `cue_start`."""
+    at = cue_start
+    while at > start and text[at - 1].isspace():
+        at -= 1
+    mark = _ASIDE_MARKS.get(text[at - 1]) if at > start else None
+    if mark is None:
+        return cue_start
+    opening = text.find(mark, start, at - 1)
+    return opening if opening > start else cue_start
+
+
+def _around(text: str, start: int, end: int, cuts: Sequence[Span]) -> list[Span]:
+    """The statement's words on either side of each attribution span in `cuts` (in text order), without
+    the commas or dashes that set them off; one opening or closing the statement leaves one piece fewer."""
+    pieces, at = [], start
+    for left, right in cuts:
+        while left > at and text[left - 1] in _LEFT_EDGE:
+            left -= 1
+        pieces.append((at, left))
+        at = max(at, right)
+        while at < end and text[at] in _RIGHT_EDGE:
+            at += 1
+    pieces.append((at, end))
+    return [(a, b) for a, b in pieces if a < b and any(c.isalnum() for c in text[a:b])]
 
 
 def _locate(
