@@ -201,3 +201,12 @@ def test_a_pronoun_mention_is_the_subject_of_its_cue_not_one_in_a_clause_it_repo
     beside = "Intro. She said that he would win the state, he added."
     (quote,) = ground(beside, record("he would win the state", "he", "added"))
     assert mention(beside, quote) == ("he", beside.rindex("he added"))
+
+
+def test_a_short_statement_is_never_taken_inside_a_word_beside_a_later_cue() -> None:
+    text = (
+        "Intro. While he has drawn big crowds to town halls across the whole state for many months now, "
+        "Smith won the endorsement of the paper."
+    )
+    (quote,) = ground(text, record("he", "Smith", "won the endorsement"))
+    assert (quote.start, quote.end) == (text.index("he has"), text.index("he has") + 2)

@@ -290,6 +290,20 @@ def test_mention_tie_prefers_after_the_quote_then_window_limits() -> None:
     assert SourceText(far).align_mention("Kadhimi", far.index("“"), len(far), window=100) is None
 
 
+def test_the_window_counts_to_where_a_mention_starts_not_where_it_ends() -> None:
+    text = "“We agree.” " + "x" * 50 + " won the endorsement of the paper"
+    source = SourceText(text)
+    end = text.index("”") + 1
+    found = source.align_mention("won the endorsement", 0, end, window=60)
+    assert found is not None
+    assert found.start == text.index("won")
+    assert source.align_mention("won the endorsement", 0, end, window=50) is None
+    before = "won the endorsement " + "x" * 50 + " “We agree.”"
+    found = SourceText(before).align_mention("won the endorsement", before.index("“"), len(before), window=52)
+    assert found is not None
+    assert found.start == 0
+
+
 def test_mention_of_a_title_across_a_line_break() -> None:
     text = SEED.read_text(encoding="utf-8")
     source = SourceText(text)

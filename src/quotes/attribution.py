@@ -280,7 +280,11 @@ def _locate(
     for cue_start, cue_end in islice(later_cues, _PROBES):
         lo, hi = max(aligned.end, cue_start - _REACH), min(chunk.end, cue_end + _REACH)
         beside = source.align_quote(record.quote, lo=lo, hi=hi, taken=taken, fuzzy=False)
-        if beside is not None and not taken.overlaps(beside.start, beside.end):
+        if (
+            beside is not None
+            and not taken.overlaps(beside.start, beside.end)
+            and source.bounded(beside.start, beside.end)
+        ):
             return beside
     return aligned
 

@@ -361,12 +361,12 @@ class SourceText:
         """A free occurrence in [lo, hi) that differs from `variant` only in spacing, dashes or marks (not
         in case: "His" is not "his"), at word boundaries."""
         found = self._find_normalized(variant, lo, hi, claimed)
-        if found is None or not found[2] or not self._bounded(found[0], found[1]):
+        if found is None or not found[2] or not self.bounded(found[0], found[1]):
             return None
         letters = [c for c in self.text[found[0] : found[1]] if c.isalpha()]
         return (found[0], found[1]) if letters == [c for c in variant if c.isalpha()] else None
 
-    def _bounded(self, start: int, end: int) -> bool:
+    def bounded(self, start: int, end: int) -> bool:
         """Whether [start, end) neither begins nor ends inside a word."""
         text = self.text
         inside_left = start > 0 and text[start - 1].isalnum() and text[start].isalnum()
@@ -382,7 +382,7 @@ class SourceText:
                 first = (start, end)
             if claimed.overlaps(start, end):
                 continue
-            if self._bounded(start, end):
+            if self.bounded(start, end):
                 return start, end, True
             if first_free is None:
                 first_free = (start, end)
@@ -554,7 +554,8 @@ class SourceText:
         whole: bool,
     ) -> tuple[int, int] | None:
         """The nearest free occurrence after the span's start (inside it, else after it) or before it."""
-        after_hi, before_lo = min(len(self.text), near_end + window), max(0, near_start - window)
+        reach = window + len(wanted)
+        after_hi, before_lo = min(len(self.text), near_end + reach), max(0, near_start - reach)
         after = next(filter(free, self.words(wanted, near_start, after_hi, whole=whole)), None)
         before = next(
             filter(free, self.words(wanted, before_lo, near_start, backward=True, whole=whole)), None
