@@ -210,3 +210,50 @@ def test_a_short_statement_is_never_taken_inside_a_word_beside_a_later_cue() -> 
     )
     (quote,) = ground(text, record("he", "Smith", "won the endorsement"))
     assert (quote.start, quote.end) == (text.index("he has"), text.index("he has") + 2)
+
+
+def test_an_attribution_right_before_the_statement_wins_over_a_copy_inside_it() -> None:
+    text = (
+        "Intro. Sanders said last week that he will file a bill after slamming a plan that Sanders said "
+        'would make "a bad situation worse." Then he left.'
+    )
+    statement = text[text.index("that he") : text.index('worse."') + 7]
+    (quote,) = ground(text, record(statement, "Sanders", "said", kind="mixed"))
+    assert (quote.cue_start, mention(text, quote)) == (text.index("said"), ("Sanders", text.index("Sanders")))
+    assert quote.spans == []
+
+
+def test_the_cue_of_the_direct_quote_before_is_not_taken_again() -> None:
+    text = "Intro. “I’d beat him,” Trump said. “I would love him to do it,” Trump said.\n\nTrump left."
+    first, second = ground(
+        text,
+        record("“I’d beat him,”", "Trump", "said", kind="direct"),
+        record("“I would love him to do it,”", "Trump", "said", kind="direct"),
+    )
+    assert (first.cue_start, mention(text, first)) == (text.index("said"), ("Trump", text.index("Trump")))
+    second_said = text.index("said", text.index("love"))
+    assert second.cue_start == second_said
+    assert mention(text, second) == ("Trump", text.rindex("Trump", 0, second_said))
+
+
+def test_a_mention_inside_the_statement_before_is_passed_over_for_one_outside() -> None:
+    text = (
+        "Intro. Trump, who questioned whether the judge was biased against Trump, "
+        "said Friday that the judge was unfair."
+    )
+    _, second = ground(
+        text,
+        record("whether the judge was biased against Trump", "who", "questioned"),
+        record("that the judge was unfair", "Trump", "said"),
+    )
+    assert mention(text, second) == ("Trump", text.index("Trump"))
+
+
+def test_a_short_statement_beside_a_later_cue_is_taken_in_the_cues_own_sentence() -> None:
+    text = (
+        "Intro. Clinton won. Then 45 percent chose Clinton.\n\n"
+        "Among Democrats, 56 percent would vote for Clinton for president."
+    )
+    (quote,) = ground(text, record("Clinton", "56 percent", "would vote for"))
+    assert quote.start == text.rindex("Clinton")
+    assert quote.cue_start == text.index("would vote")

@@ -18,7 +18,7 @@ taken for the speaker's words.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
@@ -50,6 +50,33 @@ class _Attribution:
     cue: Span | None
 
 
+@dataclass(frozen=True)
+class _Spent:
+    """What the record before already owns: its statement, and its cue when both are direct quotes
+    ("“A,” Trump said. “B,” Trump said.")."""
+
+    cue: Span | None = None
+    statement: Span | None = None
+
+    @classmethod
+    def before(cls, previous: Quote | None, record: AnswerQuote, start: int, end: int) -> _Spent:
+        if previous is None:
+            return cls()
+        cue_start, cue_end = previous.cue_start, previous.cue_end
+        direct = previous.kind == record.kind == "direct"
+        apart = previous.end <= start or previous.start >= end
+        return cls(
+            cue=(cue_start, cue_end) if direct and cue_start is not None and cue_end is not None else None,
+            statement=(previous.start, previous.end) if apart else None,
+        )
+
+    def cues(self) -> list[Span]:
+        return [self.cue] if self.cue else []
+
+    def statements(self) -> list[Span]:
+        return [self.statement] if self.statement else []
+
+
 def ground_records(
     source: SourceText, chunk: Chunk, records: Sequence[AnswerQuote], warnings: list[str]
 ) -> list[Quote]:
@@ -64,23 +91,15 @@ def ground_records(
             )
             continue
         taken.add(aligned.start, aligned.end)
-        quotes.append(_pinned(source, aligned, record, chunk.index))
+        spent = _Spent.before(quotes[-1] if quotes else None, record, aligned.start, aligned.end)
+        quotes.append(_pinned(source, aligned, record, chunk.index, spent))
     return quotes
 
 
-def _pinned(source: SourceText, aligned: Alignment, record: AnswerQuote, chunk: int) -> Quote:
+def _pinned(source: SourceText, aligned: Alignment, record: AnswerQuote, chunk: int, spent: _Spent) -> Quote:
     text, start, end = source.text, aligned.start, aligned.end
     quoted = _titles_dropped(source, start, end, record, quoted_fragments(text, start, end))
-    within = _attribution_within(source, start, end, record, quoted)
-    if within is not None:
-        attribution, cuts = within, [_extent(within)]
-    else:
-        inner_cue = _cue_inside(source, start, end, record) if not quoted else None
-        attribution = _attribution_near(
-            source, start, end, record, [] if inner_cue else quoted, cue=inner_cue
-        )
-        inside = (attribution.mention, inner_cue) if inner_cue else ()
-        cuts = sorted(s for s in inside if s is not None and start <= s[0] < end)
+    attribution, cuts = _attribution(source, start, end, record, quoted, spent)
     if quoted and (record.kind == "direct" or not cuts):
         spans = quoted if record.kind != "mixed" else []
     elif cuts:
@@ -111,6 +130,22 @@ def _pinned(source: SourceText, aligned: Alignment, record: AnswerQuote, chunk: 
     )
 
 
+def _attribution(
+    source: SourceText, start: int, end: int, record: AnswerQuote, quoted: list[Span], spent: _Spent
+) -> tuple[_Attribution, list[Span]]:
+    """The record's mention and cue, and the parts of them inside the statement to cut from its words."""
+    leading = _attribution_leading(source, start, record, spent)
+    if leading is not None:
+        return leading, []
+    within = _attribution_within(source, start, end, record, quoted)
+    if within is not None:
+        return within, [_extent(within)]
+    inner_cue = _cue_inside(source, start, end, record) if not quoted else None
+    near = _attribution_near(source, start, end, record, [] if inner_cue else quoted, spent, cue=inner_cue)
+    inside = (near.mention, inner_cue) if inner_cue else ()
+    return near, sorted(s for s in inside if s is not None and start <= s[0] < end)
+
+
 def _titles_dropped(
     source: SourceText, start: int, end: int, record: AnswerQuote, quoted: list[Span]
 ) -> list[Span]:
@@ -139,7 +174,6 @@ def _attribution_within(
     if not quoted and record.kind == "direct":
         return None
     mention, cue = normalize_phrase(record.speaker_mention), normalize_phrase(record.cue)
-    text = source.text
 
     def unquoted(span: Span) -> bool:
         return not any(span[0] < b and a < span[1] for a, b in quoted)
@@ -147,17 +181,48 @@ def _attribution_within(
     for cue_span in source.words(cue, start, end):
         if not unquoted(cue_span):
             continue
-        lo, hi = cue_span
-        options: list[tuple[int, Span]] = []
-        before = next(source.words(mention, max(start, lo - _REACH), lo, backward=True), None)
-        if before is not None and unquoted(before) and _joined(text[before[1] : lo]):
-            options.append((lo - before[1], before))
-        after = next(source.words(mention, hi, min(end, hi + _REACH)), None)
-        if after is not None and unquoted(after) and _joined(text[hi : after[0]]):
-            options.append((after[0] - hi, after))
-        if options:
-            return _Attribution(mention=min(options)[1], cue=cue_span)
+        beside = _mention_beside(source, mention, cue_span, start, end, unquoted)
+        if beside is not None:
+            return _Attribution(mention=beside, cue=cue_span)
     return None
+
+
+def _attribution_leading(
+    source: SourceText, start: int, record: AnswerQuote, spent: _Spent
+) -> _Attribution | None:
+    """The record's mention and cue side by side right before the statement, a few words from its start
+    ("Sanders *said last week* that he …"): then a copy of them inside it belongs to another statement."""
+    if not (record.speaker_mention and record.cue):
+        return None
+    text = source.text
+    cue = next(source.words(normalize_phrase(record.cue), max(0, start - _REACH), start, backward=True), None)
+    if cue is None or not _joined(text[cue[1] : start]):
+        return None
+    owned = spent.statements()
+
+    def free(span: Span) -> bool:
+        return not any(span[0] < b and a < span[1] for a, b in owned)
+
+    mention = _mention_beside(source, normalize_phrase(record.speaker_mention), cue, 0, start, free)
+    if mention is None:
+        return None
+    subject = _pronoun_subject(source, Alignment(*mention, "exact", 100.0), cue, [(start, start)])
+    return _Attribution(mention=(subject.start, subject.end), cue=cue)
+
+
+def _mention_beside(
+    source: SourceText, mention: str, cue: Span, lo: int, hi: int, allowed: Callable[[Span], bool]
+) -> Span | None:
+    """The mention a few words before or after the cue within [lo, hi), the nearer of the two."""
+    text = source.text
+    options: list[tuple[int, Span]] = []
+    before = next(source.words(mention, max(lo, cue[0] - _REACH), cue[0], backward=True), None)
+    if before is not None and allowed(before) and _joined(text[before[1] : cue[0]]):
+        options.append((cue[0] - before[1], before))
+    after = next(source.words(mention, cue[1], min(hi, cue[1] + _REACH)), None)
+    if after is not None and allowed(after) and _joined(text[cue[1] : after[0]]):
+        options.append((after[0] - cue[1], after))
+    return min(options)[1] if options else None
 
 
 def _joined(gap: str) -> bool:
@@ -178,19 +243,22 @@ def _attribution_near(
     end: int,
     record: AnswerQuote,
     quoted: Sequence[Span],
+    spent: _Spent,
     cue: Span | None = None,
 ) -> _Attribution:
     """The cue nearest the statement, then the mention nearest the cue. Both may stand between the
     fragments of a split quote ("“A,” he said. “B.”"), never inside its words."""
     content = list(quoted) or ([] if cue else [(start, end)])
     if cue is None and record.cue:
-        found = source.align_mention(record.cue, start, end, exclude=content)
+        found = source.align_mention(record.cue, start, end, exclude=[*content, *spent.cues()])
         cue = (found.start, found.end) if found else None
     mention = None
     if record.speaker_mention:
         anchor = cue or (start, end)
         skipped = [*content, anchor]
-        mention = source.align_mention(record.speaker_mention, *anchor, exclude=skipped, cut_words=True)
+        mention = source.align_mention(
+            record.speaker_mention, *anchor, exclude=[*skipped, *spent.statements()], cut_words=True
+        ) or source.align_mention(record.speaker_mention, *anchor, exclude=skipped, cut_words=True)
         if mention is not None and cue is not None:
             mention = _pronoun_subject(source, mention, cue, skipped)
     return _Attribution(
@@ -204,10 +272,10 @@ def _pronoun_subject(source: SourceText, found: Alignment, cue: Span, skipped: S
     another verb: "*She* said she had met him twice but said …", "*He* says he respects Clinton and calls
     her …", "Latinos, *who* registered to oppose Trump and who …". From the pronoun nearest before the
     cue in its sentence, earlier ones are taken while the one at hand follows "said", "that" or
-    "whether"; one right after the cue ("said he") is kept."""
+    "whether"; one right beside the cue is kept."""
     text = source.text
     word = normalize_phrase(text[found.start : found.end])
-    if word not in _PRONOUNS or (found.start >= cue[1] and not text[cue[1] : found.start].strip()):
+    if word not in _PRONOUNS or _beside(text, (found.start, found.end), cue):
         return found
     best: Span | None = (found.start, found.end) if found.end <= cue[0] else None
     earlier = source.words(word, max(0, cue[0] - _SENTENCE_REACH), best[0] if best else cue[0], backward=True)
@@ -221,6 +289,15 @@ def _pronoun_subject(source: SourceText, found: Alignment, cue: Span, skipped: S
     if best is None or best == (found.start, found.end):
         return found
     return Alignment(start=best[0], end=best[1], status="exact", score=100.0)
+
+
+def _beside(text: str, pronoun: Span, cue: Span) -> bool:
+    """Whether the pronoun is the cue's subject by position alone: right before it ("that he told"), or
+    right after it and closing the clause ("said he,")."""
+    if pronoun[1] <= cue[0]:
+        return not text[pronoun[1] : cue[0]].strip()
+    after = text[pronoun[1] : pronoun[1] + 1]
+    return not text[cue[1] : pronoun[0]].strip() and (not after or after in ",.;:!?\n")
 
 
 def _previous_word(text: str, at: int) -> str:
@@ -277,16 +354,30 @@ def _locate(
     if cue is not None and source.one_sentence(min(cue.end, aligned.end), max(cue.start, aligned.start)):
         return aligned
     later_cues = source.words(normalize_phrase(record.cue), aligned.end, chunk.end)
-    for cue_start, cue_end in islice(later_cues, _PROBES):
-        lo, hi = max(aligned.end, cue_start - _REACH), min(chunk.end, cue_end + _REACH)
-        beside = source.align_quote(record.quote, lo=lo, hi=hi, taken=taken, fuzzy=False)
-        if (
-            beside is not None
-            and not taken.overlaps(beside.start, beside.end)
-            and source.bounded(beside.start, beside.end)
-        ):
+    for later in islice(later_cues, _PROBES):
+        beside = _beside_cue(source, record.quote, later, max(aligned.end, later[0] - _REACH), chunk, taken)
+        if beside is not None:
             return beside
     return aligned
+
+
+def _beside_cue(
+    source: SourceText, words: str, cue: Span, lo: int, chunk: Chunk, taken: Claimed
+) -> Alignment | None:
+    """A free whole-word copy of `words` in the cue's sentence, within reach of the cue."""
+    hi = min(chunk.end, cue[1] + _REACH)
+    while lo < hi:
+        beside = source.align_quote(words, lo=lo, hi=hi, taken=taken, fuzzy=False)
+        if beside is None:
+            return None
+        if (
+            not taken.overlaps(beside.start, beside.end)
+            and source.bounded(beside.start, beside.end)
+            and source.one_sentence(min(cue[1], beside.end), max(cue[0], beside.start))
+        ):
+            return beside
+        lo = beside.end
+    return None
 
 
 def _first_free(source: SourceText, words: str, chunk: Chunk, after: int, taken: Claimed) -> Alignment | None:
