@@ -257,3 +257,30 @@ def test_a_short_statement_beside_a_later_cue_is_taken_in_the_cues_own_sentence(
     (quote,) = ground(text, record("Clinton", "56 percent", "would vote for"))
     assert quote.start == text.rindex("Clinton")
     assert quote.cue_start == text.index("would vote")
+
+
+def test_an_attribution_nested_in_a_reported_statement_is_cut_from_its_words() -> None:
+    text = (
+        "Intro. Republicans may now ask whether candidates like Mr. Carson, who claimed that China was "
+        "in Syria, are wise choices."
+    )
+    outer = text[text.index("whether") : text.index("choices") + 7]
+    asked, claimed = ground(
+        text,
+        record(outer, "Republicans", "may now ask"),
+        record("that China was in Syria", "who", "claimed"),
+    )
+    assert pieces(text, asked) == ["whether candidates like Mr. Carson", "are wise choices"]
+    assert mention(text, claimed) == ("who", text.index("who"))
+    assert claimed.spans == []
+
+
+def test_an_attribution_nested_in_quoted_words_stays_in_them() -> None:
+    text = 'Intro. Trump said the deal is "a mess that Obama claimed would work," and left.'
+    outer = text[text.index("the deal") : text.index('work,"') + 6]
+    said, _ = ground(
+        text,
+        record(outer, "Trump", "said", kind="mixed"),
+        record("would work", "Obama", "claimed"),
+    )
+    assert (said.start, said.end, said.spans) == (text.index("the deal"), text.index('work,"') + 6, [])

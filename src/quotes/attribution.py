@@ -13,11 +13,13 @@ Where the attribution is looked for, in order:
    **the mention nearest that cue**; a pronoun is then moved to the subject of the cue's clause.
 
 Words in quotation marks inside the record's own cue or mention (said on “Meet the Press.”) are not
-taken for the speaker's words.
+taken for the speaker's words, and a reported statement's fragments leave out the attributions nested in
+its unquoted words ("whether Mr. Carson, *who claimed that China was in Syria*, is a wise choice").
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -33,6 +35,7 @@ Span = tuple[int, int]
 _MAX_GAP_WORDS = 3
 _GAP_BREAKS = frozenset('.!?;:"“”„«»')
 _REACH = 60
+_DOUBLE_MARKS = '"“”„«»'
 _PRONOUNS = frozenset({"he", "she", "they", "we", "i", "you", "who", "which", "that"})
 _REPORTING = frozenset({"said", "says", "say", "saying", "that", "whether"})
 _SENTENCE_REACH = 400
@@ -93,7 +96,62 @@ def ground_records(
         taken.add(aligned.start, aligned.end)
         spent = _Spent.before(quotes[-1] if quotes else None, record, aligned.start, aligned.end)
         quotes.append(_pinned(source, aligned, record, chunk.index, spent))
-    return quotes
+    return _nested_cut(source.text, quotes)
+
+
+def _nested_cut(text: str, quotes: list[Quote]) -> list[Quote]:
+    """A reported statement's words without the attributions nested in them ("whether Mr. Carson, *who
+    claimed that China was in Syria*, is a wise choice"): those words are another speaker's. Words in
+    quotation marks stay."""
+    by_start = sorted(quotes, key=lambda q: q.start)
+    starts = [q.start for q in by_start]
+    out = []
+    for outer in quotes:
+        first, last = bisect_left(starts, outer.start), bisect_left(starts, outer.end)
+        nested = [
+            inner
+            for inner in by_start[first:last]
+            if inner.end <= outer.end and (inner.start, inner.end) != (outer.start, outer.end)
+        ]
+        if outer.kind == "direct" or not nested:
+            out.append(outer)
+            continue
+        cuts = [
+            _extent_within(inner, outer)
+            for inner in nested
+            if not _in_quotation(text, outer.start, inner.start)
+        ]
+        pieces = []
+        for a, b in outer.fragments():
+            inside = sorted((max(a, lo), min(b, hi)) for lo, hi in cuts if lo < b and a < hi)
+            pieces += _around(text, a, b, _merged(inside)) if inside else [(a, b)]
+        out.append(outer.model_copy(update={"spans": pieces}) if cuts else outer)
+    return out
+
+
+def _in_quotation(text: str, start: int, at: int) -> bool:
+    """Whether `at` lies inside quotation marks opened after `start`: an odd count of double marks."""
+    between = text[start:at]
+    return (sum(between.count(mark) for mark in _DOUBLE_MARKS) + between.count("''")) % 2 == 1
+
+
+def _extent_within(inner: Quote, outer: Quote) -> Span:
+    """Where `inner`'s statement, cue and speaker mention lie, counting those inside `outer` only."""
+    edges = [inner.start, inner.end]
+    for lo, hi in ((inner.speaker.start, inner.speaker.end), (inner.cue_start, inner.cue_end)):
+        if lo is not None and hi is not None and outer.start <= lo and hi <= outer.end:
+            edges += [lo, hi]
+    return min(edges), max(edges)
+
+
+def _merged(spans: list[Span]) -> list[Span]:
+    merged: list[Span] = []
+    for lo, hi in spans:
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
 
 
 def _pinned(source: SourceText, aligned: Alignment, record: AnswerQuote, chunk: int, spent: _Spent) -> Quote:
