@@ -10,6 +10,7 @@ import pytest
 
 from quotes.store import (
     KeyedRequest,
+    RequestTemplate,
     ResponseStore,
     StoreError,
     StoreMiss,
@@ -80,6 +81,37 @@ def test_a_keyed_request_is_filed_like_the_request_it_wraps(tmp_path: Path) -> N
     assert path == store.path_for(body) == store.path_for(keyed)
     assert store.lookup(body) == store.lookup(keyed)
     assert json.loads(path.read_text(encoding="utf-8"))["request"] == keyed.request
+
+
+def test_a_templated_request_is_keyed_like_the_same_body_built_whole(tmp_path: Path) -> None:
+    secret = "sk-" + "templated-3333"
+    base = request(max_completion_tokens=50, seed=7)
+    base["messages"] = base["messages"][:1]
+    chunks: list[list[dict[str, Any]]] = [
+        [
+            {
+                "role": "user",
+                "content": '“Ünïcode,” she said, with a \\ backslash, a " quote and a \n newline.',
+            }
+        ],
+        [
+            {"role": "user", "content": "first"},
+            {"role": "assistant", "content": "{}"},
+            {"role": "user", "content": "again"},
+        ],
+        [{"role": "user", "content": f"the key {secret} in the text"}],
+        [{"role": "user", "content": "a field to drop", "API_Key": "x"}],
+    ]
+    for prefix in (base, {**base, "api_key": secret}):
+        template = RequestTemplate(prefix)
+        for messages in chunks:
+            whole = {**prefix, "messages": [*prefix["messages"], *messages]}
+            store = ResponseStore(tmp_path, secrets=[secret])
+            keyed = store.keyed_from(template, messages)
+            assert keyed.body == whole
+            assert list(keyed.body) == list(prefix), "the body keeps the template's key order"
+            assert keyed.key == store.key(whole)
+            assert keyed.request == store.keyed(whole).request
 
 
 def test_cache_mode_misses_then_serves_what_was_saved(store: ResponseStore) -> None:

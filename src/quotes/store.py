@@ -16,7 +16,7 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -59,10 +59,16 @@ def request_key(request: Mapping[str, Any]) -> str:
 @dataclass(frozen=True, eq=False)
 class KeyedRequest:
     """A request body with the secrets to scrub from it; the scrubbed request (as the store files it)
-    and its key are computed on first use, so a lookup and the save after it share that work."""
+    and its key are computed on first use, so a lookup and the save after it share that work.
+
+    `canonical` (the body's canonical JSON) and `secret_field` (whether any of its fields is
+    secret-named) may be given by a caller that has them already, as a RequestTemplate does.
+    """
 
     body: Mapping[str, Any] = field(repr=False)
     secrets: tuple[str, ...] = field(repr=False)
+    canonical: str | None = field(default=None, repr=False)
+    secret_field: bool | None = field(default=None, repr=False)
 
     @cached_property
     def request(self) -> dict[str, Any]:
@@ -72,14 +78,45 @@ class KeyedRequest:
     @cached_property
     def key(self) -> str:
         # Most bodies hold no secret and no secret-named field: their canonical JSON is then the scrubbed
-        # request's, and hashing it spares walking the whole body (the schema and examples) again.
-        canonical = _canonical_json(self.body)
-        lowered = canonical.lower()
-        if any(s in canonical for s in self.secrets if s) or any(
-            f'"{f}":' in lowered for f in _SECRET_FIELDS
-        ):
+        # request's, and the scrubbed copy need not be built.
+        canonical = _canonical_json(self.body) if self.canonical is None else self.canonical
+        secret_field = _names_secret_field(self.body) if self.secret_field is None else self.secret_field
+        if secret_field or any(s in canonical for s in self.secrets if s):
             canonical = _canonical_json(self.request)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class RequestTemplate:
+    """Request bodies that differ only in the messages after a fixed prefix (a prompt's system message
+    and few-shot examples). The fixed part's canonical JSON and its check for secret-named fields are
+    worked out once, so keying one body costs only the JSON of its own messages and the hash.
+
+    `base` is a body whose "messages" are the fixed prefix; the bodies built from it keep its key order.
+    """
+
+    def __init__(self, base: Mapping[str, Any]) -> None:
+        self.base = base
+        self._prefix = list(base["messages"])
+        members = [(k, f"{_canonical_json(k)}:{_canonical_json(v)}") for k, v in sorted(base.items())]
+        # The canonical JSON joins sorted members with "," and list items with ",": the messages' items go
+        # between this head and tail.
+        self._head = "{" + "".join(m + "," for k, m in members if k < "messages") + '"messages":['
+        self._tail = "]" + "".join("," + m for k, m in members if k > "messages") + "}"
+        self._prefix_json = [_canonical_json(m) for m in self._prefix]
+        self._secret_field = _names_secret_field(base)
+
+    def body(self, messages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        """The body with `messages` after the fixed prefix."""
+        return {**self.base, "messages": [*self._prefix, *messages]}
+
+    def keyed(self, messages: Sequence[Mapping[str, Any]], secrets: Iterable[str]) -> KeyedRequest:
+        items = ",".join([*self._prefix_json, *(_canonical_json(m) for m in messages)])
+        return KeyedRequest(
+            self.body(messages),
+            tuple(secrets),
+            canonical=self._head + items + self._tail,
+            secret_field=self._secret_field or _names_secret_field(messages),
+        )
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:
@@ -157,6 +194,10 @@ class ResponseStore:
         if isinstance(request, KeyedRequest):
             return request
         return KeyedRequest(request, tuple(self._all_secrets()))
+
+    def keyed_from(self, template: RequestTemplate, messages: Sequence[Mapping[str, Any]]) -> KeyedRequest:
+        """The body `template` builds with `messages`, keyed from the template's precomputed parts."""
+        return template.keyed(messages, self._all_secrets())
 
     def key(self, request: Mapping[str, Any] | KeyedRequest) -> str:
         return self.keyed(request).key
@@ -264,8 +305,23 @@ class ResponseStore:
         )
 
 
-def _canonical_json(value: Mapping[str, Any]) -> str:
+def _canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _names_secret_field(value: Any) -> bool:
+    """Whether `_scrub` would drop a field somewhere in `value`."""
+    if isinstance(value, str):
+        return False
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            if str(k).lower() in _SECRET_FIELDS or _names_secret_field(v):
+                return True
+    elif isinstance(value, list | tuple):
+        for v in value:
+            if _names_secret_field(v):
+                return True
+    return False
 
 
 def _scrub(value: Any, secrets: list[str]) -> Any:

@@ -26,7 +26,7 @@ from quotes.backends import ChunkAnswer, ChunkFailed, OutputTruncated, Provenanc
 from quotes.chunking import Chunk
 from quotes.prompts import Prompt, load_prompt
 from quotes.schema import Answer, Usage, strict_json_schema
-from quotes.store import ResponseStore, StoreError, redact
+from quotes.store import RequestTemplate, ResponseStore, StoreError, redact
 
 if TYPE_CHECKING:
     import openai
@@ -118,7 +118,7 @@ class LLMBackend:
     def __init__(self, config: LLMConfig, *, prompt: Prompt | None = None) -> None:
         self.config = config
         self.prompt = prompt or load_prompt(TASK, config.prompt_version)
-        self._schemas: dict[type[BaseModel], tuple[str, dict[str, Any]]] = {}
+        self._templates: dict[tuple[type[BaseModel], bool], RequestTemplate] = {}
         # Switched once when a server rejects json_schema. Only the event loop's thread touches it and
         # no await separates a read from the request it shapes, so no lock is needed.
         self._json_object = False
@@ -158,7 +158,7 @@ class LLMBackend:
 
     def request_for(self, chunk_text: str) -> dict[str, Any]:
         """The exact request body the first ask for this text sends (the store key is computed from it)."""
-        return self._request(chunk_text, [], Answer)
+        return self._template(Answer).body(self._messages(chunk_text, []))
 
     async def extract_chunk(self, chunk: Chunk) -> ChunkAnswer:
         answer, usage = await self.ask(chunk.text, Answer)
@@ -200,40 +200,41 @@ class LLMBackend:
     async def aclose(self) -> None:
         await self._client.close()
 
-    def _schema(self, answer_type: type[BaseModel]) -> tuple[str, dict[str, Any]]:
-        """The name and strict JSON schema sent for an answer type ("quotes_answer" for Answer)."""
-        if answer_type not in self._schemas:
-            words = re.findall(r"[A-Z][a-z0-9]*", answer_type.__name__)
-            name = "_".join(["quotes", *(w.lower() for w in words)])
-            self._schemas[answer_type] = (name, strict_json_schema(answer_type))
-        return self._schemas[answer_type]
-
-    def _request(
-        self, text: str, followups: list[dict[str, str]], answer_type: type[BaseModel]
-    ) -> dict[str, Any]:
+    def _template(self, answer_type: type[BaseModel]) -> RequestTemplate:
+        """What every request for `answer_type` in the current mode holds before the chunk's own messages:
+        model, sampling, response format, the system message and the few-shot pairs. Built once per
+        answer type and mode, as it is the bulk of every request body."""
         json_object = self._json_object
-        name, schema = self._schema(answer_type)
-        response_format: dict[str, Any] = (
-            {"type": "json_object"}
-            if json_object
-            else {"type": "json_schema", "json_schema": {"name": name, "strict": True, "schema": schema}}
-        )
-        body: dict[str, Any] = {
-            "model": self.config.model,
-            "messages": [*self.prompt.messages(text, json_mode=json_object, schema=schema), *followups],
-            "temperature": self.config.temperature,
-            "response_format": response_format,
-        }
-        if self.config.max_output_tokens is not None:
-            body["max_completion_tokens"] = self.config.max_output_tokens
-        return body
+        if (answer_type, json_object) not in self._templates:
+            words = re.findall(r"[A-Z][a-z0-9]*", answer_type.__name__)
+            name = "_".join(["quotes", *(w.lower() for w in words)])  # "quotes_answer" for Answer
+            schema = strict_json_schema(answer_type)
+            response_format: dict[str, Any] = (
+                {"type": "json_object"}
+                if json_object
+                else {"type": "json_schema", "json_schema": {"name": name, "strict": True, "schema": schema}}
+            )
+            base: dict[str, Any] = {
+                "model": self.config.model,
+                "messages": self.prompt.messages("", json_mode=json_object, schema=schema)[:-1],
+                "temperature": self.config.temperature,
+                "response_format": response_format,
+            }
+            if self.config.max_output_tokens is not None:
+                base["max_completion_tokens"] = self.config.max_output_tokens
+            self._templates[answer_type, json_object] = RequestTemplate(base)
+        return self._templates[answer_type, json_object]
+
+    def _messages(self, text: str, followups: list[dict[str, str]]) -> list[dict[str, str]]:
+        """The messages after the template's: the chunk (as Prompt.messages renders it), then any re-asks."""
+        return [{"role": "user", "content": self.prompt.user.replace("{text}", text)}, *followups]
 
     async def _complete(
         self, text: str, followups: list[dict[str, str]], usage: Usage, answer_type: type[BaseModel]
     ) -> _Completion:
         """One answer for the conversation so far, switching to json_object once if the server needs it."""
         try:
-            return await self._fetch(self._request(text, followups, answer_type), usage)
+            return await self._fetch(self._template(answer_type), self._messages(text, followups), usage)
         except _StructuredOutputRejected as exc:
             if not self._json_object:
                 self._json_object = True
@@ -242,13 +243,15 @@ class LLMBackend:
                     "using json_object with the schema in the prompt from now on",
                     exc,
                 )
-        return await self._fetch(self._request(text, followups, answer_type), usage)
+        return await self._fetch(self._template(answer_type), self._messages(text, followups), usage)
 
-    async def _fetch(self, body: dict[str, Any], usage: Usage) -> _Completion:
+    async def _fetch(
+        self, template: RequestTemplate, messages: list[dict[str, str]], usage: Usage
+    ) -> _Completion:
         store = self.config.store
         if store is None:
-            return (await self._send(body, usage))[1]
-        keyed = store.keyed(body)  # the key is computed once, for the lookup and the save
+            return (await self._send(template.body(messages), usage))[1]
+        keyed = store.keyed_from(template, messages)  # the key is computed once, for the lookup and the save
         stored = store.lookup(keyed)
         if stored is not None:
             try:
@@ -257,12 +260,12 @@ class LLMBackend:
                 raise StoreError(f"{store.path_for(keyed)}: not a chat completion ({exc})") from exc
             usage.cached_requests += 1
             return completion
-        response, completion = await self._send(body, usage)
+        response, completion = await self._send(keyed.body, usage)
         if completion.finish_reason != "length":
             store.save(keyed, response)
         return completion
 
-    async def _send(self, body: dict[str, Any], usage: Usage) -> tuple[dict[str, Any], _Completion]:
+    async def _send(self, body: Mapping[str, Any], usage: Usage) -> tuple[dict[str, Any], _Completion]:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.config.max_attempts),
             wait=self._wait,
@@ -279,7 +282,7 @@ class LLMBackend:
             ) from None
         return result
 
-    async def _attempt(self, body: dict[str, Any], usage: Usage) -> tuple[dict[str, Any], _Completion]:
+    async def _attempt(self, body: Mapping[str, Any], usage: Usage) -> tuple[dict[str, Any], _Completion]:
         """One HTTP request: the wire body and its parsed completion, or a classified failure."""
         import openai  # already loaded by __init__
 
@@ -308,7 +311,7 @@ class LLMBackend:
         usage.output_tokens += completion.completion_tokens
         return response, completion
 
-    def _classify(self, exc: openai.APIStatusError, body: dict[str, Any], usage: Usage) -> Exception:
+    def _classify(self, exc: openai.APIStatusError, body: Mapping[str, Any], usage: Usage) -> Exception:
         status = exc.status_code
         detail = exc.body.get("message") if isinstance(exc.body, dict) else None
         message = self._scrub(
