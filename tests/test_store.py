@@ -213,6 +213,33 @@ def test_a_corrupt_file_is_an_error_naming_it(store: ResponseStore) -> None:
         store.lookup(request())
 
 
+def test_the_response_is_read_from_a_stored_file_in_any_json_layout(store: ResponseStore) -> None:
+    # A request field named like the record's members must not be taken for them.
+    decoy = request(metadata={"response": {"object": "decoy"}, "key": "decoy"})
+    path = store.save(decoy, response("stored"))
+    assert path is not None
+    written = path.read_text(encoding="utf-8")
+    assert written.index('"decoy"') < written.index('"response": {\n    "id"'), "the decoy comes first"
+    served = store.lookup(decoy)
+    assert served is not None
+    assert served["choices"][0]["message"]["content"] == "stored"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    reordered = {"response": record["response"], "key": record["key"], "request": record["request"]}
+    for text in (json.dumps(record), json.dumps(reordered, indent=2), json.dumps(record, indent=1)):
+        path.write_text(text, encoding="utf-8")
+        assert store.lookup(decoy) == served
+
+
+def test_a_stored_file_without_a_response_object_is_an_error_naming_it(store: ResponseStore) -> None:
+    path = store.save(request(), response())
+    assert path is not None
+    record = json.loads(path.read_text(encoding="utf-8"))
+    for broken in ({**record, "response": "text"}, {k: v for k, v in record.items() if k != "response"}):
+        path.write_text(json.dumps(broken, indent=2), encoding="utf-8")
+        with pytest.raises(StoreError, match=re.escape(str(path))):
+            store.lookup(request())
+
+
 def test_write_authored_wraps_hand_written_json_in_a_wire_body(store: ResponseStore) -> None:
     path = store.write_authored(request(), '{"quotes": []}', "written by hand for the seed", 120, 8)
     data = json.loads(path.read_text(encoding="utf-8"))

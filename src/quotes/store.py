@@ -25,6 +25,12 @@ from pathlib import Path
 from typing import Any
 
 REDACTED = "[REDACTED]"
+# `_write` lays a file out with json.dumps(indent=2), the key first. In that layout a line starting with
+# two spaces and a quote opens a top-level member: deeper members are indented further, and no string
+# holds a raw newline. So the response member is found without parsing the request before it.
+_STORE_LAYOUT = b'{\n  "key": '
+_RESPONSE_MEMBER = b'\n  "response": '
+_DECODER = json.JSONDecoder()
 _SECRET_FIELDS = frozenset({"authorization", "api_key", "api-key", "apikey", "x-api-key", "openai_api_key"})
 
 
@@ -218,8 +224,7 @@ class ResponseStore:
             if self.mode is StoreMode.offline:
                 raise StoreMiss(self._miss_message(keyed, path))
             return None
-        response: dict[str, Any] = self.read(path)["response"]
-        return response
+        return self.read_response(path)
 
     def save(self, request: Mapping[str, Any] | KeyedRequest, response: Mapping[str, Any]) -> Path | None:
         """Record a live response (not in off or offline mode); returns the file written."""
@@ -251,15 +256,25 @@ class ResponseStore:
         )
         return self._write(keyed, body, authored=note)
 
-    def read(self, path: Path) -> dict[str, Any]:
-        """A stored file's content, checked for the fields replay needs."""
+    def read_response(self, path: Path) -> dict[str, Any]:
+        """A stored file's response body.
+
+        In a file as `_write` lays it out, the response is decoded from its own line, without decoding
+        the request before it (most of the file); any other file is parsed whole.
+        """
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            raw = path.read_bytes()
+            at = raw.find(_RESPONSE_MEMBER) if raw.startswith(_STORE_LAYOUT) else -1
+            if at >= 0:
+                response, _ = _DECODER.raw_decode(raw[at + len(_RESPONSE_MEMBER) :].decode("utf-8"))
+            else:
+                data = json.loads(raw.decode("utf-8"))
+                response = data.get("response") if isinstance(data, dict) else None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise StoreError(f"{path}: unreadable stored response ({exc}); delete it to re-record") from exc
-        if not isinstance(data, dict) or not isinstance(data.get("response"), dict):
+        if not isinstance(response, dict):
             raise StoreError(f"{path}: not a stored response (no 'response' object); delete it to re-record")
-        return data
+        return response
 
     def _write(self, keyed: KeyedRequest, response: Mapping[str, Any], *, authored: str | None) -> Path:
         secrets = self._all_secrets()
