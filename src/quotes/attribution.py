@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from itertools import islice
+from typing import NamedTuple
 
 from quotes.chunking import Chunk
 from quotes.grounding import Alignment, Claimed, SourceText, normalize_phrase, quoted_fragments
@@ -47,28 +47,26 @@ _LEFT_EDGE = frozenset(" \t\r\n,;:—–-(")
 _RIGHT_EDGE = frozenset(" \t\r\n,;:—–-)")
 
 
-@dataclass(frozen=True)
-class _Attribution:
+class _Attribution(NamedTuple):
     mention: Span | None
     cue: Span | None
 
 
-@dataclass(frozen=True)
-class _Spent:
+class _Spent(NamedTuple):
     """What the record before already owns: its statement, and its cue when both are direct quotes
     ("“A,” Trump said. “B,” Trump said.")."""
 
     cue: Span | None = None
     statement: Span | None = None
 
-    @classmethod
-    def before(cls, previous: Quote | None, record: AnswerQuote, start: int, end: int) -> _Spent:
+    @staticmethod
+    def before(previous: Quote | None, record: AnswerQuote, start: int, end: int) -> _Spent:
         if previous is None:
-            return cls()
+            return _NOTHING_SPENT
         cue_start, cue_end = previous.cue_start, previous.cue_end
         direct = previous.kind == record.kind == "direct"
         apart = previous.end <= start or previous.start >= end
-        return cls(
+        return _Spent(
             cue=(cue_start, cue_end) if direct and cue_start is not None and cue_end is not None else None,
             statement=(previous.start, previous.end) if apart else None,
         )
@@ -78,6 +76,9 @@ class _Spent:
 
     def statements(self) -> list[Span]:
         return [self.statement] if self.statement else []
+
+
+_NOTHING_SPENT = _Spent()
 
 
 def ground_records(
@@ -166,10 +167,14 @@ def _pinned(source: SourceText, aligned: Alignment, record: AnswerQuote, chunk: 
         spans = _around(text, start, end, cuts)
     else:
         spans = []
-    speaker = Speaker(name=record.speaker or record.speaker_mention, type=record.speaker_type)
-    if attribution.mention is not None:
-        speaker.mention = text[attribution.mention[0] : attribution.mention[1]]
-        speaker.start, speaker.end = attribution.mention
+    mention = attribution.mention
+    speaker = Speaker(
+        name=record.speaker or record.speaker_mention,
+        type=record.speaker_type,
+        mention=text[mention[0] : mention[1]] if mention else None,
+        start=mention[0] if mention else None,
+        end=mention[1] if mention else None,
+    )
     cue = attribution.cue
     return Quote(
         id="",

@@ -11,8 +11,8 @@ import functools
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from itertools import accumulate
+from typing import NamedTuple
 
 from rapidfuzz import fuzz
 
@@ -104,8 +104,7 @@ def _alnum_count(text: str, at_least: int) -> bool:
     return False
 
 
-@dataclass(frozen=True)
-class Alignment:
+class Alignment(NamedTuple):
     """Where a model's text lies in the article: `text[start:end]`, how it was found, and how well.
 
     `exact`: the span's words (without enclosing marks and end punctuation, see `strip_quote`) are the
@@ -165,13 +164,12 @@ class Claimed:
         return [(s, e) for s, e in gaps if e > s]
 
 
-@dataclass(frozen=True)
-class _Needle:
+class _Needle(NamedTuple):
     core: str
     family: str | None
 
-    @classmethod
-    def parse(cls, needle: str) -> _Needle:
+    @staticmethod
+    def parse(needle: str) -> _Needle:
         """The needle without its enclosing marks, and which kind of marks ("double"/"single") it had."""
         text = needle.strip()
         family = None
@@ -189,7 +187,7 @@ class _Needle:
                 text = text[1:-1].strip()
                 family = family or "single"
                 changed = True
-        return cls(text, family)
+        return _Needle(text, family)
 
     def variants(self) -> list[str]:
         """The needle as given, then without end punctuation (models move it in and out of quotes)."""
@@ -360,6 +358,9 @@ class SourceText:
     def _earlier_variant(self, variant: str, lo: int, hi: int, claimed: Claimed) -> tuple[int, int] | None:
         """A free occurrence in [lo, hi) that differs from `variant` only in spacing, dashes or marks (not
         in case: "His" is not "his"), at word boundaries."""
+        word = _FIRST_WORD.search(variant)
+        if word is None or self.text.find(word.group(), lo, hi) < 0:
+            return None
         found = self._find_normalized(variant, lo, hi, claimed)
         if found is None or not found[2] or not self.bounded(found[0], found[1]):
             return None
@@ -618,6 +619,7 @@ class SourceText:
         return self._seg_linear[k] and j <= self._next_segment(k)
 
 
+_FIRST_WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s+[\"“'‘(]*[A-Z0-9]")
 # Words whose full stop ends no sentence ("Mr. Trump", "Sen. Warren", "Calif. Gov.").
 _ABBREVIATION_WORDS = """
