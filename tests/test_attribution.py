@@ -284,3 +284,19 @@ def test_an_attribution_nested_in_quoted_words_stays_in_them() -> None:
         record("would work", "Obama", "claimed"),
     )
     assert (said.start, said.end, said.spans) == (text.index("the deal"), text.index('work,"') + 6, [])
+
+
+def test_a_short_statement_nested_in_a_placed_statement_is_taken_beside_its_cue_there() -> None:
+    text = (
+        "Intro. Kloppenburg ran again. The committee, which supported Kloppenburg, spent $1 million, "
+        "according to the Brennan Center."
+    )
+    outer = text[text.index("The committee") : text.index("million") + 7]
+    spent, supported = ground(
+        text,
+        record(outer, "the Brennan Center", "according to"),
+        record("Kloppenburg", "which", "supported"),
+    )
+    assert (supported.start, supported.end) == (text.rindex("Kloppenburg"), text.rindex("Kloppenburg") + 11)
+    assert mention(text, supported) == ("which", text.index("which"))
+    assert (spent.start, spent.end) == (text.index("The committee"), text.index("million") + 7)

@@ -357,6 +357,7 @@ def test_claimed_spans_added_one_by_one_answer_overlaps_like_a_scan(pairs: list[
         for lo in range(0, 75, 3):
             for hi in range(lo + 1, 78, 5):
                 assert claimed.overlaps(lo, hi) == any(s < hi and lo < e for s, e in spans if e > s)
+                assert claimed.holds(lo, hi) == ((lo, hi) in spans)
     assert claimed.gaps(0, 80) == Claimed(spans).gaps(0, 80)
 
 

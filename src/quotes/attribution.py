@@ -416,25 +416,34 @@ def _locate(
     cue = source.align_mention(record.cue, aligned.start, aligned.end, window=_REACH)
     if cue is not None and source.one_sentence(min(cue.end, aligned.end), max(cue.start, aligned.start)):
         return aligned
-    later_cues = source.words(normalize_phrase(record.cue), aligned.end, chunk.end)
-    for later in islice(later_cues, _PROBES):
+    cue_words = normalize_phrase(record.cue)
+    for later in islice(source.words(cue_words, aligned.end, chunk.end), _PROBES):
         beside = _beside_cue(source, record.quote, later, max(aligned.end, later[0] - _REACH), chunk, taken)
+        if beside is not None:
+            return beside
+    # Nested in a statement already placed ("The committee, which supported *Kloppenburg*, spent …").
+    for nearby in islice(source.words(cue_words, max(chunk.start, after), chunk.end), _PROBES):
+        lo = max(after, nearby[0] - _REACH)
+        beside = _beside_cue(source, record.quote, nearby, lo, chunk, taken, nested=True)
         if beside is not None:
             return beside
     return aligned
 
 
 def _beside_cue(
-    source: SourceText, words: str, cue: Span, lo: int, chunk: Chunk, taken: Claimed
+    source: SourceText, words: str, cue: Span, lo: int, chunk: Chunk, taken: Claimed, *, nested: bool = False
 ) -> Alignment | None:
-    """A free whole-word copy of `words` in the cue's sentence, within reach of the cue."""
+    """A whole-word copy of `words` in the cue's sentence, within reach of the cue: a free one, or with
+    `nested` one inside a claimed span (but not a claimed span itself)."""
     hi = min(chunk.end, cue[1] + _REACH)
     while lo < hi:
         beside = source.align_quote(words, lo=lo, hi=hi, taken=taken, fuzzy=False)
         if beside is None:
             return None
+        claimed = taken.overlaps(beside.start, beside.end)
+        wanted = claimed and not taken.holds(beside.start, beside.end) if nested else not claimed
         if (
-            not taken.overlaps(beside.start, beside.end)
+            wanted
             and source.bounded(beside.start, beside.end)
             and source.one_sentence(min(cue[1], beside.end), max(cue[0], beside.start))
         ):

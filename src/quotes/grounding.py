@@ -150,6 +150,11 @@ class Claimed:
         k = bisect_left(self.starts, end)
         return k > 0 and self.max_end[k - 1] > start
 
+    def holds(self, start: int, end: int) -> bool:
+        """Whether [start, end) itself is claimed."""
+        k = bisect_left(self.spans, (start, end))
+        return k < len(self.spans) and self.spans[k] == (start, end)
+
     def gaps(self, lo: int, hi: int) -> list[tuple[int, int]]:
         """The parts of [lo, hi) no claimed span covers."""
         gaps, current = [], lo
