@@ -52,8 +52,10 @@ class Entity(BaseModel):
 class Quote(BaseModel):
     """One statement. Invariant: `article.text[start:end] == text`.
 
-    For a split quote (“A,” he said. “B.”) `start`/`end` cover the whole statement and `spans` lists
-    the content fragments; for a contiguous one `spans` holds the single [start, end].
+    `start`/`end` cover the whole statement. When its words are not one piece, `spans` lists the content
+    fragments: a split quote (“A,” he said. “B.”), a statement with its cue or speaker inside it ("The
+    plan, Lopez said, will fail"), one with another speaker's attribution nested in it. Otherwise `spans`
+    is empty and `fragments()` gives the one piece [start, end].
     """
 
     id: str
