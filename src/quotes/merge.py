@@ -17,12 +17,11 @@ def _same_statement(a: Quote, b: Quote) -> bool:
     from one chunk with cues or speaker mentions of their own are two (one nested in the other's words:
     "X said that Y claimed Z"). Across chunks a cut statement and its whole form may be attributed apart,
     as the model saw only part of the first."""
-    if a.chunk == b.chunk and _attributed_apart(a, b):
-        return False
-    if (a.start <= b.start and b.end <= a.end) or (b.start <= a.start and a.end <= b.end):
-        return True
-    overlap = min(a.end, b.end) - max(a.start, b.start)
-    return overlap > 0 and 2 * overlap >= min(a.end - a.start, b.end - b.start)
+    if not ((a.start <= b.start and b.end <= a.end) or (b.start <= a.start and a.end <= b.end)):
+        overlap = min(a.end, b.end) - max(a.start, b.start)
+        if overlap <= 0 or 2 * overlap < min(a.end - a.start, b.end - b.start):
+            return False
+    return not (a.chunk == b.chunk and _attributed_apart(a, b))
 
 
 def _attributed_apart(a: Quote, b: Quote) -> bool:
@@ -73,7 +72,7 @@ def dedupe(quotes: Sequence[Quote]) -> list[Quote]:
     kept: list[Quote] = []
     furthest = -1
     for quote in sorted(quotes, key=lambda q: (q.start, -q.end)):
-        candidates = [len(kept) - 1, furthest] if kept else []
+        candidates = dict.fromkeys((len(kept) - 1, furthest)) if kept else {}  # each index once, in order
         target = next((i for i in candidates if _same_statement(kept[i], quote)), None)
         if target is None:
             kept.append(quote)
@@ -105,10 +104,12 @@ _TITLES = _words(
 _HONORIFICS = _words("mr mrs ms miss mx dr sir dame madam")
 _PARTICLES = _words("al el bin ibn bint de da di van von der den la le du del dos")
 _SUFFIXES = _words("jr sr ii iii iv")
+_SUFFIXES_OR_PARTICLES = _SUFFIXES | _PARTICLES
 _NOT_NAMES = _words("he she they it we i you him her them this that these those the a an one someone who")
 _NAME_PREFIXES = ("al-", "el-")
 
 
+@functools.lru_cache(maxsize=16384)
 def _key(token: str) -> str:
     """A name token as compared: lowercased, without dots, possessive or an "al-"/"el-" prefix."""
     word = token.replace("’", "'").lower().strip(".,;:")
@@ -135,17 +136,18 @@ class _Name:
     @classmethod
     def parse(cls, raw: str, strip_titles: bool) -> _Name | None:
         tokens = raw.split()
+        keys = [_key(t) for t in tokens]
         proper = len(tokens) if strip_titles else 0
         if strip_titles:
             # The name proper is the run of capitalised tokens (and particles) at the end, up to a title.
-            while proper > 0 and _name_like(tokens[proper - 1]) and _key(tokens[proper - 1]) not in _TITLES:
+            while proper > 0 and _name_like(tokens[proper - 1]) and keys[proper - 1] not in _TITLES:
                 proper -= 1
-            while proper < len(tokens) and _key(tokens[proper]) in _PARTICLES:
+            while proper < len(tokens) and keys[proper] in _PARTICLES:
                 proper += 1
-            if not any(_key(t) not in _SUFFIXES | _PARTICLES for t in tokens[proper:]):
+            if _SUFFIXES_OR_PARTICLES.issuperset(keys[proper:]):
                 proper = 0  # no name after the titles: "Martin Luther King Jr." keeps all its words
         name_tokens = tokens[proper:]
-        key = frozenset(_key(t) for t in name_tokens) - _PARTICLES - {""}
+        key = frozenset(keys[proper:]) - _PARTICLES - {""}
         if not key or not any(c.isalnum() for c in "".join(key)):
             return None
         title = " ".join(tokens[:proper]) or None
