@@ -128,11 +128,14 @@ class Extractor:
                 run.quotes.extend(self._located(article.text, chunk, answer, run.warnings))
                 run.quotes.extend(ground_records(source, chunk, answer.records, run.warnings))
         merged = dedupe(run.quotes)
-        kept = [
-            (quote, speaker)
-            for quote, speaker in zip(merged, canonical_speakers(merged), strict=True)
-            if self._kinds is None or quote.kind in self._kinds
-        ]
+        quotes: list[Quote] = []
+        for quote, speaker in zip(merged, canonical_speakers(merged), strict=True):
+            if self._kinds is None or quote.kind in self._kinds:
+                # Numbered in place, not copied: these Quotes are this article's own, just made by
+                # grounding and merging, and copying each cost more than the rest of the merge.
+                quote.id = f"q{len(quotes) + 1}"
+                quote.speaker = speaker
+                quotes.append(quote)
         provenance = self.backend.provenance
         return Extraction(
             id=article.id,
@@ -142,10 +145,7 @@ class Extractor:
             model=provenance.model,
             prompt=provenance.prompt,
             prompt_sha256=provenance.prompt_sha256,
-            quotes=[
-                quote.model_copy(update={"id": f"q{i}", "speaker": speaker})
-                for i, (quote, speaker) in enumerate(kept, start=1)
-            ],
+            quotes=quotes,
             usage=run.usage,
             errors=sorted(run.errors, key=lambda e: (e.start, e.end)),
             warnings=run.warnings,
