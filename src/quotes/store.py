@@ -97,7 +97,8 @@ class RequestTemplate:
     and few-shot examples). The fixed part's canonical JSON and its check for secret-named fields are
     worked out once, so keying one body costs only the JSON of its own messages and the hash.
 
-    `base` is a body whose "messages" are the fixed prefix; the bodies built from it keep its key order.
+    `base` is a body whose "messages" are the fixed prefix; the bodies built from it keep its key order
+    and share its objects, so neither is to be changed.
     """
 
     def __init__(self, base: Mapping[str, Any]) -> None:

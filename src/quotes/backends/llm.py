@@ -157,7 +157,8 @@ class LLMBackend:
         return self._json_object
 
     def request_for(self, chunk_text: str) -> dict[str, Any]:
-        """The exact request body the first ask for this text sends (the store key is computed from it)."""
+        """The exact request body the first ask for this text sends (the store key is computed from it).
+        Its fixed part (prompt, examples, response format) is shared by every request: not to be changed."""
         return self._template(Answer).body(self._messages(chunk_text, []))
 
     async def extract_chunk(self, chunk: Chunk) -> ChunkAnswer:
