@@ -215,9 +215,9 @@ def _titles_dropped(
     """`quoted` without the quoted words inside the record's cue or speaker mention: a programme, a title
     or a nickname in quotation marks (“A,” he said on “Meet the Press.”; Del. Marcia "Cia" Price) is not
     the speaker's words."""
-    for phrase in (record.cue, record.speaker_mention):
+    for phrase in (record.cue, record.speaker_mention) if quoted else ():
         wanted = normalize_phrase(phrase or "")
-        if not quoted or '"' not in wanted:
+        if '"' not in wanted:
             continue
         found = next(source.words(wanted, start, end), None)
         if found is not None:
@@ -290,7 +290,7 @@ def _mention_beside(
 
 def _joined(gap: str) -> bool:
     """Whether the text between a mention and its cue still reads as one attribution."""
-    return len(gap.split()) <= _MAX_GAP_WORDS and not any(c in _GAP_BREAKS for c in gap)
+    return _GAP_BREAKS.isdisjoint(gap) and len(gap.split()) <= _MAX_GAP_WORDS
 
 
 def _cue_inside(source: SourceText, start: int, end: int, record: AnswerQuote) -> Span | None:

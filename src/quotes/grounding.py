@@ -363,8 +363,8 @@ class SourceText:
     def _earlier_variant(self, variant: str, lo: int, hi: int, claimed: Claimed) -> tuple[int, int] | None:
         """A free occurrence in [lo, hi) that differs from `variant` only in spacing, dashes or marks (not
         in case: "His" is not "his"), at word boundaries."""
-        word = _FIRST_WORD.search(variant)
-        if word is None or self.text.find(word.group(), lo, hi) < 0:
+        words = _WORD_RUN.findall(variant)
+        if not words or self.text.find(max(words, key=len), lo, hi) < 0:
             return None
         found = self._find_normalized(variant, lo, hi, claimed)
         if found is None or not found[2] or not self.bounded(found[0], found[1]):
@@ -624,7 +624,7 @@ class SourceText:
         return self._seg_linear[k] and j <= self._next_segment(k)
 
 
-_FIRST_WORD = re.compile(r"\w+")
+_WORD_RUN = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s+[\"“'‘(]*[A-Z0-9]")
 # Words whose full stop ends no sentence ("Mr. Trump", "Sen. Warren", "Calif. Gov.").
 _ABBREVIATION_WORDS = """
