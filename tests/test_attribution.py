@@ -300,3 +300,31 @@ def test_a_short_statement_nested_in_a_placed_statement_is_taken_beside_its_cue_
     assert (supported.start, supported.end) == (text.rindex("Kloppenburg"), text.rindex("Kloppenburg") + 11)
     assert mention(text, supported) == ("which", text.index("which"))
     assert (spent.start, spent.end) == (text.index("The committee"), text.index("million") + 7)
+
+
+def test_a_short_statement_is_the_copy_next_to_its_cue_in_the_sentence() -> None:
+    text = (
+        "Intro. The deal makes permanent some tax breaks — some (favored by Republicans) for firms and "
+        "some (favored by Democrats) for the poor."
+    )
+    republicans, democrats = ground(
+        text,
+        record("some", "Republicans", "favored by"),
+        record("some", "Democrats", "favored by"),
+    )
+    assert republicans.start == text.index("some (")
+    assert mention(text, republicans) == ("Republicans", text.index("Republicans"))
+    assert democrats.start == text.rindex("some")
+    assert mention(text, democrats) == ("Democrats", text.index("Democrats"))
+
+
+def test_a_long_mention_beside_its_cue_is_found_whole() -> None:
+    text = (
+        "Intro. 81-year-old Parker Eaton, a nominal Republican who voted for JFK and Bill Clinton, said that "
+        'given the candidates "there is only one: Trump." Later he left.'
+    )
+    who = "81-year-old Parker Eaton, a nominal Republican who voted for JFK and Bill Clinton,"
+    statement = text[text.index("that given") : text.index('Trump."') + 7]
+    (quote,) = ground(text, record(statement, who, "said", kind="mixed"))
+    assert mention(text, quote) == (who, text.index("81"))
+    assert quote.cue_start == text.index("said")

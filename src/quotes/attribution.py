@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from quotes.chunking import Chunk
 from quotes.grounding import Alignment, Claimed, SourceText, normalize_phrase, quoted_fragments
-from quotes.schema import AnswerQuote, Entity, Quote, Speaker
+from quotes.schema import AnswerQuote, Entity, Grounding, Quote, Speaker
 
 Span = tuple[int, int]
 
@@ -277,12 +277,12 @@ def _mention_beside(
     source: SourceText, mention: str, cue: Span, lo: int, hi: int, allowed: Callable[[Span], bool]
 ) -> Span | None:
     """The mention a few words before or after the cue within [lo, hi), the nearer of the two."""
-    text = source.text
+    text, reach = source.text, _REACH + len(mention)
     options: list[tuple[int, Span]] = []
-    before = next(source.words(mention, max(lo, cue[0] - _REACH), cue[0], backward=True), None)
+    before = next(source.words(mention, max(lo, cue[0] - reach), cue[0], backward=True), None)
     if before is not None and allowed(before) and _joined(text[before[1] : cue[0]]):
         options.append((cue[0] - before[1], before))
-    after = next(source.words(mention, cue[1], min(hi, cue[1] + _REACH)), None)
+    after = next(source.words(mention, cue[1], min(hi, cue[1] + reach)), None)
     if after is not None and allowed(after) and _joined(text[cue[1] : after[0]]):
         options.append((after[0] - cue[1], after))
     return min(options)[1] if options else None
@@ -415,7 +415,7 @@ def _locate(
         return aligned
     cue = source.align_mention(record.cue, aligned.start, aligned.end, window=_REACH)
     if cue is not None and source.one_sentence(min(cue.end, aligned.end), max(cue.start, aligned.start)):
-        return aligned
+        return _nearer_copy(source, record.quote, aligned, (cue.start, cue.end), taken) or aligned
     cue_words = normalize_phrase(record.cue)
     for later in islice(source.words(cue_words, aligned.end, chunk.end), _PROBES):
         beside = _beside_cue(source, record.quote, later, max(aligned.end, later[0] - _REACH), chunk, taken)
@@ -428,6 +428,25 @@ def _locate(
         if beside is not None:
             return beside
     return aligned
+
+
+def _nearer_copy(
+    source: SourceText, words: str, aligned: Alignment, cue: Span, taken: Claimed
+) -> Alignment | None:
+    """A free whole-word copy of `words` between `aligned` and its cue, the one next to the cue: "some
+    tax breaks — *some* (favored by Republicans) for …"."""
+    if cue[0] >= aligned.end:
+        lo, hi = aligned.end, cue[0]
+    elif cue[1] <= aligned.start:
+        lo, hi = cue[1], aligned.start
+    else:
+        return None
+    copies = source.words(normalize_phrase(words), lo, hi, backward=cue[0] >= aligned.end)
+    found = next((span for span in copies if not taken.overlaps(*span)), None)
+    if found is None:
+        return None
+    status: Grounding = "exact" if source.text[found[0] : found[1]] == words else "normalized"
+    return Alignment(found[0], found[1], status, 100.0)
 
 
 def _beside_cue(
