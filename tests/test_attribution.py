@@ -328,3 +328,20 @@ def test_a_long_mention_beside_its_cue_is_found_whole() -> None:
     (quote,) = ground(text, record(statement, who, "said", kind="mixed"))
     assert mention(text, quote) == (who, text.index("81"))
     assert quote.cue_start == text.index("said")
+
+
+def test_a_pronoun_opening_a_relative_clause_is_not_the_subject_of_the_cue() -> None:
+    text = "Intro. He turned against the bill - which he once supported - and has embraced the plan."
+    (quote,) = ground(text, record("the plan", "he", "has embraced"))
+    assert mention(text, quote) == ("He", text.index("He"))
+
+
+def test_a_mention_in_the_statement_before_stays_when_the_other_copy_is_in_another_sentence() -> None:
+    text = 'Intro. And NAFTA, which Trump had called a "disaster" and promised to "rip up"? This Trump spoke.'
+    called, promised = ground(
+        text,
+        record('which Trump had called a "disaster"', "Trump", "had called", kind="mixed"),
+        record('"rip up"', "Trump", "promised to", kind="direct"),
+    )
+    assert mention(text, called) == ("Trump", text.index("Trump"))
+    assert mention(text, promised) == ("Trump", text.index("Trump"))

@@ -37,7 +37,7 @@ _GAP_BREAKS = frozenset('.!?;:"“”„«»')
 _REACH = 60
 _DOUBLE_MARKS = '"“”„«»'
 _PRONOUNS = frozenset({"he", "she", "they", "we", "i", "you", "who", "which", "that"})
-_REPORTING = frozenset({"said", "says", "say", "saying", "that", "whether"})
+_REPORTING = frozenset({"said", "says", "say", "saying", "that", "whether", "which", "whom"})
 _SENTENCE_REACH = 400
 # Statements this short may stand more than once in a chunk; beside this many later cues they are looked for.
 _SHORT_WORDS = 6
@@ -319,9 +319,16 @@ def _attribution_near(
     if record.speaker_mention:
         anchor = cue or (start, end)
         skipped = [*content, anchor]
-        mention = source.align_mention(
-            record.speaker_mention, *anchor, exclude=[*skipped, *spent.statements()], cut_words=True
-        ) or source.align_mention(record.speaker_mention, *anchor, exclude=skipped, cut_words=True)
+        mention = source.align_mention(record.speaker_mention, *anchor, exclude=skipped, cut_words=True)
+        owned = spent.statement
+        if mention is not None and owned is not None and mention.start < owned[1] and owned[0] < mention.end:
+            outside = source.align_mention(
+                record.speaker_mention, *anchor, exclude=[*skipped, owned], cut_words=True
+            )
+            if outside is not None and source.one_sentence(
+                min(outside.end, anchor[1]), max(outside.start, anchor[0])
+            ):
+                mention = outside
         if mention is not None and cue is not None:
             mention = _pronoun_subject(source, mention, cue, skipped)
     return _Attribution(
@@ -334,8 +341,9 @@ def _pronoun_subject(source: SourceText, found: Alignment, cue: Span, skipped: S
     """A pronoun is its cue's subject, which stands before the cue and not in a clause reported by
     another verb: "*She* said she had met him twice but said …", "*He* says he respects Clinton and calls
     her …", "Latinos, *who* registered to oppose Trump and who …". From the pronoun nearest before the
-    cue in its sentence, earlier ones are taken while the one at hand follows "said", "that" or
-    "whether"; one right beside the cue is kept."""
+    cue in its sentence, earlier ones are taken while the one at hand follows "said", "that", "whether"
+    or a relative "which"/"whom" ("he turned against the bill - which he once backed - and has
+    embraced …"); one right beside the cue is kept."""
     text = source.text
     word = normalize_phrase(text[found.start : found.end])
     if word not in _PRONOUNS or _beside(text, (found.start, found.end), cue):
