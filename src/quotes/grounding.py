@@ -601,27 +601,29 @@ class SourceText:
         order (or the reverse), as original spans (with `whole` False, occurrences inside words too)."""
         if not wanted:
             return
-        norm = self.normalized
+        norm, seg_norm = self.normalized, self._seg_norm
         nlo, nhi = self._norm_from(lo), self._norm_until(hi)
-        size = len(wanted)
+        size, last = len(wanted), len(norm)
         # "'ve said" may follow "they" directly: only a needle's word characters must not touch others.
         open_left, open_right = _is_word(wanted[0]), _is_word(wanted[-1])
         at = norm.rfind(wanted, nlo, nhi) if backward else norm.find(wanted, nlo, nhi)
+        # The hottest loop of grounding: word tests inlined, and a hit inside one one-to-one segment (most
+        # of them) mapped back from that segment alone.
         while at >= 0:
             end = at + size
             if not whole or not (
-                (open_left and at > 0 and _is_word(norm[at - 1]))
-                or (open_right and end < len(norm) and _is_word(norm[end]))
+                (open_left and at > 0 and (norm[at - 1].isalnum() or norm[at - 1] == "_"))
+                or (open_right and end < last and (norm[end].isalnum() or norm[end] == "_"))
             ):
-                start, stop = self.original(at, end)
-                if self._one_to_one(at, end) or normalize(self.text[start:stop]) == wanted:
-                    yield start, stop
+                k = bisect_right(seg_norm, at) - 1
+                if self._seg_linear[k] and end <= self._next_segment(k):
+                    start = self._seg_orig[k] + at - seg_norm[k]
+                    yield start, start + size
+                else:
+                    start, stop = self.original(at, end)
+                    if normalize(self.text[start:stop]) == wanted:
+                        yield start, stop
             at = norm.rfind(wanted, nlo, end - 1) if backward else norm.find(wanted, at + 1, nhi)
-
-    def _one_to_one(self, i: int, j: int) -> bool:
-        """Whether normalized [i, j) lies in one segment that maps character for character."""
-        k = bisect_right(self._seg_norm, i) - 1
-        return self._seg_linear[k] and j <= self._next_segment(k)
 
 
 _WORD_RUN = re.compile(r"\w+")
