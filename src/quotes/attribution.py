@@ -3,14 +3,19 @@ mention of its speaker, all as offsets into the article's own text.
 
 Where the attribution is looked for, in order:
 
-1. **Inside the statement**, next to each other: the model's mention and cue adjacent ("which *he
+1. **Right before the statement**, the mention and cue side by side a few words from its start
+   ("Sanders *said last week* that he …"); a copy of them inside the statement is then another's.
+2. **Inside the statement**, next to each other: the model's mention and cue adjacent ("which *he
    describes* as his second home", "The plan, *Lopez said*, will fail", "“A,” *she said*. “B.”"), outside
    any quoted words. The statement's fragments are then its words on either side of the attribution.
-2. Else, in a statement with no quoted words, **the cue inside it** ("Mr. Stumpf, who started in retail,
+3. Else, in a statement with no quoted words, **the cue inside it** ("Mr. Stumpf, who started in retail,
    *was seen as* more wedded to branches"), then the mention nearest that cue, inside or out; the
    fragments leave out both, and an aside between the subject and the cue.
-3. Else **the cue nearest the statement** (between its quoted fragments counts as nearest of all), then
-   **the mention nearest that cue**; a pronoun is then moved to the subject of the cue's clause.
+4. Else **the cue nearest the statement** (between its quoted fragments counts as nearest of all), then
+   **the mention nearest that cue**.
+
+A pronoun mention found apart from its cue is moved to the subject of the cue's clause; what the record
+before owns (its statement, the cue of a direct quote before a direct quote) is not taken again.
 
 Words in quotation marks inside the record's own cue or mention (said on “Meet the Press.”) are not
 taken for the speaker's words, and a reported statement's fragments leave out the attributions nested in
@@ -269,8 +274,7 @@ def _attribution_leading(
     mention = _mention_beside(source, normalize_phrase(record.speaker_mention), cue, 0, start, free)
     if mention is None:
         return None
-    subject = _pronoun_subject(source, Alignment(*mention, "exact", 100.0), cue, [(start, start)])
-    return _Attribution(mention=(subject.start, subject.end), cue=cue)
+    return _Attribution(mention=_pronoun_subject(source, mention, cue, [(start, start)]), cue=cue)
 
 
 def _mention_beside(
@@ -309,35 +313,34 @@ def _attribution_near(
     spent: _Spent,
     cue: Span | None = None,
 ) -> _Attribution:
-    """The cue nearest the statement, then the mention nearest the cue. Both may stand between the
-    fragments of a split quote ("“A,” he said. “B.”"), never inside its words."""
+    """The cue nearest the statement (or `cue`, found inside it), then the mention nearest the cue. Both
+    may stand between the fragments of a split quote ("“A,” he said. “B.”"), never inside its words. A
+    mention inside the previous statement gives way to one in the cue's own sentence."""
     content = list(quoted) or ([] if cue else [(start, end)])
     if cue is None and record.cue:
-        found = source.align_mention(record.cue, start, end, exclude=[*content, *spent.cues()])
-        cue = (found.start, found.end) if found else None
-    mention = None
-    if record.speaker_mention:
-        anchor = cue or (start, end)
-        skipped = [*content, anchor]
-        mention = source.align_mention(record.speaker_mention, *anchor, exclude=skipped, cut_words=True)
-        owned = spent.statement
-        if mention is not None and owned is not None and mention.start < owned[1] and owned[0] < mention.end:
-            outside = source.align_mention(
-                record.speaker_mention, *anchor, exclude=[*skipped, owned], cut_words=True
-            )
-            if outside is not None and source.one_sentence(
-                min(outside.end, anchor[1]), max(outside.start, anchor[0])
-            ):
-                mention = outside
-        if mention is not None and cue is not None:
-            mention = _pronoun_subject(source, mention, cue, skipped)
-    return _Attribution(
-        mention=(mention.start, mention.end) if mention else None,
-        cue=cue,
-    )
+        cue_found = source.align_mention(record.cue, start, end, exclude=[*content, *spent.cues()])
+        cue = (cue_found.start, cue_found.end) if cue_found else None
+    if not record.speaker_mention:
+        return _Attribution(mention=None, cue=cue)
+    anchor = cue or (start, end)
+    skipped = [*content, anchor]
+    mention = source.align_mention(record.speaker_mention, *anchor, exclude=skipped, cut_words=True)
+    owned = spent.statement
+    if mention is not None and owned is not None and mention.start < owned[1] and owned[0] < mention.end:
+        outside = source.align_mention(
+            record.speaker_mention, *anchor, exclude=[*skipped, owned], cut_words=True
+        )
+        if outside is not None and source.one_sentence(
+            min(outside.end, anchor[1]), max(outside.start, anchor[0])
+        ):
+            mention = outside
+    if mention is None:
+        return _Attribution(mention=None, cue=cue)
+    found = (mention.start, mention.end)
+    return _Attribution(mention=_pronoun_subject(source, found, cue, skipped) if cue else found, cue=cue)
 
 
-def _pronoun_subject(source: SourceText, found: Alignment, cue: Span, skipped: Sequence[Span]) -> Alignment:
+def _pronoun_subject(source: SourceText, found: Span, cue: Span, skipped: Sequence[Span]) -> Span:
     """A pronoun is its cue's subject, which stands before the cue and not in a clause reported by
     another verb: "*She* said she had met him twice but said …", "*He* says he respects Clinton and calls
     her …", "Latinos, *who* registered to oppose Trump and who …". From the pronoun nearest before the
@@ -345,10 +348,10 @@ def _pronoun_subject(source: SourceText, found: Alignment, cue: Span, skipped: S
     or a relative "which"/"whom" ("he turned against the bill - which he once backed - and has
     embraced …"); one right beside the cue is kept."""
     text = source.text
-    word = normalize_phrase(text[found.start : found.end])
-    if word not in _PRONOUNS or _beside(text, (found.start, found.end), cue):
+    word = normalize_phrase(text[found[0] : found[1]])
+    if word not in _PRONOUNS or _beside(text, found, cue):
         return found
-    best: Span | None = (found.start, found.end) if found.end <= cue[0] else None
+    best: Span | None = found if found[1] <= cue[0] else None
     earlier = source.words(word, max(0, cue[0] - _SENTENCE_REACH), best[0] if best else cue[0], backward=True)
     for span in earlier:
         if best is not None and _previous_word(text, best[0]) not in _REPORTING:
@@ -357,9 +360,7 @@ def _pronoun_subject(source: SourceText, found: Alignment, cue: Span, skipped: S
             break
         if not any(span[0] < b and a < span[1] for a, b in skipped):
             best = span
-    if best is None or best == (found.start, found.end):
-        return found
-    return Alignment(start=best[0], end=best[1], status="exact", score=100.0)
+    return best or found
 
 
 def _beside(text: str, pronoun: Span, cue: Span) -> bool:
