@@ -345,3 +345,17 @@ def test_a_mention_in_the_statement_before_stays_when_the_other_copy_is_in_anoth
     )
     assert mention(text, called) == ("Trump", text.index("Trump"))
     assert mention(text, promised) == ("Trump", text.index("Trump"))
+
+
+def test_a_reported_statement_ending_its_sentence_takes_the_cue_before_it() -> None:
+    text = (
+        'Intro. In 2012, Clinton said during a speech in Sydney that the deal "sets the gold standard." '
+        "Last year, Clinton said no."
+    )
+    statement = text[text.index("that the deal") : text.index('standard."') + 10]
+    (quote,) = ground(text, record(statement, "Clinton", "said", kind="mixed"))
+    assert quote.cue_start == text.index("said")
+    assert mention(text, quote) == ("Clinton", text.index("Clinton"))
+    direct = 'Intro. Later: "We won." Trump said. Then he left.'
+    (won,) = ground(direct, record('"We won."', "Trump", "said", kind="direct"))
+    assert won.cue_start == direct.index("said")

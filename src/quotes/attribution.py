@@ -320,6 +320,8 @@ def _attribution_near(
     if cue is None and record.cue:
         cue_found = source.align_mention(record.cue, start, end, exclude=[*content, *spent.cues()])
         cue = (cue_found.start, cue_found.end) if cue_found else None
+        if cue is not None and cue[0] >= end and record.kind != "direct":
+            cue = _cue_in_sentence(source, record.cue, start, end) or cue
     if not record.speaker_mention:
         return _Attribution(mention=None, cue=cue)
     anchor = cue or (start, end)
@@ -338,6 +340,18 @@ def _attribution_near(
         return _Attribution(mention=None, cue=cue)
     found = (mention.start, mention.end)
     return _Attribution(mention=_pronoun_subject(source, found, cue, skipped) if cue else found, cue=cue)
+
+
+def _cue_in_sentence(source: SourceText, cue: str, start: int, end: int) -> Span | None:
+    """For a reported statement that ends its sentence ("… that the deal “sets the gold standard.”"), a
+    cue after it stands in the next sentence: the copy before it in its own sentence, if there is one."""
+    text = source.text
+    if text[max(0, end - 2) : end].rstrip("\"”'’")[-1:] not in (".", "!", "?"):
+        return None
+    earlier = next(
+        source.words(normalize_phrase(cue), max(0, start - _SENTENCE_REACH), start, backward=True), None
+    )
+    return earlier if earlier is not None and source.one_sentence(earlier[1], start) else None
 
 
 def _pronoun_subject(source: SourceText, found: Span, cue: Span, skipped: Sequence[Span]) -> Span:
