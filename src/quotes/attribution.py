@@ -284,7 +284,9 @@ def _mention_beside(
     text, reach = source.text, _REACH + len(mention)
     options: list[tuple[int, Span]] = []
     before = next(source.words(mention, max(lo, cue[0] - reach), cue[0], backward=True), None)
-    if before is not None and allowed(before) and _joined(text[before[1] : cue[0]]):
+    if before is not None and allowed(before) and _joined(gap := text[before[1] : cue[0]]):
+        if len(gap) <= 1:  # "Sanders said": none after the cue can be nearer
+            return before
         options.append((cue[0] - before[1], before))
     after = next(source.words(mention, cue[1], min(hi, cue[1] + reach)), None)
     if after is not None and allowed(after) and _joined(text[cue[1] : after[0]]):
