@@ -359,3 +359,14 @@ def test_a_reported_statement_ending_its_sentence_takes_the_cue_before_it() -> N
     direct = 'Intro. Later: "We won." Trump said. Then he left.'
     (won,) = ground(direct, record('"We won."', "Trump", "said", kind="direct"))
     assert won.cue_start == direct.index("said")
+
+
+def test_a_quotation_nested_in_a_reported_statement_is_cut_like_any_attribution() -> None:
+    text = 'Intro. Aides said the plan, which Lopez called "a disaster," will pass.'
+    outer = text[text.index("the plan") : text.index("pass") + 4]
+    said, _ = ground(
+        text,
+        record(outer, "Aides", "said"),
+        record('"a disaster,"', "Lopez", "called", kind="direct"),
+    )
+    assert pieces(text, said) == ["the plan, which", "will pass"]

@@ -25,12 +25,20 @@ its unquoted words ("whether Mr. Carson, *who claimed that China was in Syria*, 
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from itertools import islice
 from typing import NamedTuple
 
 from quotes.chunking import Chunk
-from quotes.grounding import Alignment, Claimed, SourceText, normalize_phrase, quoted_fragments
+from quotes.grounding import (
+    Alignment,
+    Claimed,
+    SourceText,
+    normalize_phrase,
+    overlaps_any,
+    quoted_fragments,
+    quoted_pieces,
+)
 from quotes.schema import AnswerQuote, Entity, Grounding, Quote, Speaker
 
 Span = tuple[int, int]
@@ -40,7 +48,6 @@ Span = tuple[int, int]
 _MAX_GAP_WORDS = 3
 _GAP_BREAKS = frozenset('.!?;:"“”„«»')
 _REACH = 60
-_DOUBLE_MARKS = '"“”„«»'
 _PRONOUNS = frozenset({"he", "she", "they", "we", "i", "you", "who", "which", "that"})
 _REPORTING = frozenset({"said", "says", "say", "saying", "that", "whether", "which", "whom"})
 _SENTENCE_REACH = 400
@@ -107,8 +114,8 @@ def ground_records(
 
 def _nested_cut(text: str, quotes: list[Quote]) -> list[Quote]:
     """A reported statement's words without the attributions nested in them ("whether Mr. Carson, *who
-    claimed that China was in Syria*, is a wise choice"): those words are another speaker's. Words in
-    quotation marks stay."""
+    claimed that China was in Syria*, is a wise choice"): those words are another speaker's. A statement
+    inside quoted words (the speaker quoting someone) stays; a quotation of its own is cut."""
     by_start = sorted(quotes, key=lambda q: q.start)
     starts = [q.start for q in by_start]
     out = []
@@ -122,11 +129,8 @@ def _nested_cut(text: str, quotes: list[Quote]) -> list[Quote]:
         if outer.kind == "direct" or not nested:
             out.append(outer)
             continue
-        cuts = [
-            _extent_within(inner, outer)
-            for inner in nested
-            if not _in_quotation(text, outer.start, inner.start)
-        ]
+        quoted = quoted_pieces(text, outer.start, outer.end)
+        cuts = [_extent_within(inner, outer) for inner in nested if not _within_quoted(inner, quoted)]
         pieces = []
         for a, b in outer.fragments():
             inside = sorted((max(a, lo), min(b, hi)) for lo, hi in cuts if lo < b and a < hi)
@@ -135,10 +139,9 @@ def _nested_cut(text: str, quotes: list[Quote]) -> list[Quote]:
     return out
 
 
-def _in_quotation(text: str, start: int, at: int) -> bool:
-    """Whether `at` lies inside quotation marks opened after `start`: an odd count of double marks."""
-    between = text[start:at]
-    return (sum(between.count(mark) for mark in _DOUBLE_MARKS) + between.count("''")) % 2 == 1
+def _within_quoted(inner: Quote, quoted: Sequence[Span]) -> bool:
+    """Whether `inner` lies inside one of the quoted pieces, without being that whole piece."""
+    return any(a <= inner.start and inner.end <= b and (a, b) != (inner.start, inner.end) for a, b in quoted)
 
 
 def _extent_within(inner: Quote, outer: Quote) -> Span:
@@ -243,13 +246,10 @@ def _attribution_within(
         return None
     mention, cue = normalize_phrase(record.speaker_mention), normalize_phrase(record.cue)
 
-    def unquoted(span: Span) -> bool:
-        return not any(span[0] < b and a < span[1] for a, b in quoted)
-
     for cue_span in source.words(cue, start, end):
-        if not unquoted(cue_span):
+        if overlaps_any(cue_span, quoted):
             continue
-        beside = _mention_beside(source, mention, cue_span, start, end, unquoted)
+        beside = _mention_beside(source, mention, cue_span, start, end, quoted)
         if beside is not None:
             return _Attribution(mention=beside, cue=cue_span)
     return None
@@ -266,30 +266,27 @@ def _attribution_leading(
     cue = next(source.words(normalize_phrase(record.cue), max(0, start - _REACH), start, backward=True), None)
     if cue is None or not _joined(text[cue[1] : start]):
         return None
-    owned = spent.statements()
-
-    def free(span: Span) -> bool:
-        return not any(span[0] < b and a < span[1] for a, b in owned)
-
-    mention = _mention_beside(source, normalize_phrase(record.speaker_mention), cue, 0, start, free)
+    mention = _mention_beside(
+        source, normalize_phrase(record.speaker_mention), cue, 0, start, spent.statements()
+    )
     if mention is None:
         return None
     return _Attribution(mention=_pronoun_subject(source, mention, cue, [(start, start)]), cue=cue)
 
 
 def _mention_beside(
-    source: SourceText, mention: str, cue: Span, lo: int, hi: int, allowed: Callable[[Span], bool]
+    source: SourceText, mention: str, cue: Span, lo: int, hi: int, avoided: Sequence[Span]
 ) -> Span | None:
     """The mention a few words before or after the cue within [lo, hi), the nearer of the two."""
     text, reach = source.text, _REACH + len(mention)
     options: list[tuple[int, Span]] = []
     before = next(source.words(mention, max(lo, cue[0] - reach), cue[0], backward=True), None)
-    if before is not None and allowed(before) and _joined(gap := text[before[1] : cue[0]]):
+    if before is not None and not overlaps_any(before, avoided) and _joined(gap := text[before[1] : cue[0]]):
         if len(gap) <= 1:  # "Sanders said": none after the cue can be nearer
             return before
         options.append((cue[0] - before[1], before))
     after = next(source.words(mention, cue[1], min(hi, cue[1] + reach)), None)
-    if after is not None and allowed(after) and _joined(text[cue[1] : after[0]]):
+    if after is not None and not overlaps_any(after, avoided) and _joined(text[cue[1] : after[0]]):
         options.append((after[0] - cue[1], after))
     return min(options)[1] if options else None
 
@@ -330,7 +327,7 @@ def _attribution_near(
     skipped = [*content, anchor]
     mention = source.align_mention(record.speaker_mention, *anchor, exclude=skipped, cut_words=True)
     owned = spent.statement
-    if mention is not None and owned is not None and mention.start < owned[1] and owned[0] < mention.end:
+    if mention is not None and owned is not None and overlaps_any((mention.start, mention.end), [owned]):
         outside = source.align_mention(
             record.speaker_mention, *anchor, exclude=[*skipped, owned], cut_words=True
         )
@@ -374,7 +371,7 @@ def _pronoun_subject(source: SourceText, found: Span, cue: Span, skipped: Sequen
             break
         if not source.one_sentence(span[0], cue[0]):
             break
-        if not any(span[0] < b and a < span[1] for a, b in skipped):
+        if not overlaps_any(span, skipped):
             best = span
     return best or found
 

@@ -124,6 +124,11 @@ _PART_WORD_MIN = 4
 _REPEATABLE = 60
 
 
+def overlaps_any(span: tuple[int, int], spans: Iterable[tuple[int, int]]) -> bool:
+    """Whether `span` shares a character with any of `spans` (a few: for many, see `Claimed`)."""
+    return any(span[0] < b and a < span[1] for a, b in spans)
+
+
 class Claimed:
     """Spans already given to earlier records, for overlap tests in O(log n)."""
 
@@ -533,7 +538,7 @@ class SourceText:
         skipped = [(near_start, near_end)] if exclude is None else exclude
 
         def free(span: tuple[int, int]) -> bool:
-            return not any(span[0] < b and a < span[1] for a, b in skipped)
+            return not overlaps_any(span, skipped)
 
         best = self._nearest(wanted, near_start, near_end, window, free, whole=True)
         if best is not None:
@@ -711,13 +716,19 @@ def _mark_opens(text: str, at: int, end: int, token: str, inside: bool) -> bool:
 def quoted_fragments(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """The quoted pieces of a split or multi-paragraph quote in text[start:end], marks included.
 
-    “A,” he said. “B.” gives the two quoted pieces, without the attribution between them.
+    “A,” he said. “B.” gives the two quoted pieces, without the attribution between them. A span with one
+    quoted piece gives [] — the span itself is then its only fragment.
+    """
+    pieces = quoted_pieces(text, start, end)
+    return pieces if len(pieces) > 1 else []
+
+
+def quoted_pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Every piece of text[start:end] inside quotation marks, marks included ([] when they do not pair up).
 
     Marks are paired in order, each read as opening or closing from the characters around it. An opening
     mark met while a quote is open (a quote running on into the next paragraph) ends the first piece at
-    its paragraph's end; a span that begins or ends inside a quote has a piece running to its edge. A span
-    with one quoted piece, or with marks that do not pair up, gives [] — the span itself is then its only
-    fragment.
+    its paragraph's end; a span that begins or ends inside a quote has a piece running to its edge.
     """
     pieces: list[tuple[int, int]] = []
     opened: int | None = None
@@ -738,5 +749,4 @@ def quoted_fragments(text: str, start: int, end: int) -> list[tuple[int, int]]:
             pieces.append((start, mark.end()))
     if opened is not None:
         pieces.append((opened, len(text[opened:end].rstrip()) + opened))
-    pieces = [(a, b) for a, b in pieces if any(c.isalnum() for c in text[a:b])]
-    return pieces if len(pieces) > 1 else []
+    return [(a, b) for a, b in pieces if any(c.isalnum() for c in text[a:b])]
