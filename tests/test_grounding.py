@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -237,6 +238,48 @@ def test_substrings_at_word_edges_always_ground_exactly(words: list[str], data: 
     assert a is not None
     assert a.status == "exact"
     assert text[a.start : a.end] == needle
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["said", "Said", "he", "she", "shed", "the", "—", "he’s", "“he”"]),
+            st.sampled_from([" ", "  ", "\n"]),
+        ),
+        max_size=30,
+    ),
+    st.data(),
+)
+def test_words_are_every_whole_word_occurrence_in_range_nearest_first(
+    tokens: list[tuple[str, str]], data: st.DataObject
+) -> None:
+    text = "".join(word + gap for word, gap in tokens)
+    source = SourceText(text)
+    lo = data.draw(st.integers(0, len(text)))
+    hi = data.draw(st.integers(lo, len(text)))
+    wanted = data.draw(st.sampled_from(["said", "he", "the", "he's", "he said"]))
+    # In the original text a space of the normalized words may be any whitespace run, and an apostrophe
+    # either kind.
+    pattern = r"\s+".join(re.escape(word).replace("'", "['’]") for word in wanted.split())
+    expected = [
+        (m.start(), m.end())
+        for m in re.finditer(rf"(?<!\w){pattern}(?!\w)", text, re.IGNORECASE)
+        if lo <= m.start() and m.end() <= hi
+    ]
+    assert list(source.words(wanted, lo, hi)) == expected
+    assert list(source.words(wanted, lo, hi, backward=True)) == expected[::-1]
+    assert source.word(wanted, lo, hi) == (expected[0] if expected else None)
+    assert source.word(wanted, lo, hi, backward=True) == (expected[-1] if expected else None)
+
+
+def test_words_across_a_whitespace_run_map_back_to_the_original_span() -> None:
+    text = "She said:\n\nhe  said it … and he\nsaid more."
+    source = SourceText(text)
+    first, second = text.index("he  said"), text.index("he\nsaid")
+    assert list(source.words("he said", 0, len(text))) == [(first, first + 8), (second, second + 7)]
+    assert source.word("he said", 0, len(text), backward=True) == (second, second + 7)
+    assert source.word("he said", first + 1, len(text)) == (second, second + 7)
 
 
 # --- the seed article ----------------------------------------------------------------------------------

@@ -227,7 +227,7 @@ def _titles_dropped(
         wanted = normalize_phrase(phrase or "")
         if '"' not in wanted:
             continue
-        found = next(source.words(wanted, start, end), None)
+        found = source.word(wanted, start, end)
         if found is not None:
             quoted = [(a, b) for a, b in quoted if not (found[0] <= a and b <= found[1])]
     return quoted
@@ -263,7 +263,7 @@ def _attribution_leading(
     if not (record.speaker_mention and record.cue):
         return None
     text = source.text
-    cue = next(source.words(normalize_phrase(record.cue), max(0, start - _REACH), start, backward=True), None)
+    cue = source.word(normalize_phrase(record.cue), max(0, start - _REACH), start, backward=True)
     if cue is None or not _joined(text[cue[1] : start]):
         return None
     mention = _mention_beside(
@@ -280,12 +280,12 @@ def _mention_beside(
     """The mention a few words before or after the cue within [lo, hi), the nearer of the two."""
     text, reach = source.text, _REACH + len(mention)
     options: list[tuple[int, Span]] = []
-    before = next(source.words(mention, max(lo, cue[0] - reach), cue[0], backward=True), None)
+    before = source.word(mention, max(lo, cue[0] - reach), cue[0], backward=True)
     if before is not None and not overlaps_any(before, avoided) and _joined(gap := text[before[1] : cue[0]]):
         if len(gap) <= 1:  # "Sanders said": none after the cue can be nearer
             return before
         options.append((cue[0] - before[1], before))
-    after = next(source.words(mention, cue[1], min(hi, cue[1] + reach)), None)
+    after = source.word(mention, cue[1], min(hi, cue[1] + reach))
     if after is not None and not overlaps_any(after, avoided) and _joined(text[cue[1] : after[0]]):
         options.append((after[0] - cue[1], after))
     return min(options)[1] if options else None
@@ -300,7 +300,7 @@ def _cue_inside(source: SourceText, start: int, end: int, record: AnswerQuote) -
     """The record's cue among the words of a reported (not direct) statement, if it stands there."""
     if not record.cue or record.kind == "direct":
         return None
-    return next(source.words(normalize_phrase(record.cue), start, end), None)
+    return source.word(normalize_phrase(record.cue), start, end)
 
 
 def _attribution_near(
@@ -347,9 +347,7 @@ def _cue_in_sentence(source: SourceText, cue: str, start: int, end: int) -> Span
     text = source.text
     if text[max(0, end - 2) : end].rstrip("\"”'’")[-1:] not in (".", "!", "?"):
         return None
-    earlier = next(
-        source.words(normalize_phrase(cue), max(0, start - _SENTENCE_REACH), start, backward=True), None
-    )
+    earlier = source.word(normalize_phrase(cue), max(0, start - _SENTENCE_REACH), start, backward=True)
     return earlier if earlier is not None and source.one_sentence(earlier[1], start) else None
 
 

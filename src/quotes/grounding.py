@@ -402,7 +402,13 @@ class SourceText:
         return (*first, False) if first is not None else None
 
     def _find_exact(self, variant: str, lo: int, hi: int, claimed: Claimed) -> tuple[int, int, bool] | None:
-        return self._best(_Occurrences(self.text, variant, lo, hi, None), claimed)
+        at = self.text.find(variant, lo, hi)
+        if at < 0:
+            return None
+        end = at + len(variant)
+        if not claimed.overlaps(at, end) and self.bounded(at, end):
+            return at, end, True  # the first occurrence, free and whole: most statements
+        return self._best(_Occurrences(self.text, variant, at, hi, None), claimed)
 
     def _find_normalized(
         self, variant: str, lo: int, hi: int, claimed: Claimed
@@ -604,8 +610,19 @@ class SourceText:
     ) -> Iterator[tuple[int, int]]:
         """The whole-word occurrences of the normalized words `wanted` within original [lo, hi), in text
         order (or the reverse), as original spans (with `whole` False, occurrences inside words too)."""
+        while (hit := self.word(wanted, lo, hi, backward=backward, whole=whole)) is not None:
+            yield hit
+            if backward:
+                hi = hit[1] - 1
+            else:
+                lo = hit[0] + 1
+
+    def word(
+        self, wanted: str, lo: int, hi: int, *, backward: bool = False, whole: bool = True
+    ) -> tuple[int, int] | None:
+        """The first of `words` (the last with `backward`), or None: most lookups want only the nearest."""
         if not wanted:
-            return
+            return None
         norm, seg_norm = self.normalized, self._seg_norm
         nlo, nhi = self._norm_from(lo), self._norm_until(hi)
         size, last = len(wanted), len(norm)
@@ -623,12 +640,12 @@ class SourceText:
                 k = bisect_right(seg_norm, at) - 1
                 if self._seg_linear[k] and end <= self._next_segment(k):
                     start = self._seg_orig[k] + at - seg_norm[k]
-                    yield start, start + size
-                else:
-                    start, stop = self.original(at, end)
-                    if normalize(self.text[start:stop]) == wanted:
-                        yield start, stop
+                    return start, start + size
+                start, stop = self.original(at, end)
+                if normalize(self.text[start:stop]) == wanted:
+                    return start, stop
             at = norm.rfind(wanted, nlo, end - 1) if backward else norm.find(wanted, at + 1, nhi)
+        return None
 
 
 _WORD_RUN = re.compile(r"\w+")
