@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from quotes.schema import Quote, Speaker
 
@@ -125,16 +124,15 @@ def _name_like(token: str) -> bool:
     return token[:1].isupper() or word in _PARTICLES or word.startswith(_NAME_PREFIXES)
 
 
-@dataclass(frozen=True)
-class _Name:
+class _Name(NamedTuple):
     """A speaker name split into the name proper and any title in front of it."""
 
     name: str
     title: str | None
     key: frozenset[str]
 
-    @classmethod
-    def parse(cls, raw: str, strip_titles: bool) -> _Name | None:
+    @staticmethod
+    def parse(raw: str, strip_titles: bool) -> _Name | None:
         tokens = raw.split()
         keys = [_key(t) for t in tokens]
         proper = len(tokens) if strip_titles else 0
@@ -146,21 +144,20 @@ class _Name:
                 proper += 1
             if _SUFFIXES_OR_PARTICLES.issuperset(keys[proper:]):
                 proper = 0  # no name after the titles: "Martin Luther King Jr." keeps all its words
-        name_tokens = tokens[proper:]
-        key = frozenset(keys[proper:]) - _PARTICLES - {""}
-        if not key or not any(c.isalnum() for c in "".join(key)):
+        key = frozenset(k for k in keys[proper:] if k and k not in _PARTICLES)
+        if not key or not any(c.isalnum() for k in key for c in k):
             return None
         title = " ".join(tokens[:proper]) or None
-        return cls(" ".join(name_tokens).rstrip(",;:"), title, key)
+        return _Name(" ".join(tokens[proper:]).rstrip(",;:"), title, key)
 
-    @classmethod
-    def from_mention(cls, mention: str) -> _Name | None:
+    @staticmethod
+    def from_mention(mention: str) -> _Name | None:
         """A mention that is itself a name ("Rouhani", "President Hassan Rouhani"), not "he" or "the
         Iraqi prime minister"."""
         tokens = mention.split()
         if not tokens or _key(tokens[0]) in _NOT_NAMES:
             return None
-        parsed = cls.parse(mention, strip_titles=True)
+        parsed = _Name.parse(mention, strip_titles=True)
         if parsed is None or (parsed.title is None and not all(_name_like(t) for t in tokens)):
             return None
         return parsed if all(_name_like(t) for t in parsed.name.split()) else None
