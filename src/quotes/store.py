@@ -221,11 +221,15 @@ class ResponseStore:
             return None
         keyed = self.keyed(request)
         path = self.path_for(keyed)
-        if not path.is_file():
+        try:
+            raw = path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):  # nothing stored there
             if self.mode is StoreMode.offline:
-                raise StoreMiss(self._miss_message(keyed, path))
+                raise StoreMiss(self._miss_message(keyed, path)) from None
             return None
-        return self.read_response(path)
+        except OSError as exc:
+            raise StoreError(f"{path}: unreadable stored response ({exc}); delete it to re-record") from exc
+        return _response_from(path, raw)
 
     def save(self, request: Mapping[str, Any] | KeyedRequest, response: Mapping[str, Any]) -> Path | None:
         """Record a live response (not in off or offline mode); returns the file written."""
@@ -256,26 +260,6 @@ class ResponseStore:
             created=int(time.time()),
         )
         return self._write(keyed, body, authored=note)
-
-    def read_response(self, path: Path) -> dict[str, Any]:
-        """A stored file's response body.
-
-        In a file as `_write` lays it out, the response is decoded from its own line, without decoding
-        the request before it (most of the file); any other file is parsed whole.
-        """
-        try:
-            raw = path.read_bytes()
-            at = raw.find(_RESPONSE_MEMBER) if raw.startswith(_STORE_LAYOUT) else -1
-            if at >= 0:
-                response, _ = _DECODER.raw_decode(raw[at + len(_RESPONSE_MEMBER) :].decode("utf-8"))
-            else:
-                data = json.loads(raw.decode("utf-8"))
-                response = data.get("response") if isinstance(data, dict) else None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise StoreError(f"{path}: unreadable stored response ({exc}); delete it to re-record") from exc
-        if not isinstance(response, dict):
-            raise StoreError(f"{path}: not a stored response (no 'response' object); delete it to re-record")
-        return response
 
     def _write(self, keyed: KeyedRequest, response: Mapping[str, Any], *, authored: str | None) -> Path:
         secrets = self._all_secrets()
@@ -319,6 +303,23 @@ class ResponseStore:
             f"(expected {path}); last user message starts {snippet!r}. "
             "Offline mode never calls the model: record it first (cache or record mode)."
         )
+
+
+def _response_from(path: Path, raw: bytes) -> dict[str, Any]:
+    """The response body in a stored file's bytes: in the layout `_write` produces, decoded from its own
+    line without decoding the request before it (most of the file); any other file is parsed whole."""
+    try:
+        at = raw.find(_RESPONSE_MEMBER) if raw.startswith(_STORE_LAYOUT) else -1
+        if at >= 0:
+            response, _ = _DECODER.raw_decode(raw[at + len(_RESPONSE_MEMBER) :].decode("utf-8"))
+        else:
+            data = json.loads(raw.decode("utf-8"))
+            response = data.get("response") if isinstance(data, dict) else None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StoreError(f"{path}: unreadable stored response ({exc}); delete it to re-record") from exc
+    if not isinstance(response, dict):
+        raise StoreError(f"{path}: not a stored response (no 'response' object); delete it to re-record")
+    return response
 
 
 def _canonical_json(value: Any) -> str:

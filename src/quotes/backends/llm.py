@@ -8,6 +8,7 @@ The SDK's own retries are off so the two retry layers never multiply.
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import json
 import logging
@@ -263,7 +264,8 @@ class LLMBackend:
             return completion
         response, completion = await self._send(keyed.body, usage)
         if completion.finish_reason != "length":
-            store.save(keyed, response)
+            # Off the event loop: the file's fsync would hold up every other request in flight.
+            await asyncio.to_thread(store.save, keyed, response)
         return completion
 
     async def _send(self, body: Mapping[str, Any], usage: Usage) -> tuple[dict[str, Any], _Completion]:
