@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import os
@@ -21,7 +22,7 @@ from quotes.pipeline import ConfigurationError
 from quotes.schema import Article, Extraction
 from quotes.store import ResponseStore
 from quotes.testing import StubReply, StubRequest, StubServer, chat_completion
-from quotes.workers import ExtractorRecipe, WorkerError, WorkerPool, shares
+from quotes.workers import ExtractorRecipe, WorkerError, WorkerPool, freeze_startup_objects, shares
 
 FAKE_KEY = "sk-" + "test-not-a-real-key-000000"
 
@@ -167,3 +168,15 @@ def test_cli_workers_resume_a_cut_run(tmp_path: Path) -> None:
     assert json.loads(summary.read_text())["skipped"] == 5
     lines = out.read_text(encoding="utf-8").splitlines()
     assert sorted(lines) == sorted(full), "every article once, as one process wrote it"
+
+
+def test_objects_made_at_start_up_are_left_out_of_later_collections() -> None:
+    made_at_start_up = [[i] for i in range(1000)]
+    try:
+        freeze_startup_objects()
+        collected = {id(o) for o in gc.get_objects()}  # what a full collection walks
+        assert not any(id(o) in collected for o in made_at_start_up)
+        made_later = [[i] for i in range(10)]
+        assert all(id(o) in {id(p) for p in gc.get_objects()} for o in made_later)
+    finally:
+        gc.unfreeze()

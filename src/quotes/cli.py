@@ -29,7 +29,7 @@ from quotes.runlog import JsonlSink, read_extractions, read_records
 from quotes.schema import Article, Claim, Extraction, Kind, Quote, Verdict
 from quotes.store import ResponseStore, StoreError, StoreMode
 from quotes.verify import averify, read_claims
-from quotes.workers import ExtractorRecipe, WorkerError, WorkerPool
+from quotes.workers import ExtractorRecipe, WorkerError, WorkerPool, freeze_startup_objects
 
 OK, CHUNK_ERRORS, USAGE_ERROR = 0, 1, 2
 
@@ -253,6 +253,7 @@ def extract(
         max_attempts=max_attempts,
     )
     runner = _extractor(recipe) if workers == 1 else _pool(recipe, workers)
+    freeze_startup_objects()
     with RunProgress(quiet=quiet) as progress:
         if fmt is Format.jsonl:
             with JsonlSink(output, resume=resume) as sink:
