@@ -6,12 +6,13 @@ prints one JSON line `{"base_url": ...}` and serves until interrupted. Gold quot
 from ../shared/eval/polnear/gold-dev.jsonl relative to the repository (never copied into it); without
 them the server says so and exits with status 2.
 
-Every chat completion sleeps `latency` seconds in its own thread, so concurrent requests are served
-concurrently. Usage is estimated the same way for every client — one token per 4 characters of the
-prompt (message contents plus the response_format JSON) and of the answer — and reported in the
-response's `usage`. A seeded fraction of requests fails (429, 500, malformed JSON, output cut at the
-token limit, or JSON that breaks the schema); whether a request fails depends only on the seed, its
-body and how often that body was sent before, not on arrival order.
+Every chat completion is answered `latency` seconds after it arrived, waiting in its own thread, so
+concurrent requests are served concurrently. Usage is estimated the same way for every client — one
+token per 4 characters of the prompt (message contents plus the response_format JSON) and of the
+answer — and reported in the response's `usage`. A seeded fraction of requests fails (429, 500,
+malformed JSON, output cut at the token limit, or JSON that breaks the schema); whether a request
+fails depends only on the seed, its body and how often that body was sent before, not on arrival
+order.
 
 Control endpoints: GET /bench/stats, POST /bench/reset,
 POST /bench/config {"latency", "fault_rate", "seed", "fault_kinds" (default: all of FAULTS)}.
@@ -259,6 +260,7 @@ def make_server(model: PerfectModel, host: str = "127.0.0.1", port: int = 0) -> 
                 self._send(404, error_body(f"no route GET {self.path}"))
 
         def do_POST(self) -> None:
+            arrived = time.monotonic()
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             route = self.path.split("?", 1)[0].rstrip("/")
@@ -289,8 +291,9 @@ def make_server(model: PerfectModel, host: str = "127.0.0.1", port: int = 0) -> 
                 model.enter()
                 try:
                     reply = model.complete(body)
-                    if reply.delay:
-                        time.sleep(reply.delay)
+                    # The latency counts from the request's arrival: the stub's own work (parsing,
+                    # finding the chunk in the gold) is not the client's, and stays inside the latency.
+                    time.sleep(max(0.0, arrived + reply.delay - time.monotonic()))
                     self._send(reply.status, reply.payload, reply.headers)
                 finally:
                     model.leave()
