@@ -167,7 +167,8 @@ class PerfectModel:
 
     def complete(self, body: dict[str, Any]) -> Reply:
         prompt = prompt_text(body)
-        canonical = json.dumps(body, sort_keys=True, ensure_ascii=False)
+        # Only faults depend on the body and how often it came before: no need to serialize it without.
+        canonical = json.dumps(body, sort_keys=True, ensure_ascii=False) if self.fault_rate > 0 else None
         with self._lock:
             stats = self.stats
             stats.requests += 1
@@ -181,9 +182,11 @@ class PerfectModel:
                 stats.prefix_pairs += 1
             stats.prompt_chars += len(prompt)
             stats.prompt_tokens += tokens(len(prompt))
-            attempt = self._seen[canonical]
-            self._seen[canonical] += 1
-            latency, fault = self.latency, self._fault(canonical, attempt)
+            latency, fault = self.latency, None
+            if canonical is not None:
+                attempt = self._seen[canonical]
+                self._seen[canonical] += 1
+                fault = self._fault(canonical, attempt)
         try:
             request = read_request(body)
             located = self.index.locate(request.candidates)

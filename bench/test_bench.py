@@ -98,6 +98,19 @@ def test_langextract_prompt_with_a_q_line_inside_the_chunk() -> None:
     assert GoldIndex([article]).locate(request.candidates).start == len("Interview.\n")
 
 
+@pytest.mark.parametrize("size", [5, 63, 64, 200])
+def test_a_chunk_is_located_at_its_first_occurrence_and_ambiguous_when_it_recurs(size: int) -> None:
+    words = " ".join(f"w{i}" for i in range(400))
+    text = f"{words} | {words}"
+    index = GoldIndex([OTHER, GoldArticle(id="t", text=text, quotes=[])])
+    for at in range(0, len(text) - size, 37):
+        chunk = text[at : at + size]
+        located = index.locate((chunk,))
+        first = text.find(chunk)
+        assert (located.article.id, located.start, located.end) == ("t", first, first + size)
+        assert located.ambiguous == (text.find(chunk, first + 1) >= 0)
+
+
 def test_unknown_prompt_is_refused() -> None:
     with pytest.raises(UnknownRequest):
         read_request({"messages": [{"role": "user", "content": "hello"}]})
