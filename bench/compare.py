@@ -371,6 +371,11 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     return "\n".join("| " + " | ".join(str(cell) for cell in line) + " |" for line in lines)
 
 
+def _probe(result: Result) -> str:
+    probe = result.run.get("probe_ms")
+    return f"{probe:.0f}" if probe is not None else "–"
+
+
 def _per_5kb(result: Result, cpu_seconds: float, articles: int) -> float:
     average_kb = float(result.run["chars"]) / result.articles / 1000
     return 1000 * cpu_seconds / articles * 5 / average_kb
@@ -406,6 +411,7 @@ def tables(results: Sequence[Result]) -> str:
             f"{r.run['wall_seconds']:.1f}",
             f"{r.ideal:.1f}",
             f"{r.run['wall_seconds'] / r.ideal:.2f}",
+            _probe(r),
         ]
         for r in llm
         if r.latency > 0 and r.requests
@@ -430,6 +436,7 @@ def tables(results: Sequence[Result]) -> str:
                 marginal,
                 f"{r.run['max_rss_mb']:.0f}",
                 r.requests,
+                _probe(r),
             ]
         )
     causes = [
@@ -469,6 +476,7 @@ def tables(results: Sequence[Result]) -> str:
                     "wall s",
                     "ideal s",
                     "wall/ideal",
+                    "probe ms",
                 ],
                 speed,
             ),
@@ -484,6 +492,7 @@ def tables(results: Sequence[Result]) -> str:
                     "marginal CPU ms per 5 KB (500 vs 100)",
                     "peak RSS MB",
                     "requests",
+                    "probe ms",
                 ],
                 cpu,
             ),

@@ -66,6 +66,17 @@ async def run_quotes(articles: Sequence[Article], runner: Extractor | WorkerPool
         return [extraction async for extraction in runner.astream(articles)]
 
 
+def speed_probe() -> float:
+    """CPU milliseconds of a fixed pure-Python loop, taken just before the run: how quick the machine is
+    at that moment. A shared VM's speed varies by a third from one minute to the next, so a run's CPU
+    figures are read against its probe."""
+    started = time.process_time()
+    total = 0
+    for i in range(1_000_000):
+        total += i * i
+    return (time.process_time() - started) * 1000
+
+
 def children_cpu_seconds() -> float:
     """CPU spent so far by this process's live children (from /proc, as they are not reaped yet)."""
     ticks = 0
@@ -215,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     setup = time.perf_counter() - setup_started
     freeze_startup_objects()  # as `quotes extract` and its workers do once their extractor is built
     children_setup_cpu = children_cpu_seconds()
+    probe_ms = speed_probe()
     rusage_before = resource.getrusage(resource.RUSAGE_SELF)
     if args.tracemalloc:
         tracemalloc.start()
@@ -240,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         "chars": chars,
         "workers": args.workers,
         "setup_seconds": setup,
+        "probe_ms": probe_ms,
         "wall_seconds": wall,
         "cpu_seconds": (rusage.ru_utime - rusage_before.ru_utime)
         + (rusage.ru_stime - rusage_before.ru_stime)
