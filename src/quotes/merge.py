@@ -183,12 +183,23 @@ def _canonical(names: Sequence[_Name]) -> dict[frozenset[str], str]:
     return result
 
 
-@functools.lru_cache(maxsize=4096)
 def _parsed(name: str | None, mention: str | None, person: bool) -> _Name | None:
     """The name a speaker goes by: its name (titles taken off for people), else a mention that is a name."""
     if name:
-        return _Name.parse(name, strip_titles=person)
-    return _Name.from_mention(mention) if mention else None
+        return _parsed_name(name, person)
+    return _parsed_mention(mention) if mention else None
+
+
+# Names recur across a corpus ("Trump" in thousands of articles); a corpus run holds some thousands of
+# distinct ones, which a smaller cache would keep evicting before they came round again.
+@functools.lru_cache(maxsize=16384)
+def _parsed_name(name: str, person: bool) -> _Name | None:
+    return _Name.parse(name, strip_titles=person)
+
+
+@functools.lru_cache(maxsize=16384)
+def _parsed_mention(mention: str) -> _Name | None:
+    return _Name.from_mention(mention)
 
 
 def canonical_speakers(quotes: Sequence[Quote]) -> list[Speaker]:
