@@ -64,6 +64,10 @@ class Prompt:
     def messages(self, text: str, *, json_mode: bool, schema: dict[str, Any]) -> list[dict[str, str]]:
         """System, few-shot pairs, then the chunk. Everything before the last message depends only on
         the prompt and the mode, so it is byte-identical for every chunk and providers can cache it."""
+        return [*self.prefix(json_mode=json_mode, schema=schema), self.user_message(text)]
+
+    def prefix(self, *, json_mode: bool, schema: dict[str, Any]) -> list[dict[str, str]]:
+        """The messages before the chunk's: the system message and the few-shot pairs."""
         system = self.system
         if json_mode:
             if self.json_mode is None:
@@ -74,19 +78,19 @@ class Prompt:
             system = f"{system}\n\n{self.json_mode.replace('{schema}', schema_text)}"
         messages = [{"role": "system", "content": system}]
         for example in self.examples:
-            messages.append({"role": "user", "content": self._user(example.text)})
+            messages.append(self.user_message(example.text))
             messages.append({"role": "assistant", "content": json.dumps(example.answer, ensure_ascii=False)})
-        messages.append({"role": "user", "content": self._user(text)})
         return messages
+
+    def user_message(self, text: str) -> dict[str, str]:
+        """The message that asks about `text`."""
+        return {"role": "user", "content": self.user.replace("{text}", text)}
 
     def reask(self, error: str) -> str:
         """The follow-up message asking the model to correct an answer that failed validation."""
         if self.reask_template is None:
             raise PromptError(f"{self.path}: no '## reask' section")
         return self.reask_template.replace("{error}", error)
-
-    def _user(self, text: str) -> str:
-        return self.user.replace("{text}", text)
 
 
 def load_prompt(task: str, version: int | None = None, *, root: Path | None = None) -> Prompt:

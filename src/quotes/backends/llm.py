@@ -218,7 +218,7 @@ class LLMBackend:
             )
             base: dict[str, Any] = {
                 "model": self.config.model,
-                "messages": self.prompt.messages("", json_mode=json_object, schema=schema)[:-1],
+                "messages": self.prompt.prefix(json_mode=json_object, schema=schema),
                 "temperature": self.config.temperature,
                 "response_format": response_format,
             }
@@ -228,8 +228,8 @@ class LLMBackend:
         return self._templates[answer_type, json_object]
 
     def _messages(self, text: str, followups: list[dict[str, str]]) -> list[dict[str, str]]:
-        """The messages after the template's: the chunk (as Prompt.messages renders it), then any re-asks."""
-        return [{"role": "user", "content": self.prompt.user.replace("{text}", text)}, *followups]
+        """The messages after the template's: the chunk, then any re-asks."""
+        return [self.prompt.user_message(text), *followups]
 
     async def _complete(
         self, text: str, followups: list[dict[str, str]], usage: Usage, answer_type: type[BaseModel]
