@@ -228,7 +228,7 @@ class ResponseStore:
                 raise StoreMiss(self._miss_message(keyed, path)) from None
             return None
         except OSError as exc:
-            raise StoreError(f"{path}: unreadable stored response ({exc}); delete it to re-record") from exc
+            raise _unreadable(path, exc) from exc
         return _response_from(path, raw)
 
     def save(self, request: Mapping[str, Any] | KeyedRequest, response: Mapping[str, Any]) -> Path | None:
@@ -316,10 +316,14 @@ def _response_from(path: Path, raw: bytes) -> dict[str, Any]:
             data = json.loads(raw.decode("utf-8"))
             response = data.get("response") if isinstance(data, dict) else None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise StoreError(f"{path}: unreadable stored response ({exc}); delete it to re-record") from exc
+        raise _unreadable(path, exc) from exc
     if not isinstance(response, dict):
         raise StoreError(f"{path}: not a stored response (no 'response' object); delete it to re-record")
     return response
+
+
+def _unreadable(path: Path, exc: Exception) -> StoreError:
+    return StoreError(f"{path}: unreadable stored response ({exc}); delete it to re-record")
 
 
 def _canonical_json(value: Any) -> str:
