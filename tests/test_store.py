@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -132,6 +133,22 @@ def test_stored_file_holds_key_request_response_and_time(store: ResponseStore) -
     assert path.name == f"{data['key']}.json"
     assert request_key(data["request"]) == data["key"]
     assert data["response"]["object"] == "chat.completion"
+
+
+def test_a_stored_request_is_one_line_whose_sha256_is_the_key(tmp_path: Path) -> None:
+    secret = "sk-" + "line-4444"
+    store = ResponseStore(tmp_path, secrets=[secret])
+    for body in (request("plain\ntext, “quoted”"), request(f"holds {secret}", api_key=secret)):
+        path = store.save(body, response("multi\nline"))
+        assert path is not None
+        lines = path.read_text(encoding="utf-8").splitlines()
+        heads = ('  "key": "', '  "recorded_at": "', '  "request": {"')
+        assert [line.startswith(head) for line, head in zip(lines[1:4], heads, strict=True)] == [True] * 3
+        request_json = lines[3].removeprefix('  "request": ').removesuffix(",")
+        assert hashlib.sha256(request_json.encode()).hexdigest() == path.stem
+        assert json.loads(request_json) == store.keyed(body).request
+        assert secret not in request_json
+        assert lines[4] == '  "response": {', "the response is indented, one member a line"
 
 
 def test_record_mode_never_serves_and_overwrites(tmp_path: Path) -> None:

@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 REDACTED = "[REDACTED]"
-# `_write` lays a file out with json.dumps(indent=2), the key first. In that layout a line starting with
-# two spaces and a quote opens a top-level member: deeper members are indented further, and no string
-# holds a raw newline. So the response member is found without parsing the request before it.
+# `_write` lays a file out one top-level member per line, the key first, each line starting with two spaces
+# and a quote; the response alone spreads over further lines, indented deeper. No JSON string holds a raw
+# newline, so the response member is found without parsing the request before it. (Files in any other
+# JSON layout, such as json.dumps(indent=2) of the whole record, are parsed whole.)
 _STORE_LAYOUT = b'{\n  "key": '
 _RESPONSE_MEMBER = b'\n  "response": '
 _DECODER = json.JSONDecoder()
@@ -82,14 +83,19 @@ class KeyedRequest:
         return clean
 
     @cached_property
-    def key(self) -> str:
+    def request_json(self) -> str:
+        """The scrubbed request's canonical JSON: what the key hashes, and what the store file holds."""
         # Most bodies hold no secret and no secret-named field: their canonical JSON is then the scrubbed
         # request's, and the scrubbed copy need not be built.
         canonical = _canonical_json(self.body) if self.canonical is None else self.canonical
         secret_field = _names_secret_field(self.body) if self.secret_field is None else self.secret_field
         if secret_field or any(s in canonical for s in self.secrets if s):
-            canonical = _canonical_json(self.request)
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+            return _canonical_json(self.request)
+        return canonical
+
+    @cached_property
+    def key(self) -> str:
+        return hashlib.sha256(self.request_json.encode("utf-8")).hexdigest()
 
 
 class RequestTemplate:
@@ -264,17 +270,21 @@ class ResponseStore:
     def _write(self, keyed: KeyedRequest, response: Mapping[str, Any], *, authored: str | None) -> Path:
         secrets = self._all_secrets()
         key = keyed.key
-        record: dict[str, Any] = {
-            "key": key,
-            "request": keyed.request,
-            "response": _scrub(response, secrets),
-            "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        # The request on one line as its canonical JSON, the very text its key hashes (written compact:
+        # the indenting encoder is pure Python and took a millisecond per file); the response, short and
+        # the part a reviewer reads, indented.
+        members = {
+            "key": json.dumps(key),
+            "recorded_at": json.dumps(datetime.now(UTC).isoformat(timespec="seconds")),
         }
         if authored is not None:
-            record["authored"] = redact(authored, secrets)
+            members["authored"] = json.dumps(redact(authored, secrets), ensure_ascii=False)
+        members["request"] = keyed.request_json
+        scrubbed = _scrub(response, secrets)
+        members["response"] = json.dumps(scrubbed, ensure_ascii=False, indent=2).replace("\n", "\n  ")
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"{key}.json"
-        text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
+        text = "{\n" + ",\n".join(f'  "{name}": {value}' for name, value in members.items()) + "\n}\n"
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{key}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
