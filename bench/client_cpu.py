@@ -1,10 +1,15 @@
 """CPU per live request of the LLM backend alone (openai SDK, HTTP, response store), against the stub.
 
-    .venv/bin/python bench/client_cpu.py [--requests 500] [--concurrency 8] [--no-store] [--profile OUT]
+    .venv/bin/python bench/client_cpu.py [--requests 500] [--concurrency 8] [--no-store] [--latency S]
+        [--profile OUT]
 
 No chunking, grounding or merging: each of the first N 12,000-character chunks of gold-dev is asked once
 through `LLMBackend.ask`, against bench/stub_server.py at latency 0, so the process's CPU time is what the
 client spends per request. A few warm-up requests (the connection, first-use imports) are not counted.
+With `--latency S` the stub waits S seconds per request, and `wall_ratio` is the wall time against the
+ideal (requests × S / concurrency): what the SDK, HTTP and the store alone leave of the wall target,
+before the pipeline spends anything (`--requests 106 --concurrency 32 --latency 0.3` is the
+100-article run's request load).
 `--profile` writes cProfile stats of the measured part. Prints one JSON line of numbers; PolNeAR is read
 at run time from ../shared/eval and nothing from it is printed.
 """
@@ -75,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--no-store", action="store_true", help="no response store (SDK and HTTP only)")
+    parser.add_argument("--latency", type=float, default=0.0, help="the stub's latency per request, seconds")
     parser.add_argument("--profile", type=Path, help="write cProfile stats of the measured requests here")
     parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
     args = parser.parse_args(argv)
@@ -83,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     texts = chunks(args.gold, args.requests + WARM_UP)
     stub = Stub(args.gold)
+    stub.configure(args.latency)
     try:
         with tempfile.TemporaryDirectory(prefix="client-cpu-") as folder:
             store = None if args.no_store else ResponseStore(folder)
@@ -98,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         "cpu_ms_per_request": round(1000 * cpu / requests, 2),
         "wall_seconds": round(wall, 2),
     }
+    if args.latency:
+        result["latency"] = args.latency
+        result["wall_ratio"] = round(wall / (requests * args.latency / args.concurrency), 3)
     print(json.dumps(result))
     return 0
 
