@@ -326,7 +326,7 @@ def test_a_long_mention_beside_its_cue_is_found_whole() -> None:
     who = "81-year-old Parker Eaton, a nominal Republican who voted for JFK and Bill Clinton,"
     statement = text[text.index("that given") : text.index('Trump."') + 7]
     (quote,) = ground(text, record(statement, who, "said", kind="mixed"))
-    assert mention(text, quote) == (who, text.index("81"))
+    assert mention(text, quote) == (who.removesuffix(","), text.index("81"))
     assert quote.cue_start == text.index("said")
 
 
@@ -370,3 +370,16 @@ def test_a_quotation_nested_in_a_reported_statement_is_cut_like_any_attribution(
         record('"a disaster,"', "Lopez", "called", kind="direct"),
     )
     assert pieces(text, said) == ["the plan, which", "will pass"]
+
+
+def test_a_mention_and_a_cue_end_at_their_last_word_whatever_punctuation_the_model_keeps() -> None:
+    text = "Christie, New Jersey’s sitting governor, added: “We will win.” Smith Jr. agreed."
+    first = record("We will win.", "Christie, New Jersey’s sitting governor, ", "added:", kind="direct")
+    (quote,) = ground(text, first)
+    assert mention(text, quote) == ("Christie, New Jersey’s sitting governor", 0)
+    assert quote.speaker.mention == "Christie, New Jersey’s sitting governor"
+    assert (quote.cue, quote.cue_start, quote.cue_end) == ("added", text.index("added"), text.index(":"))
+    assert record("x", "Smith Jr.", "said;").speaker_mention == "Smith Jr.", "a full stop is the name's"
+    headline = "Kasich: We are going all the way"
+    (quote,) = ground(headline, record("We are going all the way", "Kasich", " :", kind="direct"))
+    assert (quote.cue, quote.cue_start, quote.cue_end) == (":", 6, 7), "a cue that is only a colon stays"

@@ -7,9 +7,9 @@ Public fields may be added, never renamed. The model-facing schema carries no of
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = "1"
 
@@ -124,6 +124,20 @@ class Extraction(BaseModel):
 # --- the model-facing answer -------------------------------------------------------------------------
 
 
+def _to_last_word(phrase: str | None) -> str | None:
+    """A mention or cue as far as its last word: the comma that closes an apposition ("Christie, New
+    Jersey's governor, said") and the colon after a cue ("added:") belong to the sentence. A cue that is
+    punctuation only (the colon of a headline's "Kasich: We will win") stays as it is."""
+    if phrase is None:
+        return None
+    phrase = phrase.strip()
+    words = phrase.rstrip(",;:").rstrip()
+    return words if any(c.isalnum() for c in words) else phrase
+
+
+Phrase = Annotated[str | None, AfterValidator(_to_last_word)]
+
+
 class AnswerQuote(BaseModel):
     """One statement as the model reports it: words as written, no offsets."""
 
@@ -133,13 +147,13 @@ class AnswerQuote(BaseModel):
     speaker: str | None = Field(
         description="The speaker's full name as resolved from the whole text, or null."
     )
-    speaker_mention: str | None = Field(
+    speaker_mention: Phrase = Field(
         description="The words next to the statement that name the speaker, exactly as written "
         "(a name, a title, or a pronoun such as 'he'), or null."
     )
     speaker_type: SpeakerType
     kind: Kind
-    cue: str | None = Field(description="The verb or phrase introducing the statement, as written, or null.")
+    cue: Phrase = Field(description="The verb or phrase introducing the statement, as written, or null.")
     about: list[str] = Field(description="People or organisations the statement is about, named in it.")
 
 
