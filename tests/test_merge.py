@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -209,3 +210,42 @@ def test_organisations_cluster_apart_from_people_and_keep_their_words() -> None:
 def test_name_with_only_a_title_word_at_its_end_is_kept_whole() -> None:
     quotes = [quote(0, 10, speaker=person("Martin Luther King Jr.")), quote(20, 30, speaker=person("King"))]
     assert names(canonical_speakers(quotes)) == ["Martin Luther King Jr."] * 2
+
+
+@pytest.mark.parametrize(
+    ("phrase", "name", "role"),
+    [
+        ("Gov. Chris Christie of New Jersey", "Chris Christie", "Gov."),
+        ("Secretary of State John Kerry", "John Kerry", "Secretary of State"),
+        ("Murphy, the head of Right to Rise USA", "Murphy", None),
+        ("Clinton’s Democratic opponent, Vermont Sen. Bernie Sanders", "Bernie Sanders", "Vermont Sen."),
+        ("his father, Brent Bozell, Jr.", "Brent Bozell, Jr.", None),
+        ("Donald Trump’s", "Donald Trump", None),
+        ("Dr. Harold Varmus, the former NIH director under President Bill Clinton", "Harold Varmus", None),
+    ],
+)
+def test_the_name_in_a_descriptive_phrase_is_its_head_not_a_place_or_person_after_it(
+    phrase: str, name: str, role: str | None
+) -> None:
+    (speaker,) = canonical_speakers([quote(0, 10, speaker=person(phrase))])
+    assert (speaker.name, speaker.role) == (name, role)
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    [
+        "Supporters of Sanders",
+        "The influential delegate, who backs Cruz",
+        "the Department of Homeland Security",
+        "Gwen Ifill and Judy Woodruff",
+        "Clinton campaign allies",
+    ],
+)
+def test_a_phrase_that_names_no_one_speaker_keeps_its_words_and_takes_no_other_name(phrase: str) -> None:
+    others = [person("Bernie Sanders"), person("Ted Cruz"), person("Judy Woodruff"), person("Clinton")]
+    quotes = [quote(0, 10, speaker=person(phrase))] + [
+        quote(20 * i, 20 * i + 10, speaker=s) for i, s in enumerate(others, 1)
+    ]
+    clustered = canonical_speakers(quotes)
+    assert clustered[0].name == phrase
+    assert names(clustered[1:]) == ["Bernie Sanders", "Ted Cruz", "Judy Woodruff", "Clinton"]

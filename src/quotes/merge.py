@@ -106,6 +106,12 @@ _SUFFIXES = _words("jr sr ii iii iv")
 _SUFFIXES_OR_PARTICLES = _SUFFIXES | _PARTICLES
 _NOT_NAMES = _words("he she they it we i you him her them this that these those the a an one someone who")
 _NAME_PREFIXES = ("al-", "el-")
+# Words after which a speaker phrase names something else: a place or a group ("Gov. Chris Christie *of New
+# Jersey*", "Supporters *of Sanders*"), or what the speaker does ("an activist, *who backs Cruz*").
+_RELATIVES = _words("who whom whose which that")
+_COMPLEMENTS = _words("of for from at in with under to by on") | _RELATIVES
+_DETERMINERS = _words("the a an")
+_BREAKS = _COMPLEMENTS | {"and", "&"}
 
 
 @functools.lru_cache(maxsize=16384)
@@ -133,6 +139,11 @@ class _Name(NamedTuple):
 
     @staticmethod
     def parse(raw: str, strip_titles: bool) -> _Name | None:
+        if strip_titles:
+            head = _name_part(raw)
+            if head is None:
+                return None
+            raw = head
         tokens = raw.split()
         keys = [_key(t) for t in tokens]
         proper = len(tokens) if strip_titles else 0
@@ -143,12 +154,15 @@ class _Name(NamedTuple):
             while proper < len(tokens) and keys[proper] in _PARTICLES:
                 proper += 1
             if _SUFFIXES_OR_PARTICLES.issuperset(keys[proper:]):
+                if not all(_name_like(t) for t in tokens):
+                    return None  # a description ("Clinton campaign allies"), not a name: it takes no other's
                 proper = 0  # no name after the titles: "Martin Luther King Jr." keeps all its words
         key = frozenset(k for k in keys[proper:] if k and k not in _PARTICLES)
         if not key or not any(c.isalnum() for k in key for c in k):
             return None
         title = " ".join(tokens[:proper]) or None
-        return _Name(" ".join(tokens[proper:]).rstrip(",;:"), title, key)
+        name = " ".join(tokens[proper:]).rstrip(",;:").removesuffix("'s").removesuffix("’s")
+        return _Name(name, title, key)
 
     @staticmethod
     def from_mention(mention: str) -> _Name | None:
@@ -161,6 +175,52 @@ class _Name(NamedTuple):
         if parsed is None or (parsed.title is None and not all(_name_like(t) for t in tokens)):
             return None
         return parsed if all(_name_like(t) for t in parsed.name.split()) else None
+
+
+def _name_part(phrase: str) -> str | None:
+    """The words of a person's speaker phrase that hold the name, or None when none do.
+
+    A phrase with neither a comma nor a word such as "of" or "who" is its own name part. Otherwise the
+    name is in the first comma-separated part ("Murphy, the head of …", "his father, Brent Bozell, Jr.")
+    whose words before such a word end in a name, not after it: "Gov. Chris Christie" of New Jersey,
+    never "New Jersey"; "Supporters of Sanders" holds no name. An "of" inside a title ("Secretary of State
+    John Kerry") does not end the part, nor does one that opens it; a lone capitalised word opening the
+    phrase before "of" is taken for a sentence's first word, not a name. Names joined by "and" are a
+    group's, which no one name stands for.
+    """
+    if "," not in phrase and _BREAKS.isdisjoint(_key(t) for t in phrase.split()):
+        return phrase
+    parts: list[str] = []
+    for part in phrase.split(","):
+        words = [_key(t) for t in part.split()]
+        if parts and words and _SUFFIXES.issuperset(words):
+            parts[-1] += "," + part  # "Brent Bozell, Jr.": a suffix is the name's own
+        elif words:
+            parts.append(part.strip())
+    for number, part in enumerate(parts):
+        tokens = part.split()
+        keys = [_key(t) for t in tokens]
+        if "and" in keys or "&" in keys:
+            return None  # "Gwen Ifill and Judy Woodruff": no one name speaks for them all
+        if keys[0] in _RELATIVES:
+            continue  # ", who backs Cruz": what the speaker does, not who
+        end = next(
+            (i for i, k in enumerate(keys) if i and k in _COMPLEMENTS and keys[i - 1] not in _TITLES),
+            len(tokens),
+        )
+        start = end
+        while (
+            start > 0
+            and _name_like(tokens[start - 1])
+            and keys[start - 1] not in _TITLES
+            and keys[start - 1] not in _DETERMINERS
+        ):
+            start -= 1
+        sentence_start = number == 0 and start == 0 and end == 1 < len(tokens)
+        if start == end or sentence_start or (start and keys[start - 1] in _DETERMINERS):
+            continue
+        return " ".join(tokens[:end])
+    return None
 
 
 def _canonical(names: Sequence[_Name]) -> dict[frozenset[str], str]:
