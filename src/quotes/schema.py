@@ -7,9 +7,9 @@ Public fields may be added, never renamed. The model-facing schema carries no of
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SCHEMA_VERSION = "1"
 
@@ -124,18 +124,16 @@ class Extraction(BaseModel):
 # --- the model-facing answer -------------------------------------------------------------------------
 
 
-def _to_last_word(phrase: str | None) -> str | None:
+_EDGE_PUNCTUATION = ",;: \t\n"
+
+
+def _to_last_word(phrase: str) -> str:
     """A mention or cue as far as its last word: the comma that closes an apposition ("Christie, New
     Jersey's governor, said") and the colon after a cue ("added:") belong to the sentence. A cue that is
     punctuation only (the colon of a headline's "Kasich: We will win") stays as it is."""
-    if phrase is None:
-        return None
     phrase = phrase.strip()
     words = phrase.rstrip(",;:").rstrip()
     return words if any(c.isalnum() for c in words) else phrase
-
-
-Phrase = Annotated[str | None, AfterValidator(_to_last_word)]
 
 
 class AnswerQuote(BaseModel):
@@ -147,14 +145,24 @@ class AnswerQuote(BaseModel):
     speaker: str | None = Field(
         description="The speaker's full name as resolved from the whole text, or null."
     )
-    speaker_mention: Phrase = Field(
+    speaker_mention: str | None = Field(
         description="The words next to the statement that name the speaker, exactly as written "
         "(a name, a title, or a pronoun such as 'he'), or null."
     )
     speaker_type: SpeakerType
     kind: Kind
-    cue: Phrase = Field(description="The verb or phrase introducing the statement, as written, or null.")
+    cue: str | None = Field(description="The verb or phrase introducing the statement, as written, or null.")
     about: list[str] = Field(description="People or organisations the statement is about, named in it.")
+
+    @model_validator(mode="after")
+    def _phrases_end_at_their_last_word(self) -> Self:
+        # One check per record, in place: a validator per field cost twice as much, on every record.
+        mention, cue = self.speaker_mention, self.cue
+        if mention and (mention[-1] in _EDGE_PUNCTUATION or mention[0].isspace()):
+            self.speaker_mention = _to_last_word(mention)
+        if cue and (cue[-1] in _EDGE_PUNCTUATION or cue[0].isspace()):
+            self.cue = _to_last_word(cue)
+        return self
 
 
 class Answer(BaseModel):
