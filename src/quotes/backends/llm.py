@@ -264,7 +264,8 @@ class LLMBackend:
         response, completion = await self._send(keyed.body, usage)
         if completion.finish_reason != "length":
             # On the event loop, fsync and all (about a millisecond): handing it to a thread cost more CPU
-            # than it spared the loop, and slowed a concurrent run (bench/README.md, "The store's write").
+            # than it spared the loop, and slowed a concurrent run (bench/README.md, "Speed at
+            # concurrency 32").
             store.save(keyed, response)
         return completion
 
