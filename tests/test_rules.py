@@ -677,3 +677,48 @@ def test_lead_in_phrase_before_an_attributed_quote_is_content() -> None:
     )
     assert quote.kind == "mixed"
     assert _only("He said, “it is the best deal in years,” and left.").kind == "direct"
+
+
+@pytest.mark.parametrize(
+    ("text", "statement", "mention", "cue"),
+    [
+        (
+            "“We live in a hard place,” my father often said.",
+            "“We live in a hard place,”",
+            "my father",
+            "said",
+        ),
+        (
+            "“She did not like that,” said a 2008 Clinton veteran.",
+            "“She did not like that,”",
+            "a 2008 Clinton veteran",
+            "said",
+        ),
+        (
+            "“Better watch out for the count,” tweeted another.",
+            "“Better watch out for the count,”",
+            "another",
+            "tweeted",
+        ),
+        (
+            "According to the campaign, “The speech will be at the college.”",
+            "“The speech will be at the college.”",
+            "the campaign",
+            "According to",
+        ),
+        (
+            "According to federal statistics, crime fell by a third.",
+            "crime fell by a third",
+            "federal statistics",
+            "According to",
+        ),
+    ],
+)
+def test_speakers_with_a_possessive_a_number_or_a_lone_determiner_and_an_opening_according_to(
+    text: str, statement: str, mention: str, cue: str
+) -> None:
+    quote = _only(text)
+    _check(quote, text)
+    assert (quote.start, quote.end) == _at(text, statement)
+    assert quote.speaker.mention == mention
+    assert (quote.cue_start, quote.cue_end) == _at(text, cue)

@@ -18,7 +18,7 @@ from quotes.backends import ChunkAnswer, Provenance
 from quotes.chunking import Chunk
 from quotes.schema import Entity, Kind, Quote, Speaker, SpeakerType
 
-RULES_VERSION = "3"
+RULES_VERSION = "4"
 
 Span = tuple[int, int]
 
@@ -137,15 +137,21 @@ _EVIDENCE_NOUN_RE = re.compile(
 )
 # The leading lookaheads below only skip positions no alternative can start at: re has no such
 # first-character filter of its own for these patterns, and it makes the scans up to twice as fast.
+# Cues are lowercase words, but for the one that opens its sentence: "According to X, …".
+_OPENING_CUE = r"|\bAccording\s+to"
 _CUE_RE = re.compile(
-    r"(?=[a-z])\b(?:"
+    r"(?:(?=[a-z])\b(?:"
     + _trie_pattern([f for f in _cue_forms() if f not in _WEAK_CUES] + sorted(_EVIDENCE_VERBS))
+    + r")"
+    + _OPENING_CUE
     + r")\b"
 )
 # After a closing quotation mark almost any reporting verb is a cue: “…,” the host pressed.
 _AFTER_CUE_RE = re.compile(
-    r"(?=[a-z])\b(?:"
+    r"(?:(?=[a-z])\b(?:"
     + _trie_pattern([*_cue_forms(), *(w.replace("_", " ") for w in _EXTRA_AFTER_CUES)])
+    + r")"
+    + _OPENING_CUE
     + r")\b"
 )
 _SAY_RE = re.compile(
@@ -177,8 +183,8 @@ _AUX = frozenset(
 )
 _DETERMINERS = frozenset(
     _lexicon(
-        "the a an his her their its our some many most several both all two three four five few other "
-        "these those this that one another each every any no"
+        "the a an my your his her their its our some many most several both all two three four five few "
+        "other these those this that one another each every any no"
     )
 )
 _TITLE_WORDS = frozenset(
@@ -449,6 +455,7 @@ def _classify(words: Sequence[str]) -> SpeakerType:
     return "person"
 
 
+_LONE_SPEAKERS = frozenset(_lexicon("another one"))
 _NP_REACH = 120  # characters: no speaker phrase is longer, and tokenising less is faster
 
 
@@ -572,6 +579,8 @@ def _np_after(text: str, start: int, end: int, titles: bool = False) -> _Mention
             or (lw in _NAME_PARTICLES | {"of", "for", "and"} and last == j - 1)
         ):
             continue
+        elif (j > 0 and w.isdigit() and toks[0][2].lower() in _DETERMINERS) and j <= 5:
+            continue  # "said a 2008 Clinton veteran"
         elif (
             w.isalpha()
             and not _is_cap(w)
@@ -585,6 +594,9 @@ def _np_after(text: str, start: int, end: int, titles: bool = False) -> _Mention
         else:
             break
     if last < 0:
+        # "tweeted another.", "said one": the determiner alone is the speaker
+        if w0 in _LONE_SPEAKERS and _ATTRIBUTION_END_RE.match(text, toks[0][1]):
+            return _Mention(toks[0][0], toks[0][1], toks[0][2], "person")
         return None
     while last > 0 and toks[last][2].lower() in ("of", "for", "and"):
         last -= 1
