@@ -137,23 +137,16 @@ _EVIDENCE_NOUN_RE = re.compile(
 )
 # The leading lookaheads below only skip positions no alternative can start at: re has no such
 # first-character filter of its own for these patterns, and it makes the scans up to twice as fast.
-# Cues are lowercase words, but for the one that opens its sentence: "According to X, …".
-_OPENING_CUE = r"|\bAccording\s+to"
-_CUE_RE = re.compile(
-    r"(?:(?=[a-z])\b(?:"
-    + _trie_pattern([f for f in _cue_forms() if f not in _WEAK_CUES] + sorted(_EVIDENCE_VERBS))
-    + r")"
-    + _OPENING_CUE
-    + r")\b"
-)
+
+
+def _cue_regex(forms: Sequence[str]) -> re.Pattern[str]:
+    """Any of the lowercase cue `forms`, or the one cue that opens its sentence: "According to X, …"."""
+    return re.compile(r"(?:(?=[a-z])\b(?:" + _trie_pattern(forms) + r")|\bAccording\s+to)\b")
+
+
+_CUE_RE = _cue_regex([f for f in _cue_forms() if f not in _WEAK_CUES] + sorted(_EVIDENCE_VERBS))
 # After a closing quotation mark almost any reporting verb is a cue: “…,” the host pressed.
-_AFTER_CUE_RE = re.compile(
-    r"(?:(?=[a-z])\b(?:"
-    + _trie_pattern([*_cue_forms(), *(w.replace("_", " ") for w in _EXTRA_AFTER_CUES)])
-    + r")"
-    + _OPENING_CUE
-    + r")\b"
-)
+_AFTER_CUE_RE = _cue_regex([*_cue_forms(), *(w.replace("_", " ") for w in _EXTRA_AFTER_CUES)])
 _SAY_RE = re.compile(
     r"\b(?:said|says|say|saying|told|tells|added|adds|adding|wrote|writes|tweeted|continued|replied|"
     r"responded|asked|asks|explained|explains|noted|notes|concluded|declared|stated|insisted|argued|"
@@ -579,7 +572,7 @@ def _np_after(text: str, start: int, end: int, titles: bool = False) -> _Mention
             or (lw in _NAME_PARTICLES | {"of", "for", "and"} and last == j - 1)
         ):
             continue
-        elif (j > 0 and w.isdigit() and toks[0][2].lower() in _DETERMINERS) and j <= 5:
+        elif 0 < j <= 5 and w.isdigit() and toks[0][2].lower() in _DETERMINERS:
             continue  # "said a 2008 Clinton veteran"
         elif (
             w.isalpha()
