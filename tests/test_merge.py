@@ -222,6 +222,14 @@ def test_name_with_only_a_title_word_at_its_end_is_kept_whole() -> None:
         ("his father, Brent Bozell, Jr.", "Brent Bozell, Jr.", None),
         ("Donald Trump’s", "Donald Trump", None),
         ("Dr. Harold Varmus, the former NIH director under President Bill Clinton", "Harold Varmus", None),
+        ("Chief of Staff John Kelly", "John Kelly", "Chief of Staff"),
+        ("Sen. Richard J. Durbin (D-Ill.), the minority whip", "Richard J. Durbin", "Sen."),
+        ("Gov. Pat McCrory (R)", "Pat McCrory", "Gov."),
+        ("Rep. Michael McCaul (R-TX", "Michael McCaul", "Rep."),
+        ("Republican Donald Trump", "Donald Trump", "Republican"),
+        ("Fox News’s Ed Henry", "Ed Henry", "Fox News"),
+        ("Pastor Kevin Swanson", "Kevin Swanson", "Pastor"),
+        ("Rep. Sander M. Levin (D-Mich.), a superdelegate supporting Clinton", "Sander M. Levin", "Rep."),
     ],
 )
 def test_the_name_in_a_descriptive_phrase_is_its_head_not_a_place_or_person_after_it(
@@ -249,3 +257,21 @@ def test_a_phrase_that_names_no_one_speaker_keeps_its_words_and_takes_no_other_n
     clustered = canonical_speakers(quotes)
     assert clustered[0].name == phrase
     assert names(clustered[1:]) == ["Bernie Sanders", "Ted Cruz", "Judy Woodruff", "Clinton"]
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    ["Republican National Committee", "The Democratic Leadership Council", "Media Research Center’s Bozell"],
+)
+def test_a_party_word_before_a_body_and_a_possessive_before_one_word_are_not_taken_off(phrase: str) -> None:
+    (speaker,) = canonical_speakers([quote(0, 10, speaker=person(phrase))])
+    assert (speaker.name, speaker.role) == (phrase, None)
+
+
+def test_a_name_with_its_party_and_state_clusters_with_the_bare_surname() -> None:
+    quotes = [
+        quote(0, 10, speaker=person("Sen. Ted Cruz (R-Tex.)")),
+        quote(20, 30, speaker=person("Cruz")),
+        quote(40, 50, speaker=person(None, "Cruz")),
+    ]
+    assert names(canonical_speakers(quotes)) == ["Ted Cruz"] * 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -91,14 +92,22 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# Words of titles and offices that come before a name ("Iraqi Prime Minister Mustafa al-Kadhimi").
+# Words of titles and offices that come before a name ("Iraqi Prime Minister Mustafa al-Kadhimi", "Chief of
+# Staff John Kelly").
 _TITLES = _words(
     """mr mrs ms miss mx dr prof professor sir dame lord lady madam president vice prime minister
     secretary state sen senator rep representative gov governor gen general lt col colonel maj major sgt
     capt captain adm admiral cmdr commander king queen prince princess emir sheikh sultan ayatollah imam
     supreme leader chairman chairwoman chair chief ceo director spokesman spokeswoman spokesperson
-    ambassador envoy mayor judge justice pope cardinal bishop rev reverend rabbi father foreign interior
-    defense defence deputy former acting speaker chancellor premier mp"""
+    ambassador envoy mayor sheriff judge justice pope cardinal bishop rev reverend rabbi father pastor foreign
+    interior defense defence deputy former acting speaker chancellor premier mp staff whip"""
+)
+# A party before a name is taken off it like a title ("Republican Donald Trump"), unless the words after it
+# name a body ("Republican National Committee", "the Democratic Leadership Council").
+_PARTIES = _words("republican democrat democratic gop libertarian labour tory")
+_BODIES = _words(
+    """national party committee convention caucus campaign congress senate house leadership council union
+    conference establishment candidates"""
 )
 _HONORIFICS = _words("mr mrs ms miss mx dr sir dame madam")
 _PARTICLES = _words("al el bin ibn bint de da di van von der den la le du del dos")
@@ -112,6 +121,10 @@ _RELATIVES = _words("who whom whose which that")
 _COMPLEMENTS = _words("of for from at in with under to by on") | _RELATIVES
 _DETERMINERS = _words("the a an")
 _BREAKS = _COMPLEMENTS | {"and", "&"}
+# A party and state after a name, as US papers write them: "Sen. Richard J. Durbin (D-Ill.)", "(R)"; a
+# chunk's edge can cut its closing bracket.
+_AFFILIATION = re.compile(r"\s+\([^()\s]{1,12}\)?[,;:]?$")
+_POSSESSIVES = ("'s", "’s", "'", "’")
 
 
 @functools.lru_cache(maxsize=16384)
@@ -148,9 +161,18 @@ class _Name(NamedTuple):
         keys = [_key(t) for t in tokens]
         proper = len(tokens) if strip_titles else 0
         if strip_titles:
-            # The name proper is the run of capitalised tokens (and particles) at the end, up to a title.
-            while proper > 0 and _name_like(tokens[proper - 1]) and keys[proper - 1] not in _TITLES:
+            # The name proper is the run of capitalised tokens (and particles) at the end, up to a title, a
+            # party or a possessive before at least two more ("Fox News’s Ed Henry").
+            while (
+                proper > 0
+                and _name_like(tokens[proper - 1])
+                and keys[proper - 1] not in _TITLES
+                and keys[proper - 1] not in _PARTIES
+                and (proper > len(tokens) - 2 or not tokens[proper - 1].endswith(_POSSESSIVES))
+            ):
                 proper -= 1
+            if proper and keys[proper - 1] in _PARTIES and not _BODIES.isdisjoint(keys[proper:]):
+                proper = 0
             while proper < len(tokens) and keys[proper] in _PARTICLES:
                 proper += 1
             if _SUFFIXES_OR_PARTICLES.issuperset(keys[proper:]):
@@ -160,9 +182,8 @@ class _Name(NamedTuple):
         key = frozenset(k for k in keys[proper:] if k and k not in _PARTICLES)
         if not key or not any(c.isalnum() for k in key for c in k):
             return None
-        title = " ".join(tokens[:proper]) or None
-        name = " ".join(tokens[proper:]).rstrip(",;:").removesuffix("'s").removesuffix("’s")
-        return _Name(name, title, key)
+        title = _without_possessive(" ".join(tokens[:proper])) or None
+        return _Name(_without_possessive(" ".join(tokens[proper:]).rstrip(",;:")), title, key)
 
     @staticmethod
     def from_mention(mention: str) -> _Name | None:
@@ -177,6 +198,11 @@ class _Name(NamedTuple):
         return parsed if all(_name_like(t) for t in parsed.name.split()) else None
 
 
+def _without_possessive(words: str) -> str:
+    ending = next((p for p in _POSSESSIVES if words.endswith(p)), "")
+    return words[: len(words) - len(ending)]
+
+
 def _name_part(phrase: str) -> str | None:
     """The words of a person's speaker phrase that hold the name, or None when none do.
 
@@ -189,9 +215,10 @@ def _name_part(phrase: str) -> str | None:
     group's, which no one name stands for.
     """
     if "," not in phrase and _BREAKS.isdisjoint(_key(t) for t in phrase.split()):
-        return phrase
+        return _AFFILIATION.sub("", phrase)
     parts: list[str] = []
     for part in phrase.split(","):
+        part = _AFFILIATION.sub("", part)
         words = [_key(t) for t in part.split()]
         if parts and words and _SUFFIXES.issuperset(words):
             parts[-1] += "," + part  # "Brent Bozell, Jr.": a suffix is the name's own
