@@ -247,6 +247,10 @@ def test_the_name_in_a_descriptive_phrase_is_its_head_not_a_place_or_person_afte
         "the Department of Homeland Security",
         "Gwen Ifill and Judy Woodruff",
         "Clinton campaign allies",
+        "a former prime minister of Ukraine",
+        "A spokeswoman for Cruz",
+        "an NBC News/Wall Street Journal poll released Monday",
+        "Several candidates, including Sanders,",
     ],
 )
 def test_a_phrase_that_names_no_one_speaker_keeps_its_words_and_takes_no_other_name(phrase: str) -> None:
@@ -275,3 +279,33 @@ def test_a_name_with_its_party_and_state_clusters_with_the_bare_surname() -> Non
         quote(40, 50, speaker=person(None, "Cruz")),
     ]
     assert names(canonical_speakers(quotes)) == ["Ted Cruz"] * 3
+
+
+def test_the_group_backing_a_candidate_is_not_named_for_the_candidate() -> None:
+    backers, candidate = canonical_speakers(
+        [
+            quote(0, 10, speaker=person("the super PAC backing Hillary Clinton")),
+            quote(20, 30, speaker=person("Clinton")),
+        ]
+    )
+    assert (backers.name, candidate.name) == ("PAC", "Clinton")
+
+
+@pytest.mark.parametrize(
+    ("phrase", "name", "role"),
+    [
+        ("the Associated Press", "Associated Press", None),
+        ("some Democrats", "Democrats", None),
+        ("retired neurosurgeon Ben Carson", "Ben Carson", "retired neurosurgeon"),
+        ("The conservative writer David Frum", "David Frum", "conservative writer"),
+        ("76-year-old Morton Blackwell", "Morton Blackwell", None),
+        ("The State Department", "The State Department", None),
+        ("the Supreme Court", "Supreme Court", None),
+        ("Mayor De Blasio", "De Blasio", "Mayor"),
+    ],
+)
+def test_a_role_is_what_the_words_before_a_name_say_the_speaker_is(
+    phrase: str, name: str, role: str | None
+) -> None:
+    (speaker,) = canonical_speakers([quote(0, 10, speaker=person(phrase))])
+    assert (speaker.name, speaker.role) == (name, role)

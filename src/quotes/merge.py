@@ -103,12 +103,16 @@ _TITLES = _words(
     interior defense defence deputy former acting speaker chancellor premier mp staff whip"""
 )
 # A party before a name is taken off it like a title ("Republican Donald Trump"), unless the words after it
-# name a body ("Republican National Committee", "the Democratic Leadership Council").
+# name a body ("Republican National Committee", "the Democratic Leadership Council"); nor is a title taken
+# off a body's one word ("the State Department", "the Supreme Court").
 _PARTIES = _words("republican democrat democratic gop libertarian labour tory")
 _BODIES = _words(
     """national party committee convention caucus campaign congress senate house leadership council union
-    conference establishment candidates"""
+    conference establishment candidates department court office agency administration ministry commission
+    service bureau"""
 )
+# Words before a name that make no role on their own: "the", "some", "many" Democrats.
+_NOT_ROLES = _words("the a an some many most several both all few other another only one two three four")
 _HONORIFICS = _words("mr mrs ms miss mx dr sir dame madam")
 _PARTICLES = _words("al el bin ibn bint de da di van von der den la le du del dos")
 _SUFFIXES = _words("jr sr ii iii iv")
@@ -118,7 +122,11 @@ _NAME_PREFIXES = ("al-", "el-")
 # Words after which a speaker phrase names something else: a place or a group ("Gov. Chris Christie *of New
 # Jersey*", "Supporters *of Sanders*"), or what the speaker does ("an activist, *who backs Cruz*").
 _RELATIVES = _words("who whom whose which that")
-_COMPLEMENTS = _words("of for from at in with under to by on") | _RELATIVES
+_COMPLEMENTS = (
+    _words("of for from at in with under to by on against behind inside backing supporting including")
+    | _words("released published filed")  # "a poll released Monday"
+    | _RELATIVES
+)
 _DETERMINERS = _words("the a an")
 _BREAKS = _COMPLEMENTS | {"and", "&"}
 # A party and state after a name, as US papers write them: "Sen. Richard J. Durbin (D-Ill.)", "(R)"; a
@@ -171,10 +179,15 @@ class _Name(NamedTuple):
                 and (proper > len(tokens) - 2 or not tokens[proper - 1].endswith(_POSSESSIVES))
             ):
                 proper -= 1
-            if proper and keys[proper - 1] in _PARTIES and not _BODIES.isdisjoint(keys[proper:]):
-                proper = 0
-            while proper < len(tokens) and keys[proper] in _PARTICLES:
-                proper += 1
+            if proper and (
+                (keys[proper - 1] in _PARTIES and not _BODIES.isdisjoint(keys[proper:]))
+                or (proper == len(tokens) - 1 and keys[proper] in _BODIES)
+            ):
+                while proper > 0 and _name_like(tokens[proper - 1]):
+                    proper -= 1
+            before = proper - 2 if proper > 1 and keys[proper - 1] in _DETERMINERS else proper - 1
+            if before >= 0 and keys[before] in _COMPLEMENTS:
+                return None  # "a former prime minister of Ukraine": a place, not the speaker's name
             if _SUFFIXES_OR_PARTICLES.issuperset(keys[proper:]):
                 if not all(_name_like(t) for t in tokens):
                     return None  # a description ("Clinton campaign allies"), not a name: it takes no other's
@@ -196,6 +209,29 @@ class _Name(NamedTuple):
         if parsed is None or (parsed.title is None and not all(_name_like(t) for t in tokens)):
             return None
         return parsed if all(_name_like(t) for t in parsed.name.split()) else None
+
+
+@functools.lru_cache(maxsize=16384)
+def _role(title: str, name: str) -> str | None:
+    """What the words taken off a name say the speaker is ("Sen.", "FBI Director", "retired neurosurgeon"
+    Ben Carson), without the words that only point or count ("the", "many"); None for an honorific
+    ("Mr.") or when nothing else is left. Lowercase words alone describe a person's name only: "senior"
+    Democrats or "a super" PAC are not roles."""
+    tokens = title.split()
+    keys = [_key(t) for t in tokens]
+    if keys[-1] in _HONORIFICS:
+        return None
+    start = next((i for i, k in enumerate(keys) if k not in _NOT_ROLES), len(keys))
+    personal = len(name.split()) > 1
+    for token, key in zip(tokens[start:], keys[start:], strict=True):
+        if (
+            key in _TITLES
+            or key in _PARTIES
+            or (token[:1].isupper() and key not in _PARTICLES)
+            or (personal and key.replace("-", "").isalpha())
+        ):
+            return " ".join(tokens[start:])
+    return None
 
 
 def _without_possessive(words: str) -> str:
@@ -318,7 +354,8 @@ def canonical_speakers(quotes: Sequence[Quote]) -> list[Speaker]:
         update: dict[str, Any] = {}
         if speaker.name != canonical[kind][name.key]:
             update["name"] = canonical[kind][name.key]
-        if speaker.role is None and name.title and _key(name.title.split()[-1]) not in _HONORIFICS:
-            update["role"] = name.title
+        role = _role(name.title, name.name) if speaker.role is None and name.title else None
+        if role:
+            update["role"] = role
         result.append(speaker.model_copy(update=update) if update else speaker)
     return result
