@@ -230,6 +230,10 @@ def test_name_with_only_a_title_word_at_its_end_is_kept_whole() -> None:
         ("Fox News’s Ed Henry", "Ed Henry", "Fox News"),
         ("Pastor Kevin Swanson", "Kevin Swanson", "Pastor"),
         ("Rep. Sander M. Levin (D-Mich.), a superdelegate supporting Clinton", "Sander M. Levin", "Rep."),
+        ("Amy Pope, deputy homeland security advisor", "Amy Pope", None),
+        ("Rep. Steve King", "Steve King", "Rep."),
+        ("Congressman Chris Collins", "Chris Collins", "Congressman"),
+        ("But Matt Morrison", "Matt Morrison", None),
     ],
 )
 def test_the_name_in_a_descriptive_phrase_is_its_head_not_a_place_or_person_after_it(

@@ -100,7 +100,8 @@ _TITLES = _words(
     capt captain adm admiral cmdr commander king queen prince princess emir sheikh sultan ayatollah imam
     supreme leader chairman chairwoman chair chief ceo director spokesman spokeswoman spokesperson
     ambassador envoy mayor sheriff judge justice pope cardinal bishop rev reverend rabbi father pastor foreign
-    interior defense defence deputy former acting speaker chancellor premier mp staff whip"""
+    interior defense defence deputy former acting speaker chancellor premier mp staff whip congressman
+    congresswoman councilman councilwoman assemblyman assemblywoman commissioner superintendent"""
 )
 # A party before a name is taken off it like a title ("Republican Donald Trump"), unless the words after it
 # name a body ("Republican National Committee", "the Democratic Leadership Council"); nor is a title taken
@@ -128,6 +129,8 @@ _COMPLEMENTS = (
     | _RELATIVES
 )
 _DETERMINERS = _words("the a an")
+# A sentence's first word that a speaker span can start with: "But Matt Morrison".
+_CONJUNCTIONS = _words("but and or so yet then")
 _BREAKS = _COMPLEMENTS | {"and", "&"}
 # A party and state after a name, as US papers write them: "Sen. Richard J. Durbin (D-Ill.)", "(R)"; a
 # chunk's edge can cut its closing bracket.
@@ -167,8 +170,11 @@ class _Name(NamedTuple):
             raw = head
         tokens = raw.split()
         keys = [_key(t) for t in tokens]
-        proper = len(tokens) if strip_titles else 0
+        proper = 0
         if strip_titles:
+            while len(tokens) > 1 and keys[0] in _CONJUNCTIONS:
+                del tokens[0], keys[0]
+            proper = len(tokens) - _surname(tokens, keys, len(tokens))
             # The name proper is the run of capitalised tokens (and particles) at the end, up to a title, a
             # party or a possessive before at least two more ("Fox News’s Ed Henry").
             while (
@@ -239,6 +245,22 @@ def _without_possessive(words: str) -> str:
     return words[: len(words) - len(ending)]
 
 
+def _surname(tokens: list[str], keys: list[str], end: int) -> int:
+    """1 when the title word that ends `tokens[:end]` is a surname after a first name ("Amy Pope", "Rep.
+    Steve King"), else 0."""
+    last = end - 1
+    return int(
+        last > 0
+        and keys[last] in _TITLES
+        and _name_like(tokens[last])
+        and _name_like(tokens[last - 1])
+        and keys[last - 1] not in _TITLES
+        and keys[last - 1] not in _DETERMINERS
+        and keys[last - 1] not in _PARTIES
+        and keys[last - 1] not in _BODIES
+    )
+
+
 def _name_part(phrase: str) -> str | None:
     """The words of a person's speaker phrase that hold the name, or None when none do.
 
@@ -271,7 +293,7 @@ def _name_part(phrase: str) -> str | None:
             (i for i, k in enumerate(keys) if i and k in _COMPLEMENTS and keys[i - 1] not in _TITLES),
             len(tokens),
         )
-        start = end
+        start = end - _surname(tokens, keys, end)
         while (
             start > 0
             and _name_like(tokens[start - 1])
