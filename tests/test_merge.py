@@ -255,6 +255,7 @@ def test_the_name_in_a_descriptive_phrase_is_its_head_not_a_place_or_person_afte
         "A spokeswoman for Cruz",
         "an NBC News/Wall Street Journal poll released Monday",
         "Several candidates, including Sanders,",
+        "Judy Woodruff, Gwen Ifill and Bernie Sanders",
     ],
 )
 def test_a_phrase_that_names_no_one_speaker_keeps_its_words_and_takes_no_other_name(phrase: str) -> None:
@@ -299,7 +300,7 @@ def test_the_group_backing_a_candidate_is_not_named_for_the_candidate() -> None:
     ("phrase", "name", "role"),
     [
         ("the Associated Press", "Associated Press", None),
-        ("some Democrats", "Democrats", None),
+        ("some Democrats", "some Democrats", None),
         ("retired neurosurgeon Ben Carson", "Ben Carson", "retired neurosurgeon"),
         ("The conservative writer David Frum", "David Frum", "conservative writer"),
         ("76-year-old Morton Blackwell", "Morton Blackwell", None),

@@ -106,7 +106,7 @@ _TITLES = _words(
 # A party before a name is taken off it like a title ("Republican Donald Trump"), unless the words after it
 # name a body ("Republican National Committee", "the Democratic Leadership Council"); nor is a title taken
 # off a body's one word ("the State Department", "the Supreme Court").
-_PARTIES = _words("republican democrat democratic gop libertarian labour tory")
+_PARTIES = _words("republican republicans democrat democrats democratic gop libertarian labour tory")
 _BODIES = _words(
     """national party committee convention caucus campaign congress senate house leadership council union
     conference establishment candidates department court office agency administration ministry commission
@@ -245,6 +245,17 @@ def _without_possessive(words: str) -> str:
     return words[: len(words) - len(ending)]
 
 
+def _names_listed(parts: Sequence[str], i: int) -> bool:
+    """Whether comma part `i` of a speaker phrase ends a list of names: names joined by "and" ("Gwen Ifill
+    and Judy Woodruff"; "Carson, Fiorina and Huckabee"; "…, and Bill Nelson (D)"), not a description's
+    last words ("…, a Republican who chairs the Committee on Science, Space and Technology")."""
+    tokens = parts[i].split()
+    joiners = [n for n, t in enumerate(tokens) if t in ("and", "&")]
+    if not joiners or not all(_name_like(t) for n, t in enumerate(tokens) if n not in joiners):
+        return False
+    return i == 0 or joiners[0] == 0 or all(_name_like(t) for t in parts[i - 1].split())
+
+
 def _surname(tokens: list[str], keys: list[str], end: int) -> int:
     """1 when the title word that ends `tokens[:end]` is a surname after a first name ("Amy Pope", "Rep.
     Steve King"), else 0."""
@@ -282,6 +293,8 @@ def _name_part(phrase: str) -> str | None:
             parts[-1] += "," + part  # "Brent Bozell, Jr.": a suffix is the name's own
         elif words:
             parts.append(part.strip())
+    if any(_names_listed(parts, i) for i in range(len(parts))):
+        return None  # "Hillary Clinton, Bernie Sanders and Martin O’Malley": no one name speaks for them all
     for number, part in enumerate(parts):
         tokens = part.split()
         keys = [_key(t) for t in tokens]
