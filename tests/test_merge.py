@@ -234,6 +234,7 @@ def test_name_with_only_a_title_word_at_its_end_is_kept_whole() -> None:
         ("Rep. Steve King", "Steve King", "Rep."),
         ("Congressman Chris Collins", "Chris Collins", "Congressman"),
         ("But Matt Morrison", "Matt Morrison", None),
+        ("Al From, who helped found the DLC", "Al From", None),
     ],
 )
 def test_the_name_in_a_descriptive_phrase_is_its_head_not_a_place_or_person_after_it(

@@ -192,7 +192,7 @@ class _Name(NamedTuple):
                 while proper > 0 and _name_like(tokens[proper - 1]):
                     proper -= 1
             before = proper - 2 if proper > 1 and keys[proper - 1] in _DETERMINERS else proper - 1
-            if before >= 0 and keys[before] in _COMPLEMENTS:
+            if before > 0 and keys[before] in _COMPLEMENTS:
                 return None  # "a former prime minister of Ukraine": a place, not the speaker's name
             if _SUFFIXES_OR_PARTICLES.issuperset(keys[proper:]):
                 if not all(_name_like(t) for t in tokens):
@@ -300,10 +300,14 @@ def _name_part(phrase: str) -> str | None:
         keys = [_key(t) for t in tokens]
         if "and" in keys or "&" in keys:
             return None  # "Gwen Ifill and Judy Woodruff": no one name speaks for them all
-        if keys[0] in _RELATIVES:
-            continue  # ", who backs Cruz": what the speaker does, not who
+        if keys[0] in _RELATIVES or (number and keys[0] in _COMPLEMENTS):
+            continue  # ", who backs Cruz", ", including Sanders": what the speaker does or holds, not who
         end = next(
-            (i for i, k in enumerate(keys) if i and k in _COMPLEMENTS and keys[i - 1] not in _TITLES),
+            (
+                i
+                for i, k in enumerate(keys)
+                if i and k in _COMPLEMENTS and tokens[i][:1].islower() and keys[i - 1] not in _TITLES
+            ),
             len(tokens),
         )
         start = end - _surname(tokens, keys, end)
