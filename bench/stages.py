@@ -27,9 +27,10 @@ from quotes.attribution import ground_records
 from quotes.backends.llm import LLMBackend, LLMConfig
 from quotes.evaluate import load_gold
 from quotes.grounding import SourceText
-from quotes.merge import canonical_speakers, dedupe
+from quotes.merge import dedupe
 from quotes.pipeline import Extractor
 from quotes.schema import Answer, Article
+from quotes.speakers import canonical_speakers
 from quotes.store import ResponseStore, StoreMode
 from run_one import API_KEY, DEFAULT_GOLD, MODEL
 

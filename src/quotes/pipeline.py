@@ -18,8 +18,9 @@ from quotes.backends.llm import LLMBackend, LLMConfig
 from quotes.backends.rules import RulesBackend
 from quotes.chunking import Chunk, chunk_text, split_chunk
 from quotes.grounding import SourceText
-from quotes.merge import canonical_speakers, dedupe
+from quotes.merge import dedupe
 from quotes.schema import Article, ChunkError, Extraction, Kind, Quote, Usage
+from quotes.speakers import canonical_speakers
 from quotes.store import StoreMiss
 
 DEFAULT_OVERLAP = 2000
