@@ -128,6 +128,7 @@ def test_the_name_in_a_descriptive_phrase_is_its_head_not_a_place_or_person_afte
         "Clinton campaign allies",
         "a former prime minister of Ukraine",
         "A spokeswoman for Cruz",
+        "A spokesman for Sen. Ted Cruz",
         "an NBC News/Wall Street Journal poll released Monday",
         "Several candidates, including Sanders,",
         "Judy Woodruff, Gwen Ifill and Bernie Sanders",

@@ -568,3 +568,42 @@ def test_cli_reports_a_failed_extraction_on_stderr(tmp_path: Path) -> None:
     [verdict] = json.loads(result.stdout)
     assert verdict["verdict"] == "not_found"
     assert "statements there are unknown" in verdict["explanation"]
+
+
+def test_words_a_spokeswoman_or_supporters_said_are_not_the_named_person_s() -> None:
+    article = Article(
+        id="iowa",
+        text="“We will win Iowa,” a spokeswoman for Carly Fiorina said. Supporters of Bernie Sanders said "
+        "he would carry the state. The Department of Homeland Security said the count was secure.",
+    )
+    extraction = extraction_of(
+        article,
+        (
+            "“We will win Iowa,”",
+            "a spokeswoman for Carly Fiorina",
+            "a spokeswoman for Carly Fiorina",
+            "direct",
+        ),
+        (
+            "he would carry the state",
+            "Supporters of Bernie Sanders",
+            "Supporters of Bernie Sanders",
+            "indirect",
+        ),
+        (
+            "the count was secure",
+            "Department of Homeland Security",
+            "The Department of Homeland Security",
+            "indirect",
+        ),
+    )
+    verdicts = check(
+        extraction,
+        ("Carly Fiorina", "We will win Iowa"),
+        ("Fiorina's spokeswoman", "We will win Iowa"),
+        ("Sanders", "he would carry the state"),
+        ("the Department of Homeland Security", "the count was secure"),
+        article=article,
+    )
+    assert labels(verdicts) == ["misattributed", "supported", "misattributed", "supported"]
+    assert verdicts[0].actual_speaker == "a spokeswoman for Carly Fiorina"

@@ -195,6 +195,30 @@ def _surname(tokens: list[str], keys: list[str], end: int) -> int:
     )
 
 
+def _complement_at(tokens: Sequence[str], keys: Sequence[str]) -> int:
+    """Where the words start that name something else than the speaker ("of New Jersey", "for Fiorina"),
+    or len(tokens); an "of" inside a title ("Secretary of State") and a word opening them do not count."""
+    return next(
+        (
+            i
+            for i, k in enumerate(keys)
+            if i
+            and k in _COMPLEMENTS
+            and tokens[i][:1].islower()
+            and not (k == "of" and keys[i - 1] in _TITLES)
+        ),
+        len(tokens),
+    )
+
+
+def phrase_head(phrase: str) -> str:
+    """The words of a speaker phrase before those that name someone or something else: "a spokeswoman"
+    for Fiorina, "Supporters" of Sanders, "Gov. Chris Christie" of New Jersey; "Secretary of State John
+    Kerry" whole."""
+    tokens = phrase.split()
+    return " ".join(tokens[: _complement_at(tokens, [_key(t) for t in tokens])])
+
+
 def _name_part(phrase: str) -> str | None:
     """The words of a person's speaker phrase that hold the name, or None when none do.
 
@@ -225,14 +249,7 @@ def _name_part(phrase: str) -> str | None:
             return None  # "Gwen Ifill and Judy Woodruff": no one name speaks for them all
         if keys[0] in _RELATIVES or (number and keys[0] in _COMPLEMENTS):
             continue  # ", who backs Cruz", ", including Sanders": what the speaker does or holds, not who
-        end = next(
-            (
-                i
-                for i, k in enumerate(keys)
-                if i and k in _COMPLEMENTS and tokens[i][:1].islower() and keys[i - 1] not in _TITLES
-            ),
-            len(tokens),
-        )
+        end = _complement_at(tokens, keys)
         start = end - _surname(tokens, keys, end)
         while (
             start > 0

@@ -53,6 +53,7 @@ from quotes.schema import (
     VerdictLabel,
     VerifyAnswer,
 )
+from quotes.speakers import phrase_head
 from quotes.store import StoreMiss
 
 # Fuzzy similarity (rapidfuzz ratio of the normalized words, 0-100) from which a different wording counts
@@ -213,16 +214,19 @@ def _titles(text: str, name: str) -> set[tuple[str, ...]]:
 
 @dataclass
 class _Person:
-    names: frozenset[str]
+    names: frozenset[str]  # the words of the name's head: "spokeswoman" in "a spokeswoman for Fiorina"
+    words: frozenset[str]  # all its words
     phrases: set[tuple[str, ...]] = field(default_factory=set)
 
     def answers_to(self, claimed: frozenset[str]) -> bool:
         """Whether the claimed name is one the article uses for this person: a subset of the name's
-        words ("Rouhani"), name words with a title ("President Rouhani"), or a title the article gives
-        them, with its head word ("the Iranian president", "the president")."""
+        words ("Rouhani"), but not of words that name someone else in it ("Fiorina" is not "a spokeswoman
+        for Fiorina") unless the claim holds the whole head too ("Department of Homeland Security"),
+        name words with a title ("President Rouhani"), or a title the article gives them, with its head
+        word ("the Iranian president", "the president")."""
         if not claimed:
             return False
-        if claimed <= self.names:
+        if claimed <= self.names or self.names <= claimed <= self.words:
             return True
         for phrase in self.phrases:
             words = set(phrase)
@@ -244,10 +248,11 @@ class _Speakers:
                 continue
             person = self._people.get(name)
             if person is None:
-                person = self._people[name] = _Person(frozenset(_name_words(name)))
+                head = frozenset(_name_words(phrase_head(name)))
+                person = self._people[name] = _Person(head, frozenset(_name_words(name)))
                 person.phrases.update(_titles(text, name))
             for extra in (quote.speaker.mention, quote.speaker.role):
-                words = _title(extra or "", person.names)
+                words = _title(phrase_head(extra or ""), person.names)
                 if words and not set(words) <= _PRONOUNS:
                     person.phrases.add(words)
 
