@@ -86,6 +86,9 @@ class _Name(NamedTuple):
 
     @staticmethod
     def parse(raw: str, strip_titles: bool) -> _Name | None:
+        """The name in `raw`; with `strip_titles` (a person's), its head's name proper and the title
+        before it, or None when the phrase names no one speaker."""
+        proper = 0
         if strip_titles:
             head = _name_part(raw)
             if head is None:
@@ -93,34 +96,13 @@ class _Name(NamedTuple):
             raw = head
         tokens = raw.split()
         keys = [_key(t) for t in tokens]
-        proper = 0
         if strip_titles:
             while len(tokens) > 1 and keys[0] in _CONJUNCTIONS:
                 del tokens[0], keys[0]
-            proper = len(tokens) - _surname(tokens, keys, len(tokens))
-            # The name proper is the run of capitalised tokens (and particles) at the end, up to a title, a
-            # party or a possessive before at least two more ("Fox News’s Ed Henry").
-            while (
-                proper > 0
-                and _name_like(tokens[proper - 1])
-                and keys[proper - 1] not in _TITLES
-                and keys[proper - 1] not in _PARTIES
-                and (proper > len(tokens) - 2 or not tokens[proper - 1].endswith(_POSSESSIVES))
-            ):
-                proper -= 1
-            if proper and (
-                (keys[proper - 1] in _PARTIES and not _BODIES.isdisjoint(keys[proper:]))
-                or (proper == len(tokens) - 1 and keys[proper] in _BODIES)
-            ):
-                while proper > 0 and _name_like(tokens[proper - 1]):
-                    proper -= 1
-            before = proper - 2 if proper > 1 and keys[proper - 1] in _DETERMINERS else proper - 1
-            if before > 0 and keys[before] in _COMPLEMENTS:
-                return None  # "a former prime minister of Ukraine": a place, not the speaker's name
-            if _SUFFIXES_OR_PARTICLES.issuperset(keys[proper:]):
-                if not all(_name_like(t) for t in tokens):
-                    return None  # a description ("Clinton campaign allies"), not a name: it takes no other's
-                proper = 0  # no name after the titles: "Martin Luther King Jr." keeps all its words
+            start = _name_start(tokens, keys)
+            if start is None:
+                return None
+            proper = start
         key = frozenset(k for k in keys[proper:] if k and k not in _PARTICLES)
         if not key or not any(c.isalnum() for k in key for c in k):
             return None
@@ -138,6 +120,37 @@ class _Name(NamedTuple):
         if parsed is None or (parsed.title is None and not all(_name_like(t) for t in tokens)):
             return None
         return parsed if all(_name_like(t) for t in parsed.name.split()) else None
+
+
+def _name_start(tokens: list[str], keys: list[str]) -> int | None:
+    """Where the name proper begins in a person's phrase: after its title, party or outlet; 0 when the
+    phrase is all name; None when it names no one ("Clinton campaign allies", "a former prime minister of
+    Ukraine")."""
+    # The run of capitalised tokens (and particles) at the end, up to a title, a party or a possessive
+    # before at least two more ("Fox News’s Ed Henry").
+    proper = len(tokens) - _surname(tokens, keys, len(tokens))
+    while (
+        proper > 0
+        and _name_like(tokens[proper - 1])
+        and keys[proper - 1] not in _TITLES
+        and keys[proper - 1] not in _PARTIES
+        and (proper > len(tokens) - 2 or not tokens[proper - 1].endswith(_POSSESSIVES))
+    ):
+        proper -= 1
+    if proper and (
+        (keys[proper - 1] in _PARTIES and not _BODIES.isdisjoint(keys[proper:]))
+        or (proper == len(tokens) - 1 and keys[proper] in _BODIES)
+    ):
+        while proper > 0 and _name_like(tokens[proper - 1]):
+            proper -= 1
+    before = proper - 2 if proper > 1 and keys[proper - 1] in _DETERMINERS else proper - 1
+    if before > 0 and keys[before] in _COMPLEMENTS:
+        return None  # a place or a body after "of", "for": not the speaker's name
+    if _SUFFIXES_OR_PARTICLES.issuperset(keys[proper:]):
+        if not all(_name_like(t) for t in tokens):
+            return None  # a description, not a name: it takes no other's
+        return 0  # no name after the titles: "Martin Luther King Jr." keeps all its words
+    return proper
 
 
 @functools.lru_cache(maxsize=16384)
