@@ -689,9 +689,9 @@ def test_lead_in_phrase_before_an_attributed_quote_is_content() -> None:
             "said",
         ),
         (
-            "“She did not like that,” said a 2008 Clinton veteran.",
+            "“She did not like that,” said a 2008 Nolan veteran.",
             "“She did not like that,”",
-            "a 2008 Clinton veteran",
+            "a 2008 Nolan veteran",
             "said",
         ),
         (
@@ -722,3 +722,16 @@ def test_speakers_with_a_possessive_a_number_or_a_lone_determiner_and_an_opening
     assert (quote.start, quote.end) == _at(text, statement)
     assert quote.speaker.mention == mention
     assert (quote.cue_start, quote.cue_end) == _at(text, cue)
+
+
+@pytest.mark.parametrize(
+    ("text", "mention"),
+    [
+        ("“We will cut taxes,” a spokeswoman for the governor said.", "a spokeswoman for the governor"),
+        ("An aide to the senator said the vote would be close.", "An aide to the senator"),
+    ],
+)
+def test_the_speaker_is_the_phrase_a_noun_phrase_completes_not_its_object(text: str, mention: str) -> None:
+    quote = _only(text)
+    _check(quote, text)
+    assert quote.speaker.mention == mention

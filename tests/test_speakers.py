@@ -89,26 +89,26 @@ def test_name_with_only_a_title_word_at_its_end_is_kept_whole() -> None:
 @pytest.mark.parametrize(
     ("phrase", "name", "role"),
     [
-        ("Gov. Chris Christie of New Jersey", "Chris Christie", "Gov."),
-        ("Secretary of State John Kerry", "John Kerry", "Secretary of State"),
-        ("Murphy, the head of Right to Rise USA", "Murphy", None),
-        ("Clinton’s Democratic opponent, Vermont Sen. Bernie Sanders", "Bernie Sanders", "Vermont Sen."),
-        ("his father, Brent Bozell, Jr.", "Brent Bozell, Jr.", None),
-        ("Donald Trump’s", "Donald Trump", None),
-        ("Dr. Harold Varmus, the former NIH director under President Bill Clinton", "Harold Varmus", None),
-        ("Chief of Staff John Kelly", "John Kelly", "Chief of Staff"),
-        ("Sen. Richard J. Durbin (D-Ill.), the minority whip", "Richard J. Durbin", "Sen."),
-        ("Gov. Pat McCrory (R)", "Pat McCrory", "Gov."),
-        ("Rep. Michael McCaul (R-TX", "Michael McCaul", "Rep."),
-        ("Republican Donald Trump", "Donald Trump", "Republican"),
-        ("Fox News’s Ed Henry", "Ed Henry", "Fox News"),
-        ("Pastor Kevin Swanson", "Kevin Swanson", "Pastor"),
-        ("Rep. Sander M. Levin (D-Mich.), a superdelegate supporting Clinton", "Sander M. Levin", "Rep."),
-        ("Amy Pope, deputy homeland security advisor", "Amy Pope", None),
-        ("Rep. Steve King", "Steve King", "Rep."),
-        ("Congressman Chris Collins", "Chris Collins", "Congressman"),
-        ("But Matt Morrison", "Matt Morrison", None),
-        ("Al From, who helped found the DLC", "Al From", None),
+        ("Gov. Ann Holt of New Jersey", "Ann Holt", "Gov."),
+        ("Secretary of State Paul Dorsey", "Paul Dorsey", "Secretary of State"),
+        ("Murphy, the head of Forward Ohio PAC", "Murphy", None),
+        ("Hale’s Democratic opponent, Vermont Sen. Lena Marsh", "Lena Marsh", "Vermont Sen."),
+        ("his father, Carl Weston, Jr.", "Carl Weston, Jr.", None),
+        ("Ivo Grant’s", "Ivo Grant", None),
+        ("Dr. Rita Vance, the former NIH director under President Sam Hale", "Rita Vance", None),
+        ("Chief of Staff Dana Whitfield", "Dana Whitfield", "Chief of Staff"),
+        ("Sen. Harold P. Grant (D-Ill.), the minority whip", "Harold P. Grant", "Sen."),
+        ("Gov. Tess Morrow (R)", "Tess Morrow", "Gov."),
+        ("Rep. Owen Marsh (R-TX", "Owen Marsh", "Rep."),
+        ("Republican Lena Ortiz", "Lena Ortiz", "Republican"),
+        ("Metro News’s Sam Reyes", "Sam Reyes", "Metro News"),
+        ("Pastor Ruth Bell", "Ruth Bell", "Pastor"),
+        ("Rep. Carl T. Moss (D-Mich.), a delegate supporting Nolan", "Carl T. Moss", "Rep."),
+        ("Ella Pope, a deputy security adviser", "Ella Pope", None),
+        ("Rep. Tom King", "Tom King", "Rep."),
+        ("Congressman Ray Dunn", "Ray Dunn", "Congressman"),
+        ("But Nina Marsh", "Nina Marsh", None),
+        ("Ida From, who founded the council", "Ida From", None),
     ],
 )
 def test_the_name_in_a_descriptive_phrase_is_its_head_not_a_place_or_person_after_it(
@@ -121,32 +121,32 @@ def test_the_name_in_a_descriptive_phrase_is_its_head_not_a_place_or_person_afte
 @pytest.mark.parametrize(
     "phrase",
     [
-        "Supporters of Sanders",
-        "The influential delegate, who backs Cruz",
+        "Supporters of Marsh",
+        "The influential delegate, who backs Hale",
         "the Department of Homeland Security",
-        "Gwen Ifill and Judy Woodruff",
-        "Clinton campaign allies",
-        "a former prime minister of Ukraine",
-        "A spokeswoman for Cruz",
-        "A spokesman for Sen. Ted Cruz",
-        "an NBC News/Wall Street Journal poll released Monday",
-        "Several candidates, including Sanders,",
-        "Judy Woodruff, Gwen Ifill and Bernie Sanders",
+        "Ana Ruiz and Rosa Quill",
+        "Nolan campaign allies",
+        "a former prime minister of Estonia",
+        "A spokeswoman for Hale",
+        "A spokesman for Sen. Joe Hale",
+        "a Daily Ledger poll released Monday",
+        "Several candidates, including Marsh,",
+        "Rosa Quill, Ana Ruiz and Lena Marsh",
     ],
 )
 def test_a_phrase_that_names_no_one_speaker_keeps_its_words_and_takes_no_other_name(phrase: str) -> None:
-    others = [person("Bernie Sanders"), person("Ted Cruz"), person("Judy Woodruff"), person("Clinton")]
+    others = [person("Lena Marsh"), person("Joe Hale"), person("Rosa Quill"), person("Nolan")]
     quotes = [quote(0, 10, speaker=person(phrase))] + [
         quote(20 * i, 20 * i + 10, speaker=s) for i, s in enumerate(others, 1)
     ]
     clustered = canonical_speakers(quotes)
     assert clustered[0].name == phrase
-    assert names(clustered[1:]) == ["Bernie Sanders", "Ted Cruz", "Judy Woodruff", "Clinton"]
+    assert names(clustered[1:]) == ["Lena Marsh", "Joe Hale", "Rosa Quill", "Nolan"]
 
 
 @pytest.mark.parametrize(
     "phrase",
-    ["Republican National Committee", "The Democratic Leadership Council", "Media Research Center’s Bozell"],
+    ["Republican National Committee", "The Democratic Leadership Council", "Civic Data Center’s Pell"],
 )
 def test_a_party_word_before_a_body_and_a_possessive_before_one_word_are_not_taken_off(phrase: str) -> None:
     (speaker,) = canonical_speakers([quote(0, 10, speaker=person(phrase))])
@@ -155,21 +155,21 @@ def test_a_party_word_before_a_body_and_a_possessive_before_one_word_are_not_tak
 
 def test_a_name_with_its_party_and_state_clusters_with_the_bare_surname() -> None:
     quotes = [
-        quote(0, 10, speaker=person("Sen. Ted Cruz (R-Tex.)")),
-        quote(20, 30, speaker=person("Cruz")),
-        quote(40, 50, speaker=person(None, "Cruz")),
+        quote(0, 10, speaker=person("Sen. Joe Hale (R-Tex.)")),
+        quote(20, 30, speaker=person("Hale")),
+        quote(40, 50, speaker=person(None, "Hale")),
     ]
-    assert names(canonical_speakers(quotes)) == ["Ted Cruz"] * 3
+    assert names(canonical_speakers(quotes)) == ["Joe Hale"] * 3
 
 
 def test_the_group_backing_a_candidate_is_not_named_for_the_candidate() -> None:
     backers, candidate = canonical_speakers(
         [
-            quote(0, 10, speaker=person("the super PAC backing Hillary Clinton")),
-            quote(20, 30, speaker=person("Clinton")),
+            quote(0, 10, speaker=person("the super PAC backing Mara Quinn")),
+            quote(20, 30, speaker=person("Quinn")),
         ]
     )
-    assert (backers.name, candidate.name) == ("PAC", "Clinton")
+    assert (backers.name, candidate.name) == ("PAC", "Quinn")
 
 
 @pytest.mark.parametrize(
@@ -177,12 +177,12 @@ def test_the_group_backing_a_candidate_is_not_named_for_the_candidate() -> None:
     [
         ("the Associated Press", "Associated Press", None),
         ("some Democrats", "some Democrats", None),
-        ("retired neurosurgeon Ben Carson", "Ben Carson", "retired neurosurgeon"),
-        ("The conservative writer David Frum", "David Frum", "conservative writer"),
-        ("76-year-old Morton Blackwell", "Morton Blackwell", None),
+        ("retired surgeon Paul Rhee", "Paul Rhee", "retired surgeon"),
+        ("The conservative writer Ivo Grant", "Ivo Grant", "conservative writer"),
+        ("76-year-old Ada Brook", "Ada Brook", None),
         ("The State Department", "The State Department", None),
         ("the Supreme Court", "Supreme Court", None),
-        ("Mayor De Blasio", "De Blasio", "Mayor"),
+        ("Mayor De Luca", "De Luca", "Mayor"),
     ],
 )
 def test_a_role_is_what_the_words_before_a_name_say_the_speaker_is(

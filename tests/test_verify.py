@@ -572,22 +572,22 @@ def test_cli_reports_a_failed_extraction_on_stderr(tmp_path: Path) -> None:
 
 def test_words_a_spokeswoman_or_supporters_said_are_not_the_named_person_s() -> None:
     article = Article(
-        id="iowa",
-        text="“We will win Iowa,” a spokeswoman for Carly Fiorina said. Supporters of Bernie Sanders said "
-        "he would carry the state. The Department of Homeland Security said the count was secure.",
+        id="county",
+        text="“We will win the county,” a spokeswoman for Carla Fenn said. Supporters of Bernard Sandoval "
+        "said he would carry the state. The Department of Homeland Security said the count was secure.",
     )
     extraction = extraction_of(
         article,
         (
-            "“We will win Iowa,”",
-            "a spokeswoman for Carly Fiorina",
-            "a spokeswoman for Carly Fiorina",
+            "“We will win the county,”",
+            "a spokeswoman for Carla Fenn",
+            "a spokeswoman for Carla Fenn",
             "direct",
         ),
         (
             "he would carry the state",
-            "Supporters of Bernie Sanders",
-            "Supporters of Bernie Sanders",
+            "Supporters of Bernard Sandoval",
+            "Supporters of Bernard Sandoval",
             "indirect",
         ),
         (
@@ -599,11 +599,11 @@ def test_words_a_spokeswoman_or_supporters_said_are_not_the_named_person_s() -> 
     )
     verdicts = check(
         extraction,
-        ("Carly Fiorina", "We will win Iowa"),
-        ("Fiorina's spokeswoman", "We will win Iowa"),
-        ("Sanders", "he would carry the state"),
+        ("Carla Fenn", "We will win the county"),
+        ("Fenn's spokeswoman", "We will win the county"),
+        ("Sandoval", "he would carry the state"),
         ("the Department of Homeland Security", "the count was secure"),
         article=article,
     )
     assert labels(verdicts) == ["misattributed", "supported", "misattributed", "supported"]
-    assert verdicts[0].actual_speaker == "a spokeswoman for Carly Fiorina"
+    assert verdicts[0].actual_speaker == "a spokeswoman for Carla Fenn"

@@ -16,7 +16,7 @@ def _words(text: str) -> frozenset[str]:
 
 
 # Words of titles and offices that come before a name ("Iraqi Prime Minister Mustafa al-Kadhimi", "Chief of
-# Staff John Kelly").
+# Staff Dana Whitfield").
 _TITLES = _words(
     """mr mrs ms miss mx dr prof professor sir dame lord lady madam president vice prime minister
     secretary state sen senator rep representative gov governor gen general lt col colonel maj major sgt
@@ -26,7 +26,7 @@ _TITLES = _words(
     interior defense defence deputy former acting speaker chancellor premier mp staff whip congressman
     congresswoman councilman councilwoman assemblyman assemblywoman commissioner superintendent"""
 )
-# A party before a name is taken off it like a title ("Republican Donald Trump"), unless the words after it
+# A party before a name is taken off it like a title ("Republican Lena Ortiz"), unless the words after it
 # name a body ("Republican National Committee", "the Democratic Leadership Council"); nor is a title taken
 # off a body's one word ("the State Department", "the Supreme Court").
 _PARTIES = _words("republican republicans democrat democrats democratic gop libertarian labour tory")
@@ -43,8 +43,8 @@ _SUFFIXES = _words("jr sr ii iii iv")
 _SUFFIXES_OR_PARTICLES = _SUFFIXES | _PARTICLES
 _NOT_NAMES = _words("he she they it we i you him her them this that these those the a an one someone who")
 _NAME_PREFIXES = ("al-", "el-")
-# Words after which a speaker phrase names something else: a place or a group ("Gov. Chris Christie *of New
-# Jersey*", "Supporters *of Sanders*"), or what the speaker does ("an activist, *who backs Cruz*").
+# Words after which a speaker phrase names something else: a place or a group ("Gov. Ann Holt *of New
+# Jersey*", "Supporters *of Marsh*"), or what the speaker does ("an activist, *who backs Hale*").
 _RELATIVES = _words("who whom whose which that")
 _COMPLEMENTS = (
     _words("of for from at in with under to by on against behind inside backing supporting including")
@@ -52,10 +52,10 @@ _COMPLEMENTS = (
     | _RELATIVES
 )
 _DETERMINERS = _words("the a an")
-# A sentence's first word that a speaker span can start with: "But Matt Morrison".
+# A sentence's first word that a speaker span can start with: "But Nina Marsh".
 _CONJUNCTIONS = _words("but and or so yet then")
 _BREAKS = _COMPLEMENTS | {"and", "&"}
-# A party and state after a name, as US papers write them: "Sen. Richard J. Durbin (D-Ill.)", "(R)"; a
+# A party and state after a name, as US papers write them: "Sen. Harold P. Grant (D-Ill.)", "(R)"; a
 # chunk's edge can cut its closing bracket.
 _AFFILIATION = re.compile(r"\s+\([^()\s]{1,12}\)?[,;:]?$")
 _POSSESSIVES = ("'s", "’s", "'", "’")
@@ -124,10 +124,10 @@ class _Name(NamedTuple):
 
 def _name_start(tokens: list[str], keys: list[str]) -> int | None:
     """Where the name proper begins in a person's phrase: after its title, party or outlet; 0 when the
-    phrase is all name; None when it names no one ("Clinton campaign allies", "a former prime minister of
-    Ukraine")."""
+    phrase is all name; None when it names no one ("Nolan campaign allies", "a former prime minister of
+    Estonia")."""
     # The run of capitalised tokens (and particles) at the end, up to a title, a party or a possessive
-    # before at least two more ("Fox News’s Ed Henry").
+    # before at least two more ("Metro News’s Sam Reyes").
     proper = len(tokens) - _surname(tokens, keys, len(tokens))
     while (
         proper > 0
@@ -155,8 +155,8 @@ def _name_start(tokens: list[str], keys: list[str]) -> int | None:
 
 @functools.lru_cache(maxsize=16384)
 def _role(title: str, name: str) -> str | None:
-    """What the words taken off a name say the speaker is ("Sen.", "FBI Director", "retired neurosurgeon"
-    Ben Carson), without the words that only point or count ("the", "many"); None for an honorific
+    """What the words taken off a name say the speaker is ("Sen.", "FBI Director", "retired surgeon"
+    Paul Rhee), without the words that only point or count ("the", "many"); None for an honorific
     ("Mr.") or when nothing else is left. Lowercase words alone describe a person's name only: "senior"
     Democrats or "a super" PAC are not roles."""
     tokens = title.split()
@@ -182,8 +182,8 @@ def _without_possessive(words: str) -> str:
 
 
 def _names_listed(parts: Sequence[str], i: int) -> bool:
-    """Whether comma part `i` of a speaker phrase ends a list of names: names joined by "and" ("Gwen Ifill
-    and Judy Woodruff"; "Carson, Fiorina and Huckabee"; "…, and Bill Nelson (D)"), not a description's
+    """Whether comma part `i` of a speaker phrase ends a list of names: names joined by "and" ("Ana Ruiz
+    and Rosa Quill"; "Hale, Marsh and Quinn"; "…, and Tom Dunn (D)"), not a description's
     last words ("…, a Republican who chairs the Committee on Science, Space and Technology")."""
     tokens = parts[i].split()
     joiners = [n for n, t in enumerate(tokens) if t in ("and", "&")]
@@ -193,8 +193,8 @@ def _names_listed(parts: Sequence[str], i: int) -> bool:
 
 
 def _surname(tokens: list[str], keys: list[str], end: int) -> int:
-    """1 when the title word that ends `tokens[:end]` is a surname after a first name ("Amy Pope", "Rep.
-    Steve King"), else 0."""
+    """1 when the title word that ends `tokens[:end]` is a surname after a first name ("Ella Pope", "Rep.
+    Tom King"), else 0."""
     last = end - 1
     return int(
         last > 0
@@ -209,7 +209,7 @@ def _surname(tokens: list[str], keys: list[str], end: int) -> int:
 
 
 def _complement_at(tokens: Sequence[str], keys: Sequence[str]) -> int:
-    """Where the words start that name something else than the speaker ("of New Jersey", "for Fiorina"),
+    """Where the words start that name something else than the speaker ("of New Jersey", "for the governor"),
     or len(tokens); an "of" inside a title ("Secretary of State") and a word opening them do not count."""
     return next(
         (
@@ -226,8 +226,8 @@ def _complement_at(tokens: Sequence[str], keys: Sequence[str]) -> int:
 
 def phrase_head(phrase: str) -> str:
     """The words of a speaker phrase before those that name someone or something else: "a spokeswoman"
-    for Fiorina, "Supporters" of Sanders, "Gov. Chris Christie" of New Jersey; "Secretary of State John
-    Kerry" whole."""
+    for the governor, "Supporters" of Marsh, "Gov. Ann Holt" of New Jersey; "Secretary of State Paul
+    Dorsey" whole."""
     tokens = phrase.split()
     return " ".join(tokens[: _complement_at(tokens, [_key(t) for t in tokens])])
 
@@ -236,10 +236,10 @@ def _name_part(phrase: str) -> str | None:
     """The words of a person's speaker phrase that hold the name, or None when none do.
 
     A phrase with neither a comma nor a word such as "of" or "who" is its own name part. Otherwise the
-    name is in the first comma-separated part ("Murphy, the head of …", "his father, Brent Bozell, Jr.")
-    whose words before such a word end in a name, not after it: "Gov. Chris Christie" of New Jersey,
-    never "New Jersey"; "Supporters of Sanders" holds no name. An "of" inside a title ("Secretary of State
-    John Kerry") does not end the part, nor does one that opens it; a lone capitalised word opening the
+    name is in the first comma-separated part ("Murphy, the head of …", "his father, Carl Weston, Jr.")
+    whose words before such a word end in a name, not after it: "Gov. Ann Holt" of New Jersey,
+    never "New Jersey"; "Supporters of Marsh" holds no name. An "of" inside a title ("Secretary of State
+    Paul Dorsey") does not end the part, nor does one that opens it; a lone capitalised word opening the
     phrase before "of" is taken for a sentence's first word, not a name. Names joined by "and" are a
     group's, which no one name stands for.
     """
@@ -250,18 +250,18 @@ def _name_part(phrase: str) -> str | None:
         part = _AFFILIATION.sub("", part)
         words = [_key(t) for t in part.split()]
         if parts and words and _SUFFIXES.issuperset(words):
-            parts[-1] += "," + part  # "Brent Bozell, Jr.": a suffix is the name's own
+            parts[-1] += "," + part  # "Carl Weston, Jr.": a suffix is the name's own
         elif words:
             parts.append(part.strip())
     if any(_names_listed(parts, i) for i in range(len(parts))):
-        return None  # "Hillary Clinton, Bernie Sanders and Martin O’Malley": no one name speaks for them all
+        return None  # "Lena Marsh, Joe Hale and Rosa Quill": no one name speaks for them all
     for number, part in enumerate(parts):
         tokens = part.split()
         keys = [_key(t) for t in tokens]
         if "and" in keys or "&" in keys:
-            return None  # "Gwen Ifill and Judy Woodruff": no one name speaks for them all
+            return None  # "Ana Ruiz and Rosa Quill": no one name speaks for them all
         if keys[0] in _RELATIVES or (number and keys[0] in _COMPLEMENTS):
-            continue  # ", who backs Cruz", ", including Sanders": what the speaker does or holds, not who
+            continue  # ", who backs Hale", ", including Marsh": what the speaker does or holds, not who
         end = _complement_at(tokens, keys)
         start = end - _surname(tokens, keys, end)
         while (

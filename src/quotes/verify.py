@@ -214,14 +214,14 @@ def _titles(text: str, name: str) -> set[tuple[str, ...]]:
 
 @dataclass
 class _Person:
-    names: frozenset[str]  # the words of the name's head: "spokeswoman" in "a spokeswoman for Fiorina"
+    names: frozenset[str]  # the words of the name's head: "spokeswoman" in "a spokeswoman for Hale"
     words: frozenset[str]  # all its words
     phrases: set[tuple[str, ...]] = field(default_factory=set)
 
     def answers_to(self, claimed: frozenset[str]) -> bool:
         """Whether the claimed name is one the article uses for this person: a subset of the name's
-        words ("Rouhani"), but not of words that name someone else in it ("Fiorina" is not "a spokeswoman
-        for Fiorina") unless the claim holds the whole head too ("Department of Homeland Security"),
+        words ("Rouhani"), but not of words that name someone else in it ("Hale" is not "a spokeswoman
+        for Hale") unless the claim holds the whole head too ("Department of Homeland Security"),
         name words with a title ("President Rouhani"), or a title the article gives them, with its head
         word ("the Iranian president", "the president")."""
         if not claimed:

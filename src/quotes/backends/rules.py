@@ -18,7 +18,7 @@ from quotes.backends import ChunkAnswer, Provenance
 from quotes.chunking import Chunk
 from quotes.schema import Entity, Kind, Quote, Speaker, SpeakerType
 
-RULES_VERSION = "4"
+RULES_VERSION = "5"
 
 Span = tuple[int, int]
 
@@ -452,6 +452,21 @@ _LONE_SPEAKERS = frozenset(_lexicon("another one"))
 _NP_REACH = 120  # characters: no speaker phrase is longer, and tokenising less is faster
 
 
+def _completed_head(toks: Sequence[tuple[int, int, str]], k: int) -> int:
+    """Where the phrase that the noun phrase at `k` completes begins: "a spokeswoman for" the governor, "an
+    aide to" the senator; `k` itself when no such phrase opens just before it."""
+    if k < 3 or toks[k - 1][2].lower() not in ("of", "for", "to"):
+        return k
+    m = k - 2
+    while m >= 0 and m > k - 5 and toks[m][2].isalpha():
+        if toks[m][2].lower() in _DETERMINERS:
+            return m if m < k - 2 else k
+        if not toks[m][2].islower():
+            break
+        m -= 1
+    return k
+
+
 def _np_before(text: str, start: int, end: int) -> _Mention | None:
     """The noun phrase ending at `end` (after skipping auxiliaries and adverbs), not before `start`."""
     toks = _tokens(text, max(start, end - _NP_REACH), end)
@@ -511,7 +526,7 @@ def _np_before(text: str, start: int, end: int) -> _Mention | None:
             if k >= 0 and toks[k][2].lower() in _DETERMINERS and last - k <= 6:
                 # "At the rally Dee Hart said": a prepositional phrase before a name is no part of it
                 if not (has_cap and k > 0 and _PREPOSITION_RE.fullmatch(toks[k - 1][2].lower())):
-                    first = k
+                    first = _completed_head(toks, k)
                 break
             if (
                 k >= 0
