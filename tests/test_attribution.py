@@ -39,12 +39,12 @@ def mention(text: str, quote: Quote) -> tuple[str, int] | None:
 
 
 def test_attribution_inside_a_relative_clause_is_found_there_and_cut_out() -> None:
-    text = "He praised Florida. He touted his wins in Florida, which he describes as his second home."
-    (quote,) = ground(text, record("which he describes as his second home", "he", "describes"))
-    assert quote.text == "which he describes as his second home"
+    text = "He praised Ohio. He touted his record in Ohio, which he describes as his real home."
+    (quote,) = ground(text, record("which he describes as his real home", "he", "describes"))
+    assert quote.text == "which he describes as his real home"
     assert mention(text, quote) == ("he", text.index("he describes"))
     assert (quote.cue_start, quote.cue_end) == (text.index("describes"), text.index(" as his"))
-    assert pieces(text, quote) == ["which", "as his second home"]
+    assert pieces(text, quote) == ["which", "as his real home"]
 
 
 def test_attribution_set_off_by_commas_or_dashes_leaves_no_punctuation_in_the_fragments() -> None:
@@ -59,17 +59,17 @@ def test_attribution_set_off_by_commas_or_dashes_leaves_no_punctuation_in_the_fr
 
 
 def test_cue_before_the_mention_and_words_between_them_count() -> None:
-    text = "Intro. The bill has been criticized by some of his rivals as too costly."
+    text = "Intro. The bill was attacked by several of his rivals as too costly."
     (quote,) = ground(
         text,
         record(
-            "The bill has been criticized by some of his rivals as too costly",
-            "some of his rivals",
-            "criticized",
+            "The bill was attacked by several of his rivals as too costly",
+            "several of his rivals",
+            "attacked",
         ),
     )
-    assert mention(text, quote) == ("some of his rivals", text.index("some"))
-    assert pieces(text, quote) == ["The bill has been", "as too costly"]
+    assert mention(text, quote) == ("several of his rivals", text.index("several"))
+    assert pieces(text, quote) == ["The bill was", "as too costly"]
 
 
 def test_mixed_statement_keeps_its_quoted_and_unquoted_words_around_the_attribution() -> None:
@@ -130,15 +130,15 @@ def test_statements_are_placed_in_text_order_even_where_the_article_spaces_them_
 
 
 def test_a_short_statement_repeated_in_the_chunk_is_taken_where_its_cue_stands() -> None:
-    text = "“Those days are over,” Clinton said. Trump was in town. Later Clinton attacked Trump again."
+    text = "“Those days are over,” Marsh said. Hale was in town. Later Marsh attacked Hale again."
     said, attacked = ground(
         text,
-        record("“Those days are over,”", "Clinton", "said", kind="direct"),
-        record("Trump", "Clinton", "attacked"),
+        record("“Those days are over,”", "Marsh", "said", kind="direct"),
+        record("Hale", "Marsh", "attacked"),
     )
     assert said.start == 0
-    assert (attacked.start, attacked.cue_start) == (text.rindex("Trump"), text.index("attacked"))
-    assert mention(text, attacked) == ("Clinton", text.rindex("Clinton"))
+    assert (attacked.start, attacked.cue_start) == (text.rindex("Hale"), text.index("attacked"))
+    assert mention(text, attacked) == ("Marsh", text.rindex("Marsh"))
 
 
 def test_a_sentence_that_ends_right_before_the_cue_still_ends_there() -> None:
@@ -150,33 +150,33 @@ def test_a_sentence_that_ends_right_before_the_cue_still_ends_there() -> None:
 
 def test_a_cue_inside_an_unquoted_statement_is_cut_out_with_the_aside_before_it() -> None:
     text = (
-        "Banks shrank. Mr. Stumpf, who got his start in retail banking, was seen as more wedded to branches."
+        "Sales fell. Mr. Dorn, who began his career in retail lending, was seen as more devoted to branches."
     )
     statement = text[text.index("Mr.") : text.index("branches") + 8]
     (quote,) = ground(text, record(statement, None, "was seen as"))
     assert (quote.start, quote.end) == (text.index("Mr."), text.index("branches") + 8)
     assert (quote.cue_start, quote.cue_end) == (text.index("was seen"), text.index(" more"))
-    assert pieces(text, quote) == ["Mr. Stumpf", "more wedded to branches"]
-    plain = "To the party, it must have seemed like a smart move."
+    assert pieces(text, quote) == ["Mr. Dorn", "more devoted to branches"]
+    plain = "To the board, it must have looked like a wise move."
     (quote,) = ground(
-        plain, record("it must have seemed like a smart move", "the party", "must have seemed like")
+        plain, record("it must have looked like a wise move", "the board", "must have looked like")
     )
-    assert pieces(plain, quote) == ["it", "a smart move"]
-    assert mention(plain, quote) == ("the party", plain.index("the party"))
+    assert pieces(plain, quote) == ["it", "a wise move"]
+    assert mention(plain, quote) == ("the board", plain.index("the board"))
 
 
 def test_a_mention_inside_the_statement_after_its_cue_is_found_there_and_cut_out() -> None:
-    text = "In 2015, Petraeus was sentenced to two years of probation by a federal judge for leaking secrets."
-    statement = text[text.index("Petraeus") : text.index("secrets") + 7]
-    (quote,) = ground(text, record(statement, "a federal judge", "was sentenced"))
-    assert mention(text, quote) == ("a federal judge", text.index("a federal"))
-    assert pieces(text, quote) == ["Petraeus", "to two years of probation by", "for leaking secrets"]
+    text = "In 2014, Varga was sentenced to three years of probation by a county judge for selling secrets."
+    statement = text[text.index("Varga") : text.index("secrets") + 7]
+    (quote,) = ground(text, record(statement, "a county judge", "was sentenced"))
+    assert mention(text, quote) == ("a county judge", text.index("a county"))
+    assert pieces(text, quote) == ["Varga", "to three years of probation by", "for selling secrets"]
 
 
 def test_a_title_or_a_nickname_in_quotation_marks_inside_the_attribution_is_not_the_speakers_words() -> None:
-    text = "Intro. “It’s nonsense,” he said on “Meet the Press.” “She lies.” Later he left."
+    text = "Intro. “It’s nonsense,” he said on “Morning Forum.” “She lies.” Later he left."
     statement = text[text.index("“It") : text.index("lies.”") + 6]
-    (quote,) = ground(text, record(statement, "he", "said on “Meet the Press.”", kind="direct"))
+    (quote,) = ground(text, record(statement, "he", "said on “Morning Forum.”", kind="direct"))
     assert (quote.cue_start, quote.cue_end) == (text.index("said on"), text.index(" “She"))
     assert mention(text, quote) == ("he", text.index("he said"))
     assert pieces(text, quote) == ["“It’s nonsense,”", "“She lies.”"]
@@ -214,26 +214,26 @@ def test_a_short_statement_is_never_taken_inside_a_word_beside_a_later_cue() -> 
 
 def test_an_attribution_right_before_the_statement_wins_over_a_copy_inside_it() -> None:
     text = (
-        "Intro. Sanders said last week that he will file a bill after slamming a plan that Sanders said "
-        'would make "a bad situation worse." Then he left.'
+        "Intro. Marsh said last month that he will file a bill after attacking a plan that Marsh said "
+        'would make "a bad deal worse." Then he left.'
     )
     statement = text[text.index("that he") : text.index('worse."') + 7]
-    (quote,) = ground(text, record(statement, "Sanders", "said", kind="mixed"))
-    assert (quote.cue_start, mention(text, quote)) == (text.index("said"), ("Sanders", text.index("Sanders")))
+    (quote,) = ground(text, record(statement, "Marsh", "said", kind="mixed"))
+    assert (quote.cue_start, mention(text, quote)) == (text.index("said"), ("Marsh", text.index("Marsh")))
     assert quote.spans == []
 
 
 def test_the_cue_of_the_direct_quote_before_is_not_taken_again() -> None:
-    text = "Intro. “I’d beat him,” Trump said. “I would love him to do it,” Trump said.\n\nTrump left."
+    text = "Intro. “I’d win that,” Hale said. “I would like him to try it,” Hale said.\n\nHale left."
     first, second = ground(
         text,
-        record("“I’d beat him,”", "Trump", "said", kind="direct"),
-        record("“I would love him to do it,”", "Trump", "said", kind="direct"),
+        record("“I’d win that,”", "Hale", "said", kind="direct"),
+        record("“I would like him to try it,”", "Hale", "said", kind="direct"),
     )
-    assert (first.cue_start, mention(text, first)) == (text.index("said"), ("Trump", text.index("Trump")))
-    second_said = text.index("said", text.index("love"))
+    assert (first.cue_start, mention(text, first)) == (text.index("said"), ("Hale", text.index("Hale")))
+    second_said = text.index("said", text.index("like"))
     assert second.cue_start == second_said
-    assert mention(text, second) == ("Trump", text.rindex("Trump", 0, second_said))
+    assert mention(text, second) == ("Hale", text.rindex("Hale", 0, second_said))
 
 
 def test_a_mention_inside_the_statement_before_is_passed_over_for_one_outside() -> None:
@@ -251,26 +251,26 @@ def test_a_mention_inside_the_statement_before_is_passed_over_for_one_outside() 
 
 def test_a_short_statement_beside_a_later_cue_is_taken_in_the_cues_own_sentence() -> None:
     text = (
-        "Intro. Clinton won. Then 45 percent chose Clinton.\n\n"
-        "Among Democrats, 56 percent would vote for Clinton for president."
+        "Intro. Marsh won. Then 45 percent chose Marsh.\n\n"
+        "Among Democrats, 61 percent would back Marsh for mayor."
     )
-    (quote,) = ground(text, record("Clinton", "56 percent", "would vote for"))
-    assert quote.start == text.rindex("Clinton")
-    assert quote.cue_start == text.index("would vote")
+    (quote,) = ground(text, record("Marsh", "61 percent", "would back"))
+    assert quote.start == text.rindex("Marsh")
+    assert quote.cue_start == text.index("would back")
 
 
 def test_an_attribution_nested_in_a_reported_statement_is_cut_from_its_words() -> None:
     text = (
-        "Intro. Republicans may now ask whether candidates like Mr. Carson, who claimed that China was "
-        "in Syria, are wise choices."
+        "Intro. Voters may now ask whether rivals like Mr. Dunn, who claimed that Peru was "
+        "in Asia, are wise choices."
     )
     outer = text[text.index("whether") : text.index("choices") + 7]
     asked, claimed = ground(
         text,
-        record(outer, "Republicans", "may now ask"),
-        record("that China was in Syria", "who", "claimed"),
+        record(outer, "Voters", "may now ask"),
+        record("that Peru was in Asia", "who", "claimed"),
     )
-    assert pieces(text, asked) == ["whether candidates like Mr. Carson", "are wise choices"]
+    assert pieces(text, asked) == ["whether rivals like Mr. Dunn", "are wise choices"]
     assert mention(text, claimed) == ("who", text.index("who"))
     assert claimed.spans == []
 
@@ -288,16 +288,16 @@ def test_an_attribution_nested_in_quoted_words_stays_in_them() -> None:
 
 def test_a_short_statement_nested_in_a_placed_statement_is_taken_beside_its_cue_there() -> None:
     text = (
-        "Intro. Kloppenburg ran again. The committee, which supported Kloppenburg, spent $1 million, "
-        "according to the Brennan Center."
+        "Intro. Voss ran again. The committee, which supported Voss, spent $2 million, "
+        "according to the Civic Center."
     )
     outer = text[text.index("The committee") : text.index("million") + 7]
     spent, supported = ground(
         text,
-        record(outer, "the Brennan Center", "according to"),
-        record("Kloppenburg", "which", "supported"),
+        record(outer, "the Civic Center", "according to"),
+        record("Voss", "which", "supported"),
     )
-    assert (supported.start, supported.end) == (text.rindex("Kloppenburg"), text.rindex("Kloppenburg") + 11)
+    assert (supported.start, supported.end) == (text.rindex("Voss"), text.rindex("Voss") + 4)
     assert mention(text, supported) == ("which", text.index("which"))
     assert (spent.start, spent.end) == (text.index("The committee"), text.index("million") + 7)
 
@@ -320,44 +320,44 @@ def test_a_short_statement_is_the_copy_next_to_its_cue_in_the_sentence() -> None
 
 def test_a_long_mention_beside_its_cue_is_found_whole() -> None:
     text = (
-        "Intro. 81-year-old Parker Eaton, a nominal Republican who voted for JFK and Bill Clinton, said that "
-        'given the candidates "there is only one: Trump." Later he left.'
+        "Intro. 79-year-old Walt Becker, a lifelong Democrat who voted for Carter and Tom Hale, said that "
+        'given the field "there is only one: Marsh." Later he left.'
     )
-    who = "81-year-old Parker Eaton, a nominal Republican who voted for JFK and Bill Clinton,"
-    statement = text[text.index("that given") : text.index('Trump."') + 7]
+    who = "79-year-old Walt Becker, a lifelong Democrat who voted for Carter and Tom Hale,"
+    statement = text[text.index("that given") : text.index('Marsh."') + 7]
     (quote,) = ground(text, record(statement, who, "said", kind="mixed"))
-    assert mention(text, quote) == (who.removesuffix(","), text.index("81"))
+    assert mention(text, quote) == (who.removesuffix(","), text.index("79"))
     assert quote.cue_start == text.index("said")
 
 
 def test_a_pronoun_opening_a_relative_clause_is_not_the_subject_of_the_cue() -> None:
-    text = "Intro. He turned against the bill - which he once supported - and has embraced the plan."
+    text = "Intro. He turned against the tax - which he once backed - and has embraced the plan."
     (quote,) = ground(text, record("the plan", "he", "has embraced"))
     assert mention(text, quote) == ("He", text.index("He"))
 
 
 def test_a_mention_in_the_statement_before_stays_when_the_other_copy_is_in_another_sentence() -> None:
-    text = 'Intro. And NAFTA, which Trump had called a "disaster" and promised to "rip up"? This Trump spoke.'
+    text = 'Intro. And the pact, which Hale had called a "failure" and vowed to "tear up"? This Hale spoke.'
     called, promised = ground(
         text,
-        record('which Trump had called a "disaster"', "Trump", "had called", kind="mixed"),
-        record('"rip up"', "Trump", "promised to", kind="direct"),
+        record('which Hale had called a "failure"', "Hale", "had called", kind="mixed"),
+        record('"tear up"', "Hale", "vowed to", kind="direct"),
     )
-    assert mention(text, called) == ("Trump", text.index("Trump"))
-    assert mention(text, promised) == ("Trump", text.index("Trump"))
+    assert mention(text, called) == ("Hale", text.index("Hale"))
+    assert mention(text, promised) == ("Hale", text.index("Hale"))
 
 
 def test_a_reported_statement_ending_its_sentence_takes_the_cue_before_it() -> None:
     text = (
-        'Intro. In 2012, Clinton said during a speech in Sydney that the deal "sets the gold standard." '
-        "Last year, Clinton said no."
+        'Intro. In 2011, Marsh said during a visit to Lima that the deal "sets the high bar." '
+        "Last year, Marsh said no."
     )
-    statement = text[text.index("that the deal") : text.index('standard."') + 10]
-    (quote,) = ground(text, record(statement, "Clinton", "said", kind="mixed"))
+    statement = text[text.index("that the deal") : text.index('bar."') + 5]
+    (quote,) = ground(text, record(statement, "Marsh", "said", kind="mixed"))
     assert quote.cue_start == text.index("said")
-    assert mention(text, quote) == ("Clinton", text.index("Clinton"))
-    direct = 'Intro. Later: "We won." Trump said. Then he left.'
-    (won,) = ground(direct, record('"We won."', "Trump", "said", kind="direct"))
+    assert mention(text, quote) == ("Marsh", text.index("Marsh"))
+    direct = 'Intro. Later: "We won." Hale said. Then he left.'
+    (won,) = ground(direct, record('"We won."', "Hale", "said", kind="direct"))
     assert won.cue_start == direct.index("said")
 
 
@@ -373,13 +373,13 @@ def test_a_quotation_nested_in_a_reported_statement_is_cut_like_any_attribution(
 
 
 def test_a_mention_and_a_cue_end_at_their_last_word_whatever_punctuation_the_model_keeps() -> None:
-    text = "Christie, New Jersey’s sitting governor, added: “We will win.” Smith Jr. agreed."
-    first = record("We will win.", "Christie, New Jersey’s sitting governor, ", "added:", kind="direct")
+    text = "Holt, Ohio’s current governor, added: “We will win.” Smith Jr. agreed."
+    first = record("We will win.", "Holt, Ohio’s current governor, ", "added:", kind="direct")
     (quote,) = ground(text, first)
-    assert mention(text, quote) == ("Christie, New Jersey’s sitting governor", 0)
-    assert quote.speaker.mention == "Christie, New Jersey’s sitting governor"
+    assert mention(text, quote) == ("Holt, Ohio’s current governor", 0)
+    assert quote.speaker.mention == "Holt, Ohio’s current governor"
     assert (quote.cue, quote.cue_start, quote.cue_end) == ("added", text.index("added"), text.index(":"))
     assert record("x", "Smith Jr.", "said;").speaker_mention == "Smith Jr.", "a full stop is the name's"
-    headline = "Kasich: We are going all the way"
-    (quote,) = ground(headline, record("We are going all the way", "Kasich", " :", kind="direct"))
-    assert (quote.cue, quote.cue_start, quote.cue_end) == (":", 6, 7), "a cue that is only a colon stays"
+    headline = "Holt: We are going all the way"
+    (quote,) = ground(headline, record("We are going all the way", "Holt", " :", kind="direct"))
+    assert (quote.cue, quote.cue_start, quote.cue_end) == (":", 4, 5), "a cue that is only a colon stays"

@@ -377,8 +377,8 @@ def test_empty_mentions_are_rejected(mention: str) -> None:
         ("” stray closing first “", []),
         ("“Apparently not,“ he said. “A leopard.”", ["“Apparently not,“", "“A leopard.”"]),
         (
-            '"Whether it is A.\n\n"And he is B," Sanders continued. "When you meet him, C."',
-            ['"Whether it is A.', '"And he is B,"', '"When you meet him, C."'],
+            '"Whether it is A.\n\n"And he is B," Marsh continued. "When you see it, C."',
+            ['"Whether it is A.', '"And he is B,"', '"When you see it, C."'],
         ),
         ("“A,” he said. “B", ["“A,”", "“B"]),
         ("A,” he said. “B.”", ["A,”", "“B.”"]),

@@ -6,10 +6,10 @@ Where the attribution is looked for, in order:
 1. **Right before the statement**, the mention and cue side by side a few words from its start
    ("Sanders *said last week* that he …"); a copy of them inside the statement is then another's.
 2. **Inside the statement**, next to each other: the model's mention and cue adjacent ("which *he
-   describes* as his second home", "The plan, *Lopez said*, will fail", "“A,” *she said*. “B.”"), outside
+   describes* as his real home", "The plan, *Lopez said*, will fail", "“A,” *she said*. “B.”"), outside
    any quoted words. The statement's fragments are then its words on either side of the attribution.
-3. Else, in a statement with no quoted words, **the cue inside it** ("Mr. Stumpf, who started in retail,
-   *was seen as* more wedded to branches"), then the mention nearest that cue, inside or out; the
+3. Else, in a statement with no quoted words, **the cue inside it** ("Mr. Dorn, who began in retail,
+   *was seen as* more devoted to branches"), then the mention nearest that cue, inside or out; the
    fragments leave out both, and an aside between the subject and the cue.
 4. Else **the cue nearest the statement** (between its quoted fragments counts as nearest of all), then
    **the mention nearest that cue**.
@@ -353,8 +353,8 @@ def _cue_in_sentence(source: SourceText, cue: str, start: int, end: int) -> Span
 
 def _pronoun_subject(source: SourceText, found: Span, cue: Span, skipped: Sequence[Span]) -> Span:
     """A pronoun is its cue's subject, which stands before the cue and not in a clause reported by
-    another verb: "*She* said she had met him twice but said …", "*He* says he respects Clinton and calls
-    her …", "Latinos, *who* registered to oppose Trump and who …". From the pronoun nearest before the
+    another verb: "*She* said she had met him twice but said …", "*He* says he respects Marsh and calls
+    her …", "Voters, *who* registered to oppose Hale and who …". From the pronoun nearest before the
     cue in its sentence, earlier ones are taken while the one at hand follows "said", "that", "whether"
     or a relative "which"/"whom" ("he turned against the bill - which he once backed - and has
     embraced …"); one right beside the cue is kept."""
@@ -398,7 +398,7 @@ _ASIDE_MARKS = {",": ",", "—": "—", "–": "–", "-": " - "}
 
 def _subject_end(text: str, start: int, cue_start: int) -> int:
     """Where a statement's subject ends when an aside set off by commas or dashes stands between it and
-    the cue ("Mr. Stumpf, who got his start in retail banking, was seen as …"); else `cue_start`."""
+    the cue ("Mr. Dorn, who began his career in retail lending, was seen as …"); else `cue_start`."""
     at = cue_start
     while at > start and text[at - 1].isspace():
         at -= 1
