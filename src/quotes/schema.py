@@ -128,9 +128,9 @@ _EDGE_PUNCTUATION = ",;: \t\n"
 
 
 def _to_last_word(phrase: str) -> str:
-    """A mention or cue as far as its last word: the comma that closes an apposition ("Christie, New
-    Jersey's governor, said") and the colon after a cue ("added:") belong to the sentence. A cue that is
-    punctuation only (the colon of a headline's "Kasich: We will win") stays as it is."""
+    """A mention or cue as far as its last word: the comma that closes an apposition ("Holt, Ohio's
+    governor, said") and the colon after a cue ("added:") belong to the sentence. A cue that is
+    punctuation only (the colon of a headline's "Holt: We will win") stays as it is."""
     phrase = phrase.strip()
     words = phrase.rstrip(",;:").rstrip()
     return words if any(c.isalnum() for c in words) else phrase

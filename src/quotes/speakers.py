@@ -35,8 +35,6 @@ _BODIES = _words(
     conference establishment candidates department court office agency administration ministry commission
     service bureau"""
 )
-# Words before a name that make no role on their own: "the", "some", "many" Democrats.
-_NOT_ROLES = _words("the a an some many most several both all few other another only one two three four")
 _HONORIFICS = _words("mr mrs ms miss mx dr sir dame madam")
 _PARTICLES = _words("al el bin ibn bint de da di van von der den la le du del dos")
 _SUFFIXES = _words("jr sr ii iii iv")
@@ -52,6 +50,10 @@ _COMPLEMENTS = (
     | _RELATIVES
 )
 _DETERMINERS = _words("the a an")
+# Words before a name that make no role on their own: "the", "some", "many" Democrats.
+_NOT_ROLES = _DETERMINERS | _words(
+    "some many most several both all few other another only one two three four"
+)
 # A sentence's first word that a speaker span can start with: "But Nina Marsh".
 _CONJUNCTIONS = _words("but and or so yet then")
 _BREAKS = _COMPLEMENTS | {"and", "&"}
@@ -259,7 +261,7 @@ def _name_part(phrase: str) -> str | None:
         tokens = part.split()
         keys = [_key(t) for t in tokens]
         if "and" in keys or "&" in keys:
-            return None  # "Ana Ruiz and Rosa Quill": no one name speaks for them all
+            return None  # "Marsh and her aides": no one name speaks for them all
         if keys[0] in _RELATIVES or (number and keys[0] in _COMPLEMENTS):
             continue  # ", who backs Hale", ", including Marsh": what the speaker does or holds, not who
         end = _complement_at(tokens, keys)
