@@ -246,7 +246,9 @@ _VERDICT_BADGES: dict[VerdictLabel, str] = {
     "supported": "✓ supported",
     "misattributed": "⇄ misattributed",
     "altered": "✎ altered",
+    "unattributed": "? unattributed",
     "not_found": "∅ not found",
+    "could_not_check": "⚠ could not check",
 }
 
 
@@ -697,7 +699,9 @@ _VERDICT_STYLES: dict[VerdictLabel, str] = {
     "supported": "bold green",
     "misattributed": "bold magenta",
     "altered": "bold yellow",
+    "unattributed": "bold cyan",
     "not_found": "bold red",
+    "could_not_check": "bold white on red",
 }
 
 

@@ -203,7 +203,13 @@ def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 # --- verification ------------------------------------------------------------------------------------
 
-VerdictLabel = Literal["supported", "misattributed", "altered", "not_found"]
+# `unattributed`: the article holds the words but no extracted statement covers them; `could_not_check`:
+# the extraction the verdict needs failed, so nothing can be said either way.
+VerdictLabel = Literal[
+    "supported", "misattributed", "altered", "unattributed", "not_found", "could_not_check"
+]
+# What the model may answer when it judges a claim (prompts/verify): the labels it can tell from one article.
+JudgedLabel = Literal["supported", "misattributed", "altered", "not_found"]
 
 
 class Claim(BaseModel):
@@ -251,7 +257,7 @@ class VerifyAnswer(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    verdict: VerdictLabel
+    verdict: JudgedLabel
     sentence: str | None = Field(
         description="The article's sentence that decides the verdict, copied exactly; null for not_found."
     )
