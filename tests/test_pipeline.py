@@ -311,9 +311,23 @@ async def test_chunk_sizes_lose_nothing(serve: Any, size: int) -> None:
     assert {" ".join(q.text.split()) for q in extraction.quotes} == {p.quote for p in planted}
 
 
-async def test_a_short_chunk_truncated_once_is_asked_again_and_not_cached(serve: Any, tmp_path: Path) -> None:
-    text = "“We start on Monday,” the mayor said.\n"
-    planted = [Planted("the mayor", "“We start on Monday,”")]
+async def test_a_short_chunk_truncated_is_an_error_kept_in_the_store(serve: Any, tmp_path: Path) -> None:
+    server = serve(lambda _: StubReply(json=chat_completion('{"quotes": [', finish_reason="length")))
+    store = ResponseStore(tmp_path / "store")
+    extraction = await run(server, "“Short,” she said.\n", chunk_size=20_000, store=store)
+    [error] = extraction.errors
+    assert error.kind == "truncated"
+    assert "--max-output-tokens" in error.message
+    assert server.request_count == 1, "the same request would bring the same cut"
+
+    again = await run(server, "“Short,” she said.\n", chunk_size=20_000, store=store)
+    assert [e.kind for e in again.errors] == ["truncated"]
+    assert server.request_count == 1, "a rerun replays the stored truncation"
+    assert (again.usage.requests, again.usage.cached_requests) == (0, 1)
+
+
+async def test_a_truncated_chunk_is_split_and_a_rerun_costs_no_request(serve: Any, tmp_path: Path) -> None:
+    text, planted = planted_article(6)
 
     def fault(request: StubRequest) -> StubReply | None:
         if request.number == 0:
@@ -322,19 +336,16 @@ async def test_a_short_chunk_truncated_once_is_asked_again_and_not_cached(serve:
 
     server = serve(model(planted, fault))
     store = ResponseStore(tmp_path / "store")
-    extraction = await run(server, text, chunk_size=20_000, store=store)
-    assert extraction.errors == []
-    assert [q.text for q in extraction.quotes] == ["“We start on Monday,”"]
-    assert server.request_count == 2
-    assert len(list((tmp_path / "store").iterdir())) == 1, "only the complete answer is stored"
+    first = await run(server, text, chunk_size=50_000, store=store)
+    assert first.errors == []
+    assert {" ".join(q.text.split()) for q in first.quotes} == {p.quote for p in planted}
+    sent = server.request_count
+    assert sent >= 3, "the whole chunk, then its halves"
 
-
-async def test_a_chunk_truncated_every_time_is_an_error(serve: Any) -> None:
-    server = serve(lambda _: StubReply(json=chat_completion('{"quotes": [', finish_reason="length")))
-    extraction = await run(server, "“Short,” she said.\n", chunk_size=20_000)
-    [error] = extraction.errors
-    assert error.kind == "truncated"
-    assert server.request_count == 3
+    second = await run(server, text, chunk_size=50_000, store=store)
+    assert server.request_count == sent
+    assert [q.text for q in second.quotes] == [q.text for q in first.quotes]
+    assert second.usage.cached_requests == sent
 
 
 async def test_split_quotes_take_the_mention_between_their_fragments(serve: Any) -> None:

@@ -37,7 +37,19 @@ def run_three(progress: RunProgress) -> RunProgress:
             extraction("a", quotes=3, usage=Usage(requests=2, input_tokens=900, output_tokens=80))
         )
         progress.article_done(
-            extraction("b", quotes=1, errors=2, usage=Usage(requests=5, input_tokens=100, cached_requests=4))
+            extraction(
+                "b",
+                quotes=1,
+                errors=2,
+                usage=Usage(
+                    requests=5,
+                    input_tokens=100,
+                    cached_requests=4,
+                    failed_requests=3,
+                    cached_input_tokens=64,
+                    reasoning_tokens=9,
+                ),
+            )
         )
         progress.article_skipped()
         progress.input_problem(InputProblem("x.txt", "empty"))
@@ -59,6 +71,9 @@ def test_summary_counts_everything() -> None:
         "input_tokens": 1000,
         "output_tokens": 80,
         "cached_requests": 4,
+        "failed_requests": 3,
+        "cached_input_tokens": 64,
+        "reasoning_tokens": 9,
     }
     assert summary.wall_seconds >= 0
     assert progress.failed_articles == 1

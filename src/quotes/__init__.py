@@ -7,10 +7,11 @@
 """
 
 from quotes.api import aextract, aextract_many, extract, extract_many
-from quotes.backends import Backend, Provenance
+from quotes.backends import Backend, ConfigurationError, Provenance, ServerUnavailable, SetupError
 from quotes.backends.llm import LLMBackend, LLMConfig
 from quotes.backends.rules import RulesBackend
-from quotes.pipeline import ConfigurationError, Extractor, choose_backend
+from quotes.backends.servers import StructuredOutput
+from quotes.pipeline import Extractor, choose_backend
 from quotes.schema import (
     Article,
     ChunkError,
@@ -42,8 +43,11 @@ __all__ = [
     "Quote",
     "ResponseStore",
     "RulesBackend",
+    "ServerUnavailable",
+    "SetupError",
     "Speaker",
     "StoreMode",
+    "StructuredOutput",
     "Usage",
     "Verdict",
     "aextract",

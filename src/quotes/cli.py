@@ -10,7 +10,8 @@ import asyncio
 import io
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -21,14 +22,17 @@ from rich.text import Text
 
 from quotes import render
 from quotes.articles import InputProblem, iter_articles
+from quotes.backends import ConfigurationError, ServerUnavailable
+from quotes.backends.llm import LLMBackend
+from quotes.backends.servers import StructuredOutput
 from quotes.evaluate import SUBSETS, Subset, load_gold, score_all, score_restricted, summary_table
-from quotes.pipeline import BackendChoice, ConfigurationError, Extractor
-from quotes.progress import RunProgress
+from quotes.pipeline import BackendChoice, Extractor
+from quotes.progress import RunProgress, usage_line
 from quotes.prompts import list_prompts, locked_hashes
 from quotes.runlog import JsonlSink, read_extractions, read_records
 from quotes.schema import Article, Claim, Extraction, Kind, Quote, Verdict
 from quotes.store import ResponseStore, StoreError, StoreMode
-from quotes.verify import averify, read_claims
+from quotes.verify import Judge, averify, read_claims
 from quotes.workers import ExtractorRecipe, WorkerError, WorkerPool, freeze_startup_objects
 
 OK, CHUNK_ERRORS, USAGE_ERROR = 0, 1, 2
@@ -48,6 +52,28 @@ class Format(StrEnum):
     csv = "csv"
     table = "table"
     html = "html"
+
+
+class StructuredOutputChoice(StrEnum):
+    auto = "auto"
+    json_schema = "json_schema"
+    json_object_schema = "json_object_schema"
+    json_object = "json_object"
+
+
+def _model_options(
+    timeout: float,
+    max_attempts: int,
+    structured_output: StructuredOutputChoice,
+    max_output_tokens: int | None,
+) -> dict[str, object]:
+    """The model options every command that calls a model takes, as LLMConfig fields."""
+    options: dict[str, object] = {"timeout": timeout, "max_attempts": max_attempts}
+    if structured_output is not StructuredOutputChoice.auto:
+        options["structured_output"] = StructuredOutput(structured_output.value)
+    if max_output_tokens is not None:
+        options["max_output_tokens"] = max_output_tokens
+    return options
 
 
 class BackendName(StrEnum):
@@ -108,6 +134,24 @@ OfflineOpt = Annotated[
 RecordOpt = Annotated[
     bool, typer.Option("--record", envvar="QUOTES_RECORD", help="Call the model and (re)record every answer.")
 ]
+TimeoutOpt = Annotated[
+    float,
+    typer.Option(
+        min=1, help="Seconds to wait for one model answer (a timeout is asked once more, then split)."
+    ),
+]
+MaxAttemptsOpt = Annotated[int, typer.Option(min=1, help="Tries per request (429, 5xx, connection errors).")]
+StructuredOutputOpt = Annotated[
+    StructuredOutputChoice,
+    typer.Option(
+        "--structured-output",
+        help="How the answer schema reaches the server; auto learns it from the server (and remembers it).",
+    ),
+]
+MaxOutputTokensOpt = Annotated[
+    int | None,
+    typer.Option(min=16, help="Bound on one answer's tokens (default: sized to the chunk)."),
+]
 
 
 def _recipe(
@@ -118,9 +162,9 @@ def _recipe(
     chunk_size: int | None,
     concurrency: int,
     kinds: frozenset[Kind] | None = None,
-    **llm_options: float,
+    llm_options: Mapping[str, object] | None = None,
 ) -> ExtractorRecipe:
-    options: dict[str, object] = {"store": store, **llm_options}
+    options: dict[str, object] = {"store": store, **(llm_options or {})}
     if chunk_size:
         options["chunk_size"] = chunk_size
     return ExtractorRecipe(
@@ -225,8 +269,10 @@ def extract(
     kinds: Annotated[
         str | None, typer.Option("--kinds", help="Keep only these kinds, e.g. direct or direct,mixed.")
     ] = None,
-    timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for one model answer.")] = 120,
-    max_attempts: Annotated[int, typer.Option(min=1, help="Tries per request (429, 5xx, timeouts).")] = 6,
+    timeout: TimeoutOpt = 120,
+    max_attempts: MaxAttemptsOpt = 6,
+    structured_output: StructuredOutputOpt = StructuredOutputChoice.auto,
+    max_output_tokens: MaxOutputTokensOpt = None,
     store_dir: StoreOpt = None,
     offline: OfflineOpt = False,
     record: RecordOpt = False,
@@ -249,8 +295,7 @@ def extract(
         chunk_size,
         concurrency,
         kinds=_kinds(kinds),
-        timeout=timeout,
-        max_attempts=max_attempts,
+        llm_options=_model_options(timeout, max_attempts, structured_output, max_output_tokens),
     )
     runner = _extractor(recipe) if workers == 1 else _pool(recipe, workers)
     freeze_startup_objects()
@@ -274,14 +319,19 @@ async def _run(
     progress: RunProgress,
     keep: Callable[[Extraction], None],
 ) -> None:
-    """Hand each Extraction on as soon as its article is done, so an interrupted run keeps its work."""
+    """Hand each Extraction on as soon as its article is done, so an interrupted run keeps its work.
+
+    A server that cannot be used (ConfigurationError, before any request) ends the run with exit 2; one
+    that stops answering ends it after the articles in flight, which are kept with their errors."""
     try:
         async with runner:
             async for extraction in runner.astream(articles):
                 keep(extraction)
                 progress.article_done(extraction)
-    except WorkerError as exc:
+    except (WorkerError, ConfigurationError) as exc:
         raise _fail(str(exc)) from None
+    except ServerUnavailable as exc:
+        err.print(Text.assemble(("error: ", "bold red"), exc.message), soft_wrap=True)
 
 
 def _emit(extractions: list[Extraction], fmt: Format, output: Path | None) -> None:
@@ -451,9 +501,18 @@ def verify_claims(
     backend: BackendOpt = BackendName.auto,
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="Model requests in flight.")] = 8,
+    chunk_size: Annotated[int | None, typer.Option(min=500, help="Characters per model request.")] = None,
+    timeout: TimeoutOpt = 120,
+    max_attempts: MaxAttemptsOpt = 6,
+    structured_output: StructuredOutputOpt = StructuredOutputChoice.auto,
+    max_output_tokens: MaxOutputTokensOpt = None,
     store_dir: StoreOpt = None,
     offline: OfflineOpt = False,
     record: RecordOpt = False,
+    summary_json: Annotated[
+        Path | None, typer.Option(help="Write the verdict counts and the model usage as JSON here.")
+    ] = None,
 ) -> None:
     """Did they really say it? Check claims against one article: supported, misattributed, altered, not found.
 
@@ -479,17 +538,35 @@ def verify_claims(
         raise _fail(f"{source}: verify checks one article at a time, and this input holds {len(articles)}")
     if not claims:
         raise typer.Exit(USAGE_ERROR)
-    extractor = _extractor(_recipe(backend, model, base_url, _store(store_dir, offline, record), None, 8))
+    store = _store(store_dir, offline, record)
+    options = _model_options(timeout, max_attempts, structured_output, max_output_tokens)
+    extractor = _extractor(
+        _recipe(backend, model, base_url, store, chunk_size, concurrency, llm_options=options)
+    )
+    judge = Judge(extractor.backend.config) if isinstance(extractor.backend, LLMBackend) else None
 
     async def run() -> tuple[Extraction, list[Verdict]]:
         async with extractor:
             extraction = await extractor.aextract(articles[0])
-            return extraction, await averify(articles[0], claims, extraction=extraction, extractor=extractor)
+            verdicts = await averify(
+                articles[0], claims, extraction=extraction, extractor=extractor, judge=judge
+            )
+            if judge is not None:
+                await judge.aclose()
+            return extraction, verdicts
 
     try:
         extraction, verdicts = asyncio.run(run())
-    except StoreError as exc:
+    except (StoreError, ConfigurationError) as exc:
         raise _fail(str(exc)) from None
+    usage = extraction.usage.model_copy()
+    if judge is not None:
+        usage.add(judge.usage)
+        err.print(f"model usage: {usage_line(usage)}", soft_wrap=True)
+    if summary_json is not None:
+        counts = Counter(v.verdict for v in verdicts)
+        summary = {"claims": len(verdicts), "verdicts": dict(counts), "usage": usage.model_dump()}
+        summary_json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     for failed in extraction.errors:
         message = (
             f"extraction failed for characters {failed.start}–{failed.end} ({failed.kind}): {failed.message}"

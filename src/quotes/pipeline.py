@@ -13,7 +13,14 @@ from types import TracebackType
 from typing import Any, Literal, Self
 
 from quotes.attribution import ground_records, short
-from quotes.backends import Backend, ChunkAnswer, ChunkFailed, OutputTruncated
+from quotes.backends import (
+    Backend,
+    ChunkAnswer,
+    ChunkFailed,
+    ConfigurationError,
+    OutputTruncated,
+    ServerUnavailable,
+)
 from quotes.backends.llm import LLMBackend, LLMConfig
 from quotes.backends.rules import RulesBackend
 from quotes.chunking import Chunk, chunk_text, split_chunk
@@ -24,13 +31,8 @@ from quotes.speakers import canonical_speakers
 from quotes.store import StoreMiss
 
 DEFAULT_OVERLAP = 2000
-TRUNCATION_RETRIES = 2
 
 BackendChoice = Literal["auto", "llm", "rules"]
-
-
-class ConfigurationError(Exception):
-    """The backend asked for cannot be set up (e.g. `llm` with no model configured)."""
 
 
 HOW_TO_CONFIGURE = "set QUOTES_MODEL or --model (and OPENAI_BASE_URL or --base-url for a local server)"
@@ -101,6 +103,7 @@ class Extractor:
         self._keep_text = keep_text
         self._kinds = frozenset(kinds) if kinds is not None else None
         self._limit = asyncio.Semaphore(concurrency)
+        self._halted: ServerUnavailable | None = None
 
     async def __aenter__(self) -> Self:
         return self
@@ -164,6 +167,10 @@ class Extractor:
         At most `2 × concurrency` articles are open at once, so a corpus of millions streams through
         in bounded memory while the request limit stays saturated. Articles are taken in by a task of
         their own, so a slow async source (a worker's inbox) never holds back a finished Extraction.
+
+        When the server stops answering (the backend raises ServerUnavailable), no more articles are
+        taken in; those already open are yielded (with the failed chunks in their errors), then
+        ServerUnavailable is raised. A SetupError (server unusable before any request) is raised as is.
         """
         room = asyncio.Semaphore(2 * self.concurrency)
         finished: asyncio.Queue[asyncio.Task[Extraction] | None] = asyncio.Queue()
@@ -172,6 +179,9 @@ class Extractor:
         async def take_in() -> None:
             async for article in aiter_articles(articles):
                 await room.acquire()
+                if self._halted is not None:
+                    room.release()
+                    return
                 task = asyncio.ensure_future(self.aextract(article))
                 open_tasks.add(task)
                 task.add_done_callback(finished.put_nowait)
@@ -191,18 +201,19 @@ class Extractor:
                     on_done(extraction)
                 yield extraction
             intake.result()
+            if self._halted is not None:
+                raise self._halted
         finally:
             intake.cancel()
             for task in open_tasks:
                 task.cancel()
 
-    async def _answer(
-        self, text: str, chunk: Chunk, run: _ArticleRun, retries: int = TRUNCATION_RETRIES
-    ) -> list[tuple[Chunk, ChunkAnswer]]:
+    async def _answer(self, text: str, chunk: Chunk, run: _ArticleRun) -> list[tuple[Chunk, ChunkAnswer]]:
         """The backend's answer for a chunk.
 
-        A truncated answer splits the chunk and asks for the halves; a chunk too short to split is
-        asked again a few times (a truncation can be a passing server fault) before it is an error.
+        A truncated or timed-out answer splits the chunk and asks for the halves; a chunk too short to
+        split is an error. (A truncation is an answer, stored like any other: asking the same request
+        again brings the same cut, and a rerun goes straight to the split.)
         """
         try:
             async with self._limit:
@@ -212,24 +223,26 @@ class Extractor:
             try:
                 halves = split_chunk(text, chunk, overlap=min(self._overlap, (chunk.end - chunk.start) // 4))
             except ValueError:
-                if retries > 0:
-                    return await self._answer(text, chunk, run, retries - 1)
-                run.errors.append(
-                    _chunk_error(
-                        chunk, "truncated", "the answer was cut off and the chunk is too short to split"
-                    )
-                )
+                if truncated.reason == "timeout":
+                    kind, fix = "timeout", "raise --timeout"
+                else:
+                    kind, fix = "truncated", "raise --max-output-tokens"
+                message = f"{truncated}, and the chunk is too short to split ({fix})"
+                run.errors.append(_chunk_error(chunk, kind, message))
                 return []
             parts = await asyncio.gather(*(self._answer(text, half, run) for half in halves))
             return [pair for part in parts for pair in part]
         except ChunkFailed as failed:
             run.usage.add(failed.usage)
             run.errors.append(_chunk_error(chunk, failed.kind, failed.message))
+            if isinstance(failed, ServerUnavailable) and self._halted is None:
+                self._halted = failed
             return []
         except StoreMiss as miss:
             run.errors.append(_chunk_error(chunk, "not_recorded", str(miss)))
             return []
         run.usage.add(answer.usage)
+        run.warnings.extend(f"chunk {chunk.index}: {warning}" for warning in answer.warnings)
         return [(chunk, answer)]
 
     @staticmethod

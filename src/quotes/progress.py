@@ -29,7 +29,7 @@ from rich.progress import (
 from rich.text import Text
 
 from quotes.articles import InputProblem
-from quotes.schema import Extraction
+from quotes.schema import Extraction, Usage
 
 
 class RunSummary(BaseModel):
@@ -45,7 +45,14 @@ class RunSummary(BaseModel):
     input_tokens: int = 0
     output_tokens: int = 0
     cached_requests: int = 0
+    failed_requests: int = 0
+    cached_input_tokens: int = 0
+    reasoning_tokens: int = 0
     wall_seconds: float = 0.0
+
+    @property
+    def usage(self) -> Usage:
+        return Usage.model_validate(self.model_dump(include=set(Usage.model_fields)))
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2)
@@ -57,8 +64,7 @@ class RunSummary(BaseModel):
             f"articles   {self.articles:,} in {self.wall_seconds:.1f}s ({rate:.1f}/s)"
             + (f", {self.skipped:,} already done" if self.skipped else ""),
             f"quotes     {self.quotes:,}",
-            f"requests   {self.requests:,} ({self.cached_requests:,} from cache), "
-            f"tokens {self.input_tokens:,} in / {self.output_tokens:,} out",
+            f"requests   {usage_line(self.usage)}",
         ]
         if self.chunk_errors:
             lines.append(
@@ -68,6 +74,19 @@ class RunSummary(BaseModel):
         if self.input_problems:
             lines.append(f"inputs     {self.input_problems:,} problems (see the messages above)")
         return "\n".join(lines)
+
+
+def usage_line(usage: Usage) -> str:
+    """What the model side cost, in one line: requests answered, from cache and failed; tokens."""
+    failed = f", {usage.failed_requests:,} failed" if usage.failed_requests else ""
+    cached_in = (
+        f" ({usage.cached_input_tokens:,} from the provider's cache)" if usage.cached_input_tokens else ""
+    )
+    reasoning = f" ({usage.reasoning_tokens:,} reasoning)" if usage.reasoning_tokens else ""
+    return (
+        f"{usage.requests + usage.cached_requests:,} ({usage.cached_requests:,} from cache{failed}), "
+        f"tokens {usage.input_tokens:,} in{cached_in} / {usage.output_tokens:,} out{reasoning}"
+    )
 
 
 class _RateColumn(ProgressColumn):
@@ -152,10 +171,8 @@ class RunProgress:
         s.quotes += len(extraction.quotes)
         s.chunk_errors += len(extraction.errors)
         s.articles_with_errors += not extraction.ok
-        s.requests += extraction.usage.requests
-        s.input_tokens += extraction.usage.input_tokens
-        s.output_tokens += extraction.usage.output_tokens
-        s.cached_requests += extraction.usage.cached_requests
+        for name in Usage.model_fields:
+            setattr(s, name, getattr(s, name) + getattr(extraction.usage, name))
         self._advance()
 
     def article_skipped(self) -> None:

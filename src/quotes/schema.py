@@ -77,16 +77,28 @@ class Quote(BaseModel):
 
 
 class Usage(BaseModel):
+    """What the model side cost. `requests` got an answer (from a server; `cached_requests` of them from
+    the response store instead); `failed_requests` were sent and got none (timeouts, refused or dropped
+    connections, error statuses: a provider may bill work the client gave up on). `cached_input_tokens`
+    are input tokens the provider served from its prompt cache; `reasoning_tokens` output tokens a
+    reasoning model spent thinking (both already inside the input and output counts)."""
+
     requests: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
     cached_requests: int = 0
+    failed_requests: int = 0
+    cached_input_tokens: int = 0
+    reasoning_tokens: int = 0
 
     def add(self, other: Usage) -> None:
         self.requests += other.requests
         self.input_tokens += other.input_tokens
         self.output_tokens += other.output_tokens
         self.cached_requests += other.cached_requests
+        self.failed_requests += other.failed_requests
+        self.cached_input_tokens += other.cached_input_tokens
+        self.reasoning_tokens += other.reasoning_tokens
 
 
 class ChunkError(BaseModel):

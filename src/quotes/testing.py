@@ -8,7 +8,7 @@
 
 The handler sees each POST /v1/chat/completions (parsed body, headers, 0-based request number) and
 decides the status, body, headers and an optional delay (to provoke client timeouts). GET /v1/models
-lists `model_ids`.
+lists `model_ids`, or answers `models_reply` when one is given (a 401, a 404, a hang).
 """
 
 from __future__ import annotations
@@ -82,9 +82,17 @@ def replies(*scripted: StubReply) -> Handler:
 
 
 class StubServer:
-    def __init__(self, handler: Handler, *, model_ids: tuple[str, ...] = (DEFAULT_MODEL,)) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        model_ids: tuple[str, ...] = (DEFAULT_MODEL,),
+        models_reply: StubReply | None = None,
+    ) -> None:
         self.handler = handler
         self.model_ids = model_ids
+        self.models_reply = models_reply
+        self.models_requests = 0
         self._lock = threading.Lock()
         self._requests: list[StubRequest] = []
         self._stopping = threading.Event()
@@ -145,6 +153,10 @@ class StubServer:
     def _reply(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> StubReply:
         route = path.split("?", 1)[0].rstrip("/")
         if method == "GET" and route == "/v1/models":
+            with self._lock:
+                self.models_requests += 1
+            if self.models_reply is not None:
+                return self.models_reply
             models = [{"id": m, "object": "model", "created": 0, "owned_by": "stub"} for m in self.model_ids]
             return StubReply(json={"object": "list", "data": models})
         if method != "POST" or route != "/v1/chat/completions":

@@ -30,6 +30,16 @@ class ChunkAnswer:
     records: list[AnswerQuote] = field(default_factory=list)
     quotes: list[Quote] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
+    warnings: list[str] = field(default_factory=list)
+
+
+class ConfigurationError(Exception):
+    """The backend asked for cannot be set up (e.g. `llm` with no model configured)."""
+
+
+class SetupError(ConfigurationError):
+    """The model server cannot be used as configured: unreachable, the key rejected or missing, the model
+    unknown. Raised before any article's request is sent; the message names the server and the fix."""
 
 
 class ChunkFailed(Exception):
@@ -42,11 +52,29 @@ class ChunkFailed(Exception):
         self.usage = usage or Usage()
 
 
-class OutputTruncated(Exception):
-    """The model ran out of output tokens: the pipeline splits the chunk and asks for the halves."""
+class ServerUnavailable(ChunkFailed):
+    """The server stopped answering during a run (the backend's circuit breaker is open): this chunk and
+    every later one fail at once, and the pipeline takes in no more articles."""
 
-    def __init__(self, usage: Usage | None = None) -> None:
-        super().__init__("the answer was cut off at the output token limit")
+    def __init__(self, message: str, usage: Usage | None = None) -> None:
+        super().__init__("server_down", message, usage)
+
+
+class OutputTruncated(Exception):
+    """The chunk is too much for one answer: the pipeline splits it and asks for the halves.
+
+    `reason` is "length" (the answer was cut off at the output token limit) or "timeout" (no answer
+    came in time, even when asked again).
+    """
+
+    def __init__(self, usage: Usage | None = None, reason: str = "length") -> None:
+        message = (
+            "no answer came within the timeout"
+            if reason == "timeout"
+            else "the answer was cut off at the output token limit"
+        )
+        super().__init__(message)
+        self.reason = reason
         self.usage = usage or Usage()
 
 
