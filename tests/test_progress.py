@@ -94,7 +94,7 @@ def test_terminal_shows_live_counts() -> None:
     assert "3/5" in text  # done and skipped both advance the bar
     assert "4 quotes" in text
     assert "2 failed chunks" in text
-    assert "FAILED     2 chunks in 1 articles" in text
+    assert "FAILED     2 chunks in 1 article (" in text
 
 
 def test_default_console_is_stderr(capsys: pytest.CaptureFixture[str]) -> None:

@@ -120,10 +120,11 @@ def test_jsonl_line_stays_one_line_for_unicode_line_separators() -> None:
     assert Extraction.model_validate_json(line) == extraction
 
 
-def test_to_json_gives_an_object_for_one_and_an_array_otherwise() -> None:
+def test_to_json_gives_an_object_for_one_extraction_and_an_array_for_a_sequence() -> None:
     one = make_extraction()
     two = make_extraction(id="other")
-    assert Extraction.model_validate(json.loads(to_json([one]))) == one
+    assert Extraction.model_validate(json.loads(to_json(one))) == one
+    assert [Extraction.model_validate(r) for r in json.loads(to_json([one]))] == [one]
     assert [Extraction.model_validate(r) for r in json.loads(to_json([one, two]))] == [one, two]
     assert json.loads(to_json([])) == []
 

@@ -64,6 +64,17 @@ class InputProblem:
         return f"{where}: {self.message}"
 
 
+def json_problem(error: json.JSONDecodeError) -> str:
+    """What is wrong with a JSON text, where: `not valid JSON: invalid control character at column 27`.
+
+    For one JSONL line the caller names the line (the column is within it); a text of several lines
+    gets `line L, column C`.
+    """
+    what = error.msg.removesuffix(" at")
+    where = f"column {error.colno}" if error.lineno == 1 else f"line {error.lineno}, column {error.colno}"
+    return f"not valid JSON: {what[:1].lower()}{what[1:]} at {where}"
+
+
 def _latin1_for_undefined(error: UnicodeError) -> tuple[str, int]:
     """Codec error handler: a byte cp1252 leaves undefined becomes the latin-1 character of that byte."""
     if not isinstance(error, UnicodeDecodeError):
@@ -185,6 +196,14 @@ def article_id_for(path: Path, root: Path | None = None) -> str:
 Item = Article | InputProblem
 
 
+def holds_one_article(name: str) -> bool:
+    """Whether an input named on the command line is one article by its kind, not its content: a file
+    that is neither a folder nor a JSONL corpus. (Stdin is one article unless it turns out to be JSONL.)
+    """
+    path = Path(name)
+    return name != "-" and not path.is_dir() and path.suffix.lower() not in JSONL_SUFFIXES
+
+
 def iter_articles(inputs: Sequence[str], stdin: TextIO | BinaryIO | None = None) -> Iterator[Item]:
     """Yield the articles of every input in order, with any problems as InputProblems next to them.
 
@@ -301,7 +320,7 @@ class _Reader:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as error:
-            yield InputProblem(source, f"not valid JSON ({error.msg}, column {error.colno}), skipped", number)
+            yield InputProblem(source, f"{json_problem(error)}, skipped", number)
             return
         if not isinstance(record, dict):
             kind = type(record).__name__

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 from rich.table import Table
 
+from quotes.articles import json_problem
 from quotes.schema import Kind, Quote, Speaker
 
 Subset = Literal["direct", "direct+mixed", "all"]
@@ -91,7 +92,7 @@ def _read_jsonl(path: Path, what: str) -> Iterable[tuple[int, dict[str, Any]]]:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise EvalInputError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+                raise EvalInputError(f"{path}:{number}: {json_problem(exc)}") from exc
             if not isinstance(record, dict):
                 raise EvalInputError(f"{path}:{number}: expected a JSON object per line")
             yield number, record

@@ -29,7 +29,13 @@ from rich.progress import (
 from rich.text import Text
 
 from quotes.articles import InputProblem
+from quotes.render import plural
 from quotes.schema import Extraction
+
+# What retries a run's failed chunks. A plain rerun does: answers already received come from the response
+# store, so only the failed requests are sent again. `--resume` does less work but needs a JSONL --output.
+RERUN_HINT = "rerun the same command to retry them: answers already received come from the response store"
+RESUME_HINT = "rerun the same command with --resume to retry just those articles"
 
 
 class RunSummary(BaseModel):
@@ -50,8 +56,8 @@ class RunSummary(BaseModel):
     def to_json(self) -> str:
         return self.model_dump_json(indent=2)
 
-    def render(self) -> str:
-        """A few lines for people, e.g. at the end of a run."""
+    def render(self, retry_hint: str = RERUN_HINT) -> str:
+        """A few lines for people, e.g. at the end of a run; `retry_hint` says how to retry failed chunks."""
         rate = self.articles / self.wall_seconds if self.wall_seconds > 0 else 0.0
         lines = [
             f"articles   {self.articles:,} in {self.wall_seconds:.1f}s ({rate:.1f}/s)"
@@ -61,12 +67,10 @@ class RunSummary(BaseModel):
             f"tokens {self.input_tokens:,} in / {self.output_tokens:,} out",
         ]
         if self.chunk_errors:
-            lines.append(
-                f"FAILED     {self.chunk_errors:,} chunks in {self.articles_with_errors:,} articles "
-                "(their quotes are missing; a rerun with --resume retries just those)"
-            )
+            where = f"{plural(self.chunk_errors, 'chunk')} in {plural(self.articles_with_errors, 'article')}"
+            lines.append(f"FAILED     {where} (their quotes are missing; {retry_hint})")
         if self.input_problems:
-            lines.append(f"inputs     {self.input_problems:,} problems (see the messages above)")
+            lines.append(f"inputs     {plural(self.input_problems, 'problem')} (see the messages above)")
         return "\n".join(lines)
 
 
@@ -82,14 +86,21 @@ class RunProgress:
 
     `total` is the number of articles when known (None for streams). Call `article_done` for every
     finished Extraction, `article_skipped` for each one a resumed run skips, and `input_problem` for
-    each InputProblem.
+    each InputProblem. `retry_hint` is the summary's advice on retrying failed chunks (RERUN_HINT or
+    RESUME_HINT). The default console is stderr, soft-wrapped: a log file gets each line whole.
     """
 
     def __init__(
-        self, total: int | None = None, *, quiet: bool = False, console: Console | None = None
+        self,
+        total: int | None = None,
+        *,
+        quiet: bool = False,
+        console: Console | None = None,
+        retry_hint: str = RERUN_HINT,
     ) -> None:
-        self.console = console or Console(stderr=True)
+        self.console = console or Console(stderr=True, soft_wrap=True)
         self.quiet = quiet
+        self.retry_hint = retry_hint
         self.enabled = not quiet and self.console.is_terminal
         self._summary = RunSummary()
         self._started: float | None = None
@@ -134,7 +145,7 @@ class RunProgress:
             if summary_json is not None:
                 Path(summary_json).write_text(summary.to_json() + "\n", encoding="utf-8")
             if not self.quiet:
-                self.console.print(summary.render(), highlight=False, markup=False)
+                self.console.print(summary.render(self.retry_hint), highlight=False, markup=False)
         return self.summary()
 
     @property
@@ -179,7 +190,8 @@ class RunProgress:
 
     def _counts(self) -> str:
         s = self._summary
-        failed = f"[red]{s.chunk_errors} failed chunks[/red]" if s.chunk_errors else "0 failed chunks"
+        failed = plural(s.chunk_errors, "failed chunk")
+        failed = f"[red]{failed}[/red]" if s.chunk_errors else failed
         return (
             f"{s.quotes:,} quotes · {failed} · tokens {s.input_tokens:,}/{s.output_tokens:,}"
             f" · {s.cached_requests:,} cached"

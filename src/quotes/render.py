@@ -48,10 +48,13 @@ CSV_COLUMNS = (
 _LINE_BREAKS_JSON_ALLOWS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
-def to_json(extractions: Sequence[Extraction]) -> str:
-    """A JSON array of Extractions, or the single object when there is exactly one."""
-    records = [extraction.model_dump(mode="json") for extraction in extractions]
-    return json.dumps(records[0] if len(records) == 1 else records, ensure_ascii=False, indent=2)
+def to_json(extractions: Extraction | Sequence[Extraction]) -> str:
+    """One Extraction as a JSON object, a sequence of them as an array (of any length), newline-terminated."""
+    if isinstance(extractions, Extraction):
+        record: object = extractions.model_dump(mode="json")
+    else:
+        record = [extraction.model_dump(mode="json") for extraction in extractions]
+    return json.dumps(record, ensure_ascii=False, indent=2) + "\n"
 
 
 def jsonl_line(extraction: Extraction) -> str:
@@ -116,7 +119,7 @@ def table(extractions: Sequence[Extraction]) -> Table:
                 Text(f"{quote.start}–{quote.end}"),
             ]
             result.add_row(*([Text(extraction.id)] if several else []), *cells)
-    result.caption = f"{_plural(quotes, 'quote')}, {_plural(errors, 'chunk error')}"
+    result.caption = f"{plural(quotes, 'quote')}, {plural(errors, 'chunk error')}"
     return result
 
 
@@ -142,11 +145,11 @@ def to_html(
     )
     total_quotes = sum(len(doc.extraction.quotes) for doc in docs)
     total_errors = sum(len(doc.extraction.errors) for doc in docs)
-    summary = [_plural(len(docs), "article"), _plural(total_quotes, "quote")]
+    summary = [plural(len(docs), "article"), plural(total_quotes, "quote")]
     if total_errors:
-        summary.append(_plural(total_errors, "chunk error"))
+        summary.append(plural(total_errors, "chunk error"))
     if verdicts:
-        summary.append(_plural(sum(len(v) for v in verdicts.values()), "verdict"))
+        summary.append(plural(sum(len(v) for v in verdicts.values()), "verdict"))
     return "".join(
         [
             '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
@@ -180,7 +183,8 @@ def _text(value: str) -> str:
     return html.escape(value, quote=False).replace("\r", "&#13;")
 
 
-def _plural(count: int, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
+    """`1 quote`, `2 quotes`, `0 quotes`."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
@@ -474,7 +478,7 @@ class _Doc:
         parts += [f"model {e.model}" if e.model else None, f"prompt {e.prompt}" if e.prompt else None]
         if e.usage.requests:
             parts.append(
-                f"{_plural(e.usage.requests, 'request')}, {e.usage.input_tokens} tokens in, "
+                f"{plural(e.usage.requests, 'request')}, {e.usage.input_tokens} tokens in, "
                 f"{e.usage.output_tokens} out"
             )
         return " · ".join(p for p in parts if p)
@@ -490,13 +494,13 @@ class _Doc:
             )
             blocks.append(
                 f'<section class="errors" aria-label="Chunk errors"><h3>'
-                f"{_plural(len(e.errors), 'chunk error')} — quotes in these ranges are missing"
+                f"{plural(len(e.errors), 'chunk error')} — quotes in these ranges are missing"
                 f"</h3><ul>{items}</ul></section>"
             )
         warnings = [*e.warnings, *self.problems]
         if warnings:
             items = "".join(f"<li>{_e(w)}</li>" for w in warnings)
-            heading = _plural(len(warnings), "warning")
+            heading = plural(len(warnings), "warning")
             blocks.append(
                 f'<section class="warnings" aria-label="Warnings"><h3>{heading}</h3>'
                 f"<ul>{items}</ul></section>"
@@ -522,7 +526,7 @@ class _Doc:
             groups.setdefault(_speaker_label(quote), []).append(i)
         bodies = []
         for who, members in groups.items():
-            count = _plural(len(members), "quote")
+            count = plural(len(members), "quote")
             rows = [
                 f'<tr class="spk"><th colspan="3" scope="rowgroup"><span class="chip {self.colour[who]}">'
                 f'</span>{_e(who)} <span class="count">{count}</span></th></tr>'
