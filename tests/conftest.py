@@ -1,4 +1,5 @@
-"""Shared fixtures: a local OpenAI-compatible stub server and a response store in a temporary folder."""
+"""Shared fixtures: a local OpenAI-compatible stub server and a response store in a temporary folder;
+and a header line saying which programs the browser and terminal tests find (see programs.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import programs
 from quotes.store import ResponseStore
 from quotes.testing import Handler, StubServer
 
@@ -37,3 +39,7 @@ def serve() -> Iterator[Callable[[Handler], StubServer]]:
     yield start
     for server in servers:
         server.stop()
+
+
+def pytest_report_header() -> str:
+    return programs.header()

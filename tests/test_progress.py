@@ -114,3 +114,11 @@ def test_finish_writes_json_once(tmp_path: Path) -> None:
     assert json.loads(target.read_text(encoding="utf-8"))["chunk_errors"] == 1
     assert summary.chunk_errors == 1
     assert out.getvalue().count("articles   1") == 1  # leaving the block did not print it again
+
+
+def test_live_false_keeps_the_display_off_a_terminal() -> None:
+    out = io.StringIO()
+    progress = run_three(RunProgress(live=False, console=Console(file=out, force_terminal=True, width=160)))
+    assert not progress.enabled
+    assert "━" not in out.getvalue()
+    assert "articles   2" in out.getvalue()

@@ -304,7 +304,10 @@ def extract(
     runner = _extractor(recipe, quiet) if workers == 1 else _pool(recipe, workers, quiet)
     freeze_startup_objects()
     resumable = output is not None and fmt is Format.jsonl
-    with RunProgress(quiet=quiet, retry_hint=RESUME_HINT if resumable else RERUN_HINT) as progress:
+    # JSONL lines streaming to the terminal would be torn by the redraws; they show the progress anyway.
+    live = not (fmt is Format.jsonl and output is None and sys.stdout.isatty())
+    hint = RESUME_HINT if resumable else RERUN_HINT
+    with RunProgress(quiet=quiet, retry_hint=hint, live=live) as progress:
         if fmt is Format.jsonl:
             with JsonlSink(output, resume=resume) as sink:
                 articles = _Inputs(inputs, progress, skip=sink.done_ids)
@@ -313,6 +316,7 @@ def extract(
             articles = _Inputs(inputs, progress, skip=set())
             extractions: list[Extraction] = []
             asyncio.run(_run(runner, articles, progress, extractions.append))
+            progress.stop_display()
             _emit(sorted(extractions, key=lambda e: e.id), fmt, output, one_article=articles.one_article)
         progress.finish(summary_json=summary_json)
     raise typer.Exit(USAGE_ERROR if articles.failed else CHUNK_ERRORS if progress.failed_articles else OK)

@@ -1,7 +1,9 @@
 """The live progress display of a run and its end-of-run summary, both on stderr.
 
 The live display only appears on a terminal (stdout may carry the JSONL output, and a log file should
-not fill with redraws); `quiet=True` silences the display and the summary alike. The counts are kept
+not fill with redraws), and leaves no trace when it stops: the summary takes its place. `live=False`
+keeps it off (a caller streaming output to the same terminal); `quiet=True` silences the display and
+the summary alike. The counts are kept
 either way, so `summary()` and `--summary-json` work in every mode.
 """
 
@@ -97,11 +99,12 @@ class RunProgress:
         quiet: bool = False,
         console: Console | None = None,
         retry_hint: str = RERUN_HINT,
+        live: bool = True,
     ) -> None:
         self.console = console or Console(stderr=True, soft_wrap=True)
         self.quiet = quiet
         self.retry_hint = retry_hint
-        self.enabled = not quiet and self.console.is_terminal
+        self.enabled = live and not quiet and self.console.is_terminal
         self._summary = RunSummary()
         self._started: float | None = None
         self._finished: float | None = None
@@ -121,6 +124,7 @@ class RunProgress:
                 _RateColumn(),
                 console=self.console,
                 refresh_per_second=4,
+                transient=True,
             )
             self._task = self._progress.add_task("articles", total=self._total, counts=self._counts())
             self._progress.start()
@@ -138,15 +142,19 @@ class RunProgress:
         """
         if self._finished is None:
             self._finished = time.monotonic()
-            if self._progress is not None:
-                self._progress.stop()
-                self._progress = None
+            self.stop_display()
             summary = self.summary()
             if summary_json is not None:
                 Path(summary_json).write_text(summary.to_json() + "\n", encoding="utf-8")
             if not self.quiet:
                 self.console.print(summary.render(self.retry_hint), highlight=False, markup=False)
         return self.summary()
+
+    def stop_display(self) -> None:
+        """Take the live display off the terminal (for good), e.g. before printing a table under it."""
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
 
     @property
     def failed_articles(self) -> int:
