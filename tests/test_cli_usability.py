@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from quotes.articles import FOLDER_SUFFIXES
 from quotes.cli import app
-from quotes.schema import Extraction
+from quotes.schema import Extraction, Quote
 from quotes.testing import StubReply, StubRequest, chat_completion
 
 ROOT = Path(__file__).parent.parent
@@ -245,3 +245,36 @@ def test_verify_on_an_empty_file_prints_one_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["verify", str(empty), "--speaker", "Mira Olsen", "--quote", "reopen"])
     assert result.exit_code == 2
     assert result.stderr == f"error: {empty}: empty\n"
+
+
+# --- item 12: `spans` always lists the statement's pieces, whatever the backend ----------------------------
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        ["--backend", "rules"],
+        [
+            "--backend",
+            "llm",
+            "--model",
+            "gpt-4o-mini",
+            "--offline",
+            "--store",
+            str(ROOT / "tests/fixtures/responses"),
+        ],
+    ],
+)
+def test_every_quote_lists_its_spans(backend: list[str]) -> None:
+    result = runner.invoke(app, ["extract", str(SEED), *backend, "-f", "json", "-q"])
+    assert result.exit_code == 0, result.output
+    quotes = json.loads(result.stdout)["quotes"]
+    assert len(quotes) >= 10
+    for quote in quotes:
+        assert quote["spans"], quote
+        assert all(quote["start"] <= start < end <= quote["end"] for start, end in quote["spans"]), quote
+
+
+def test_a_record_written_with_empty_spans_reads_as_one_piece() -> None:
+    record = {"id": "q1", "text": "safe", "start": 4, "end": 8, "kind": "direct", "spans": []}
+    assert Quote.model_validate(record).spans == [(4, 8)]
