@@ -32,7 +32,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -196,6 +196,23 @@ def article_id_for(path: Path, root: Path | None = None) -> str:
 Item = Article | InputProblem
 
 
+def record_fields(record: Mapping[str, object], default_id: str) -> tuple[str, str] | str:
+    """The id and text of a corpus record `{"id": ..., "text": ...}`, or what is wrong with it.
+
+    Other fields (a date, a url) are ignored; a missing or empty id becomes `default_id`; an integer id is
+    kept as its digits.
+    """
+    text = record.get("text")
+    if not isinstance(text, str):
+        return "no 'text' field" if text is None else f"'text' is {type(text).__name__}, not a string"
+    raw_id = record.get("id")
+    if raw_id is None or raw_id == "":
+        return default_id, text
+    if isinstance(raw_id, str) or (isinstance(raw_id, int) and not isinstance(raw_id, bool)):
+        return str(raw_id), text
+    return f"'id' must be a string or an integer, got {type(raw_id).__name__}"
+
+
 def holds_one_article(name: str) -> bool:
     """Whether an input named on the command line is one article by its kind, not its content: a file
     that is neither a folder nor a JSONL corpus. (Stdin is one article unless it turns out to be JSONL.)
@@ -326,22 +343,13 @@ class _Reader:
             kind = type(record).__name__
             yield InputProblem(source, f"expected a JSON object, got {kind}, skipped", number)
             return
-        text = record.get("text")
-        if not isinstance(text, str):
-            problem = "no 'text' field" if text is None else f"'text' is {type(text).__name__}, not a string"
-            yield InputProblem(source, f"{problem}, skipped", number)
+        fields = record_fields(record, default_id=f"{stem}:{number}")
+        if isinstance(fields, str):
+            yield InputProblem(source, f"{fields}, skipped", number)
             return
+        article_id, text = fields
         if not text.strip():
             yield InputProblem(source, "empty text, skipped", number)
-            return
-        raw_id = record.get("id")
-        if raw_id is None or raw_id == "":
-            article_id = f"{stem}:{number}"
-        elif isinstance(raw_id, str) or (isinstance(raw_id, int) and not isinstance(raw_id, bool)):
-            article_id = str(raw_id)
-        else:
-            kind = type(raw_id).__name__
-            yield InputProblem(source, f"'id' must be a string or an integer, got {kind}, skipped", number)
             return
         yield self._article(article_id, text, source, number)
 
