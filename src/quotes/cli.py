@@ -248,7 +248,12 @@ def extract(
     fmt: Annotated[
         Format | None,
         typer.Option(
-            "--format", "-f", help="Default: from --output's suffix, else table on a terminal, else jsonl."
+            "--format",
+            "-f",
+            help=(
+                "Default: from --output's suffix, else table on a terminal, else jsonl. json is one object "
+                "for one file or stdin text, and a list for folders, corpora or several inputs."
+            ),
         ),
     ] = None,
     output: Annotated[
@@ -278,7 +283,10 @@ def extract(
     resume: Annotated[
         bool, typer.Option("--resume", help="Skip articles already complete in --output (jsonl).")
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No backend line, progress bar or summary; errors still print."),
+    ] = False,
     summary_json: Annotated[Path | None, typer.Option(help="Write the run's summary as JSON here.")] = None,
 ) -> None:
     """Extract every quotation and reported statement, its speaker, cue, kind and offsets."""
@@ -412,7 +420,11 @@ _SUBSET_NAMES: dict[str, Subset] = {
 @app.command("eval")
 def eval_(
     gold: Annotated[
-        Path, typer.Argument(help="Gold JSONL: {id, text, quotes[...]} a line (PolNeAR-converted format).")
+        Path,
+        typer.Argument(
+            help="Gold JSONL: {id, text, quotes: [{text, start, end, kind, speaker, ...}]} a line (README: "
+            "'Gold for quotes eval')."
+        ),
     ],
     predictions: Annotated[
         Path | None,
@@ -441,9 +453,10 @@ def eval_(
 ) -> None:
     """Score an extractor, or a finished run, against gold: quote P/R/F1 (lenient, strict, soft), e2e F1.
 
-    The metrics are those of shared/eval/README.md. By default each gold subset scores the extractor as
-    asked for that subset's kinds (direct quotes only for `direct`, as a speech-only tool is used);
-    --unrestricted scores all predictions in every subset, so other kinds' misses count against it too.
+    The gold format and the metrics are described in the README ("Gold for quotes eval"). By default each
+    gold subset scores the extractor as asked for that subset's kinds (direct quotes only for `direct`, as a
+    speech-only tool is used); --unrestricted scores all predictions in every subset, so other kinds'
+    misses count against it too.
     """
     if fmt not in ("table", "json"):
         raise _fail(f"--format must be table or json, not {fmt!r}")
