@@ -210,22 +210,30 @@ def _csp_hash(source: str) -> str:
 
 # Speaker colours: (highlight, accent) in light mode, then in dark mode. Text over every highlight meets
 # WCAG AA (4.5:1) in both modes; accents (underlines, chip borders) reach 3:1 against the highlight.
+# The hues verdicts speak in (green, orange, red, ochre, brown) are left out, so a verdict's colour is
+# never read as a speaker's: tests hold every pair at least VERDICT_DISTANCE apart (CIEDE2000).
 PALETTE: tuple[tuple[str, str, str, str], ...] = (
-    ("#ffd8a8", "#c2410c", "#5c2e0e", "#ffa94d"),
     ("#a5d8ff", "#1864ab", "#123a5c", "#74c0fc"),
-    ("#b2f2bb", "#237032", "#17432a", "#69db7c"),
     ("#fcc2d7", "#a61e4d", "#5c1a33", "#faa2c1"),
-    ("#d0bfff", "#5f3dc4", "#35245e", "#b197fc"),
-    ("#ffec99", "#8f5b00", "#4d3d00", "#ffd43b"),
     ("#99e9f2", "#0b7285", "#0e4049", "#66d9e8"),
-    ("#ffc9c9", "#c92a2a", "#5e1c1c", "#ff8787"),
-    ("#d8f5a2", "#4a7a08", "#2f4a0b", "#a9e34b"),
+    ("#d0bfff", "#5f3dc4", "#35245e", "#b197fc"),
     ("#eebefa", "#862e9c", "#4a1f55", "#e599f7"),
-    ("#96f2d7", "#087f5b", "#0d4536", "#63e6be"),
     ("#dbe4ff", "#364fc7", "#242f66", "#91a7ff"),
 )
 UNKNOWN_COLOURS = ("#e9ecef", "#495057", "#343a40", "#adb5bd")
 INK = ("#1a1a1a", "#ececec")
+
+# Each verdict's colour, in both modes: a badge's background under white text (WCAG AA) and the outline
+# of its evidence in the text.
+VERDICT_COLOURS: dict[VerdictLabel, str] = {
+    "supported": "#1b6e2e",
+    "misattributed": "#b34700",
+    "altered": "#c92a2a",
+    "unattributed": "#8a6d00",
+    "not_found": "#6b4f3a",
+    "could_not_check": "#000000",
+}
+VERDICT_DISTANCE = 15.0
 
 
 def _stylesheet() -> str:
@@ -233,7 +241,8 @@ def _stylesheet() -> str:
     named = [(f"s{i}", colours) for i, colours in enumerate(PALETTE)] + [("su", UNKNOWN_COLOURS)]
     light = "".join(f".{name}{{--hl:{c[0]};--ac:{c[1]}}}" for name, c in named)
     dark = "".join(f".{name}{{--hl:{c[2]};--ac:{c[3]}}}" for name, c in named)
-    return f"{base}{light}\n@media (prefers-color-scheme: dark){{{dark}}}\n"
+    verdicts = "".join(f".v-{label}{{--v:{colour}}}" for label, colour in VERDICT_COLOURS.items())
+    return f"{base}{light}{verdicts}\n@media (prefers-color-scheme: dark){{{dark}}}\n"
 
 
 _LEGEND = (
