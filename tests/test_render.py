@@ -25,6 +25,7 @@ from quotes.render import (
     VERDICT_COLOURS,
     VERDICT_DISTANCE,
     jsonl_line,
+    soft_breaks,
     table,
     to_csv,
     to_html,
@@ -479,3 +480,39 @@ def test_the_report_colours_each_verdict_with_its_own_colour() -> None:
     page = to_html([make_extraction()])
     for verdict, colour in VERDICT_COLOURS.items():
         assert f".v-{verdict}{{--v:{colour}}}" in page
+
+
+@pytest.mark.parametrize(
+    ("text", "flowing"),
+    [
+        # blank lines between paragraphs: every break inside one flows
+        (
+            "Ferry news\n\nThe crossing will run\nagain in May.\nTickets go on sale.\n\nMore soon.\n",
+            ["run\nagain", "May.\nTickets"],
+        ),
+        # a paragraph a line, hard-wrapped: a break after a sentence's end or the headline stays
+        (
+            "Ferry news\nThe crossing will run\nagain in May.\nTickets go\non sale.\n\n\n",
+            ["run\nagain", "go\non"],
+        ),
+        # trailing blank lines do not make a text blank-line separated
+        ("One line.\nTwo lines\nflow.\n\n", ["lines\nflow"]),
+        # CRLF: the offset is the LF's
+        ("Ferry news\r\n\r\nThe crossing\r\nwill run.\r\n", ["crossing\r\nwill"]),
+        ("No breaks at all.", []),
+    ],
+)
+def test_soft_breaks_are_the_line_breaks_inside_paragraphs(text: str, flowing: list[str]) -> None:
+    assert soft_breaks(text) == [text.index(words) + words.index("\n") for words in flowing]
+
+
+def test_the_report_wraps_soft_breaks_and_keeps_every_character() -> None:
+    text = "Ferry news\r\n\r\n“The crossing will run\r\nagain in May,” said Mira Olsen.\r\n"
+    start = text.index("“")
+    end = text.index("”") + 1
+    quote = Quote(
+        id="q1", text=text[start:end], start=start, end=end, kind="direct", speaker=Speaker(name="Mira Olsen")
+    )
+    page = to_html([make_extraction(text=text, quotes=[quote])])
+    assert '<span class="nl">&#13;\n</span>again in May,”' in page
+    assert page.count('class="nl"') == 1

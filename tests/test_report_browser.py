@@ -22,7 +22,7 @@ from selenium.webdriver.common.keys import Keys
 
 from programs import require
 from quotes.api import extract
-from quotes.render import to_html
+from quotes.render import soft_breaks, to_html
 from quotes.schema import Article, ChunkError, Claim, Entity, Evidence, Extraction, Quote, Speaker, Verdict
 
 pytestmark = pytest.mark.browser
@@ -346,3 +346,42 @@ def test_no_console_errors_and_no_fetches(browser: webdriver.Chrome, report: Pat
         browser.execute_script("return document.querySelectorAll('script[src], link[rel=stylesheet]').length")
         == 0
     )
+
+
+def test_a_paragraphs_line_breaks_are_drawn_as_spaces(
+    browser: webdriver.Chrome, report: Path, corpus: list[Extraction]
+) -> None:
+    text = corpus[0].text
+    assert text is not None
+    container = browser.find_element(By.ID, "text-1")
+    assert browser.execute_script("return arguments[0].textContent", container) == text
+    shown = browser.execute_script("return arguments[0].innerText", container)
+    # The seed is hard-wrapped, a paragraph a line: within a paragraph (and a quote) the lines flow...
+    assert "discussed “expanding trade relations, combating the corona virus" in shown
+    assert "honoring Qassem Soleimani" in shown
+    # ... and a paragraph, or the headline, still ends its line.
+    assert "restore lost balance\nIraqi Prime Minister" in shown
+    assert "government in Baghdad.\nIranian Supreme Leader" in shown
+    assert shown.rstrip("\n").count("\n") == text.rstrip("\n").count("\n") - len(soft_breaks(text))
+
+
+def test_line_breaks_inside_blank_line_paragraphs_flow_and_crlf_keeps_offsets(
+    browser: webdriver.Chrome, tmp_path: Path
+) -> None:
+    text = (
+        "Ferry to Brenholt\r\n\r\n"
+        "“The crossing will run again\r\nin May,” said Mira Olsen,\r\nthe harbour director.\r\n\r\n"
+        "Tickets go on sale\nnext week, the company said.\n"
+    )
+    quote = _quote(text, "f1", "“The crossing will run again\r\nin May,”", "direct", MOEZZI, "said", [])
+    page = tmp_path / "ferry.html"
+    page.write_text(to_html([_extraction("ferry", text, [quote])]), encoding="utf-8")
+    browser.get(page.as_uri())
+    container = browser.find_element(By.ID, "text-1")
+    assert browser.execute_script("return arguments[0].textContent", container) == text
+    shown = browser.execute_script("return arguments[0].innerText", container).replace("\r", "")
+    assert "“The crossing will run again in May,” said Mira Olsen, the harbour director." in shown
+    assert "Tickets go on sale next week" in shown
+    assert "Ferry to Brenholt\n\n“The crossing" in shown
+    for piece in browser.execute_script(PIECES_JS, "text-1"):
+        assert (piece["offset"], piece["offset"] + piece["length"]) == (piece["start"], piece["end"]), piece

@@ -15,6 +15,8 @@ import hashlib
 import html
 import io
 import json
+import re
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -306,8 +308,49 @@ class _Piece:
         return f"<{self.span.tag}" + "".join(f' {k}="{_e(v)}"' for k, v in attrs.items()) + ">"
 
 
+_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
+_SENTENCE_END = re.compile(r"[.!?…:][\"'”’)\]]*\s*$")
+
+
+def soft_breaks(text: str) -> list[int]:
+    """The offsets of the line breaks inside paragraphs (hard-wrapped source text), in order.
+
+    In a text with blank lines between paragraphs, every break between two non-blank lines is soft. A
+    text without any is taken to hold a paragraph a line, hard-wrapped: a break is soft unless the line
+    before it ends a sentence or is the first line (a headline).
+    """
+    blank_separated = _BLANK_LINE.search(text.strip()) is not None
+    soft = []
+    lines = text.split("\n")
+    offset = 0
+    for n, (line, following) in enumerate(pairwise(lines)):
+        offset += len(line)
+        inside = line.strip() and following.strip()
+        if inside and (blank_separated or not (n == 0 or _SENTENCE_END.search(line))):
+            soft.append(offset)
+        offset += 1
+    return soft
+
+
+def _article_text(text: str, left: int, right: int, soft: Sequence[int]) -> str:
+    """`text[left:right]` for the report, each soft line break (with its CR) wrapped to be drawn as a
+    space: the characters stay, so the DOM's text and every offset are the article's."""
+    parts = []
+    position = left
+    for i in soft[bisect_left(soft, left) : bisect_left(soft, right)]:
+        start = i - 1 if i - 1 >= position and text[i - 1] == "\r" else i
+        parts += [_text(text[position:start]), f'<span class="nl">{_text(text[start : i + 1])}</span>']
+        position = i + 1
+    parts.append(_text(text[position:right]))
+    return "".join(parts)
+
+
 def _highlight(text: str, spans: Sequence[_Span]) -> str:
-    """The text with every span marked, nested by extent; a span crossing another's end is split."""
+    """The text with every span marked, nested by extent; a span crossing another's end is split.
+
+    A paragraph's single line breaks (`soft_breaks`) are drawn as spaces, so hard-wrapped source text
+    flows; paragraph breaks stay."""
+    soft = soft_breaks(text)
     live = [s for s in spans if 0 <= s.start < s.end <= len(text)]
     bounds = sorted({0, len(text), *(s.start for s in live), *(s.end for s in live)})
     starting: dict[int, list[_Span]] = {}
@@ -337,7 +380,7 @@ def _highlight(text: str, spans: Sequence[_Span]) -> str:
             started.add(id(span))
             stack.append(piece)
             out.append(piece)
-        out.append(_text(text[left:right]))
+        out.append(_article_text(text, left, right, soft))
     while stack:
         piece = stack.pop()
         piece.end = len(text)
