@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,12 @@ def test_live_false_keeps_the_display_off_a_terminal() -> None:
     assert not progress.enabled
     assert "━" not in out.getvalue()
     assert "articles   2" in out.getvalue()
+
+
+def test_live_counts_are_singular_for_one() -> None:
+    out = io.StringIO()
+    progress = RunProgress(total=2, console=Console(file=out, force_terminal=True, width=160))
+    with progress:
+        progress.article_done(extraction("a", quotes=1, errors=1))
+    assert "1 quote · " in out.getvalue()
+    assert re.search(r"1 failed chunk(?!s)", out.getvalue())

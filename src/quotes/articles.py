@@ -307,7 +307,7 @@ class _Reader:
             yield from self._file(path, article_id_for(path, root), str(path))
         if self._readable == before:
             what = "no readable" if files else "no"
-            yield InputProblem(str(root), f"folder has {what} .txt, .md or .html files")
+            yield InputProblem(str(root), f"folder has {what} .txt, .md, .html or .htm files")
 
     def _jsonl_file(self, path: Path) -> Iterator[Item]:
         try:

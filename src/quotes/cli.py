@@ -353,21 +353,29 @@ def _emit(extractions: list[Extraction], fmt: Format, output: Path | None, *, on
     folder, a corpus, several inputs), whatever the count; one article that could not be read writes nothing.
     """
     if fmt is Format.table:
-        console = Console(file=io.StringIO(), width=160) if output else Console()
-        console.print(render.table(extractions))
-        if output is not None and isinstance(console.file, io.StringIO):
-            output.write_text(console.file.getvalue(), encoding="utf-8")
-        return
-    if fmt is Format.json:
+        if output is None:
+            Console().print(render.table(extractions))
+            return
+        buffer = io.StringIO()
+        Console(file=buffer, width=160).print(render.table(extractions))
+        text = buffer.getvalue()
+    elif fmt is Format.json:
         if one_article and not extractions:
             return
         text = render.to_json(extractions[0] if one_article else extractions)
     else:
         text = render.to_csv(extractions) if fmt is Format.csv else render.to_html(extractions)
-    if output is not None:
-        output.write_text(text, encoding="utf-8")
-    else:
+    if output is None:
         sys.stdout.write(text)
+    else:
+        _write(output, text)
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise _fail(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 @app.command()
@@ -393,7 +401,7 @@ def report(
         page = render.to_html(records, by_article or None)
     except (OSError, ValueError) as exc:
         raise _fail(str(exc)) from None
-    output.write_text(page, encoding="utf-8")
+    _write(output, page)
     err.print(f"wrote {output} ({render.plural(len(records), 'article')})")
 
 

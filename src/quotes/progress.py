@@ -201,6 +201,6 @@ class RunProgress:
         failed = plural(s.chunk_errors, "failed chunk")
         failed = f"[red]{failed}[/red]" if s.chunk_errors else failed
         return (
-            f"{s.quotes:,} quotes · {failed} · tokens {s.input_tokens:,}/{s.output_tokens:,}"
+            f"{plural(s.quotes, 'quote')} · {failed} · tokens {s.input_tokens:,}/{s.output_tokens:,}"
             f" · {s.cached_requests:,} cached"
         )

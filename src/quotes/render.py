@@ -186,8 +186,8 @@ def _text(value: str) -> str:
 
 
 def plural(count: int, noun: str) -> str:
-    """`1 quote`, `2 quotes`, `0 quotes`."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+    """`1 quote`, `2 quotes`, `0 quotes`, `1,200 quotes`."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def _shorten(text: str, width: int) -> str:
