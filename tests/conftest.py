@@ -1,4 +1,5 @@
-"""Shared fixtures: a local OpenAI-compatible stub server and a response store in a temporary folder."""
+"""Shared fixtures: a local OpenAI-compatible stub server and a response store in a temporary folder;
+and a header line saying which programs the browser and terminal tests find (see programs.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
+import programs
 from quotes.store import ResponseStore
 from quotes.testing import Handler, StubServer
+
+# Property tests check behaviour, not speed (bench/ measures that): on a loaded machine one example may
+# take far longer than hypothesis's default 200 ms deadline.
+settings.register_profile("quotes", deadline=None)
+settings.load_profile("quotes")
 
 
 @pytest.fixture(autouse=True)
@@ -37,3 +45,7 @@ def serve() -> Iterator[Callable[[Handler], StubServer]]:
     yield start
     for server in servers:
         server.stop()
+
+
+def pytest_report_header() -> str:
+    return programs.header()

@@ -94,7 +94,7 @@ def test_words_inside_quotation_marks_are_never_the_attribution() -> None:
 def test_a_direct_quote_in_one_piece_keeps_its_words_whatever_they_say() -> None:
     text = "Earlier, Ali spoke. “Ali said it first,” Omar said."
     (quote,) = ground(text, record("“Ali said it first,”", "Omar", "said", kind="direct"))
-    assert quote.spans == []
+    assert quote.spans == [(quote.start, quote.end)]
     assert mention(text, quote) == ("Omar", text.index("Omar"))
     assert quote.cue_start == text.rindex("said")
 
@@ -220,7 +220,7 @@ def test_an_attribution_right_before_the_statement_wins_over_a_copy_inside_it() 
     statement = text[text.index("that he") : text.index('worse."') + 7]
     (quote,) = ground(text, record(statement, "Marsh", "said", kind="mixed"))
     assert (quote.cue_start, mention(text, quote)) == (text.index("said"), ("Marsh", text.index("Marsh")))
-    assert quote.spans == []
+    assert quote.spans == [(quote.start, quote.end)]
 
 
 def test_the_cue_of_the_direct_quote_before_is_not_taken_again() -> None:
@@ -272,7 +272,7 @@ def test_an_attribution_nested_in_a_reported_statement_is_cut_from_its_words() -
     )
     assert pieces(text, asked) == ["whether rivals like Mr. Dunn", "are wise choices"]
     assert mention(text, claimed) == ("who", text.index("who"))
-    assert claimed.spans == []
+    assert claimed.spans == [(claimed.start, claimed.end)]
 
 
 def test_an_attribution_nested_in_quoted_words_stays_in_them() -> None:
@@ -283,7 +283,8 @@ def test_an_attribution_nested_in_quoted_words_stays_in_them() -> None:
         record(outer, "Trump", "said", kind="mixed"),
         record("would work", "Obama", "claimed"),
     )
-    assert (said.start, said.end, said.spans) == (text.index("the deal"), text.index('work,"') + 6, [])
+    assert (said.start, said.end) == (text.index("the deal"), text.index('work,"') + 6)
+    assert said.spans == [(said.start, said.end)]
 
 
 def test_a_short_statement_nested_in_a_placed_statement_is_taken_beside_its_cue_there() -> None:

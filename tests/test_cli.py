@@ -30,7 +30,7 @@ def lines(text: str) -> list[Extraction]:
 
 
 def test_main_job_runs_offline_with_no_flags() -> None:
-    result = runner.invoke(app, ["extract", str(SEED), "--format", "jsonl", "--quiet"])
+    result = runner.invoke(app, ["extract", str(SEED), "--format", "jsonl"])
     assert result.exit_code == 0, result.output
     [extraction] = lines(result.stdout)
     assert extraction.backend == "rules"

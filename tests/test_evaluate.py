@@ -177,7 +177,26 @@ def test_gold_text_must_match_offsets(tmp_path: Path) -> None:
     quote["start"] = 0
     path = tmp_path / "gold.jsonl"
     path.write_text(json.dumps({"id": "x", "text": TEXT, "quotes": [quote]}) + "\n", encoding="utf-8")
-    with pytest.raises(EvalInputError, match=r"gold\.jsonl:1: quote text does not match"):
+    with pytest.raises(EvalInputError, match=r"gold\.jsonl:1: quote 1: its text does not match the article"):
+        load_gold(path)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("spans", [[0, 3]], r"spans \[\(0, 3\)\] are not inside the quote's"),
+        ("speaker_start", 10_000, r"speaker_start/speaker_end \(10000, None\) are not a range"),
+        ("cue_end", -1, r"cue_start/cue_end \(None, -1\) are not a range"),
+    ],
+)
+def test_gold_offsets_must_lie_in_the_article(
+    tmp_path: Path, field: str, value: object, problem: str
+) -> None:
+    quote = _gold_quote(["Nobody doubts it."], "direct", None, None)
+    quote[field] = value
+    path = tmp_path / "gold.jsonl"
+    path.write_text(json.dumps({"id": "x", "text": TEXT, "quotes": [quote]}) + "\n", encoding="utf-8")
+    with pytest.raises(EvalInputError, match=r"gold\.jsonl:1: quote 1: " + problem):
         load_gold(path)
 
 

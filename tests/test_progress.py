@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -109,7 +110,7 @@ def test_terminal_shows_live_counts() -> None:
     assert "3/5" in text  # done and skipped both advance the bar
     assert "4 quotes" in text
     assert "2 failed chunks" in text
-    assert "FAILED     2 chunks in 1 articles" in text
+    assert "FAILED     2 chunks in 1 article (" in text
 
 
 def test_default_console_is_stderr(capsys: pytest.CaptureFixture[str]) -> None:
@@ -129,3 +130,20 @@ def test_finish_writes_json_once(tmp_path: Path) -> None:
     assert json.loads(target.read_text(encoding="utf-8"))["chunk_errors"] == 1
     assert summary.chunk_errors == 1
     assert out.getvalue().count("articles   1") == 1  # leaving the block did not print it again
+
+
+def test_live_false_keeps_the_display_off_a_terminal() -> None:
+    out = io.StringIO()
+    progress = run_three(RunProgress(live=False, console=Console(file=out, force_terminal=True, width=160)))
+    assert not progress.enabled
+    assert "━" not in out.getvalue()
+    assert "articles   2" in out.getvalue()
+
+
+def test_live_counts_are_singular_for_one() -> None:
+    out = io.StringIO()
+    progress = RunProgress(total=2, console=Console(file=out, force_terminal=True, width=160))
+    with progress:
+        progress.article_done(extraction("a", quotes=1, errors=1))
+    assert "1 quote · " in out.getvalue()
+    assert re.search(r"1 failed chunk(?!s)", out.getvalue())

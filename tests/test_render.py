@@ -11,22 +11,38 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from typing import get_args
 
 import pytest
 from rich.console import Console
 
+from colours import ciede2000, ciede2000_lab, contrast
 from quotes.render import (
     CSV_COLUMNS,
     INK,
     PALETTE,
     UNKNOWN_COLOURS,
+    VERDICT_COLOURS,
+    VERDICT_DISTANCE,
     jsonl_line,
+    soft_breaks,
     table,
     to_csv,
     to_html,
     to_json,
 )
-from quotes.schema import ChunkError, Claim, Entity, Evidence, Extraction, Quote, Speaker, Usage, Verdict
+from quotes.schema import (
+    ChunkError,
+    Claim,
+    Entity,
+    Evidence,
+    Extraction,
+    Quote,
+    Speaker,
+    Usage,
+    Verdict,
+    VerdictLabel,
+)
 
 TEXT = (
     "“We will not sign,” said Mara Lind on Tuesday.\n"
@@ -120,10 +136,11 @@ def test_jsonl_line_stays_one_line_for_unicode_line_separators() -> None:
     assert Extraction.model_validate_json(line) == extraction
 
 
-def test_to_json_gives_an_object_for_one_and_an_array_otherwise() -> None:
+def test_to_json_gives_an_object_for_one_extraction_and_an_array_for_a_sequence() -> None:
     one = make_extraction()
     two = make_extraction(id="other")
-    assert Extraction.model_validate(json.loads(to_json([one]))) == one
+    assert Extraction.model_validate(json.loads(to_json(one))) == one
+    assert [Extraction.model_validate(r) for r in json.loads(to_json([one]))] == [one]
     assert [Extraction.model_validate(r) for r in json.loads(to_json([one, two]))] == [one, two]
     assert json.loads(to_json([])) == []
 
@@ -426,21 +443,76 @@ def test_the_page_is_self_contained_and_its_inline_code_is_allowed_by_its_policy
         assert f"sha256-{digest}" in policy.group(1)
 
 
-def _luminance(colour: str) -> float:
-    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def _contrast(a: str, b: str) -> float:
-    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
-
-
 @pytest.mark.parametrize("colours", [*PALETTE, UNKNOWN_COLOURS])
 def test_text_over_every_speaker_colour_meets_wcag_aa(colours: tuple[str, str, str, str]) -> None:
     light, light_accent, dark, dark_accent = colours
-    assert _contrast(INK[0], light) >= 4.5
-    assert _contrast(INK[1], dark) >= 4.5
-    assert _contrast(light_accent, light) >= 3
-    assert _contrast(dark_accent, dark) >= 3
+    assert contrast(INK[0], light) >= 4.5
+    assert contrast(INK[1], dark) >= 4.5
+    assert contrast(light_accent, light) >= 3
+    assert contrast(dark_accent, dark) >= 3
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [  # pairs 1, 7, 17 and 25 of Sharma, Wu and Dalal's CIEDE2000 test data
+        ((50.0, 2.6772, -79.7751), (50.0, 0.0, -82.7485), 2.0425),
+        ((50.0, 0.0, 0.0), (50.0, -1.0, 2.0), 2.3669),
+        ((50.0, 2.5, 0.0), (73.0, 25.0, -18.0), 27.1492),
+        ((60.2574, -34.0099, 36.2677), (60.4626, -34.1751, 39.4387), 1.2644),
+    ],
+)
+def test_ciede2000_matches_the_published_test_data(
+    first: tuple[float, float, float], second: tuple[float, float, float], expected: float
+) -> None:
+    assert ciede2000_lab(first, second) == pytest.approx(expected, abs=1e-4)
+
+
+def test_every_verdict_has_a_colour_far_from_every_speaker_colour() -> None:
+    assert set(VERDICT_COLOURS) == set(get_args(VerdictLabel))
+    speakers = [colour for colours in [*PALETTE, UNKNOWN_COLOURS] for colour in colours]
+    for verdict, colour in VERDICT_COLOURS.items():
+        assert contrast("#ffffff", colour) >= 4.5, verdict  # the badge's white text
+        nearest = min(speakers, key=lambda speaker: ciede2000(colour, speaker))
+        assert ciede2000(colour, nearest) >= VERDICT_DISTANCE, f"{verdict} {colour} is close to {nearest}"
+
+
+def test_the_report_colours_each_verdict_with_its_own_colour() -> None:
+    page = to_html([make_extraction()])
+    for verdict, colour in VERDICT_COLOURS.items():
+        assert f".v-{verdict}{{--v:{colour}}}" in page
+
+
+@pytest.mark.parametrize(
+    ("text", "flowing"),
+    [
+        # blank lines between paragraphs: every break inside one flows
+        (
+            "Ferry news\n\nThe crossing will run\nagain in May.\nTickets go on sale.\n\nMore soon.\n",
+            ["run\nagain", "May.\nTickets"],
+        ),
+        # a paragraph a line, hard-wrapped: a break after a sentence's end or the headline stays
+        (
+            "Ferry news\nThe crossing will run\nagain in May.\nTickets go\non sale.\n\n\n",
+            ["run\nagain", "go\non"],
+        ),
+        # trailing blank lines do not make a text blank-line separated
+        ("One line.\nTwo lines\nflow.\n\n", ["lines\nflow"]),
+        # CRLF: the offset is the LF's
+        ("Ferry news\r\n\r\nThe crossing\r\nwill run.\r\n", ["crossing\r\nwill"]),
+        ("No breaks at all.", []),
+    ],
+)
+def test_soft_breaks_are_the_line_breaks_inside_paragraphs(text: str, flowing: list[str]) -> None:
+    assert soft_breaks(text) == [text.index(words) + words.index("\n") for words in flowing]
+
+
+def test_the_report_wraps_soft_breaks_and_keeps_every_character() -> None:
+    text = "Ferry news\r\n\r\n“The crossing will run\r\nagain in May,” said Mira Olsen.\r\n"
+    start = text.index("“")
+    end = text.index("”") + 1
+    quote = Quote(
+        id="q1", text=text[start:end], start=start, end=end, kind="direct", speaker=Speaker(name="Mira Olsen")
+    )
+    page = to_html([make_extraction(text=text, quotes=[quote])])
+    assert '<span class="nl">&#13;\n</span>again in May,”' in page
+    assert page.count('class="nl"') == 1

@@ -265,7 +265,9 @@ def test_claims_jsonl_reports_each_bad_line_and_keeps_the_rest(tmp_path: Path) -
     assert [(c.id, c.speaker) for c in claims] == [("c1", "Rouhani"), ("7", "Kadhimi")]
     assert [(p.line, p.source) for p in problems] == [(2, str(path)), (3, str(path)), (5, str(path))]
     assert "missing or empty quote" in str(problems[1])
-    assert str(problems[0]).startswith(f"{path}:2: not JSON")
+    assert str(problems[0]).startswith(
+        f"{path}:2: not valid JSON: expecting property name enclosed in double quotes at column 2"
+    )
 
 
 def test_claims_csv_needs_the_columns_and_reports_bad_rows(tmp_path: Path) -> None:
@@ -522,7 +524,7 @@ def test_cli_usage_and_input_errors_exit_2(tmp_path: Path) -> None:
 
 
 def test_cli_reads_the_article_from_stdin() -> None:
-    result = run("-", "-s", "Rouhani", "-q", HONOUR, "-f", "jsonl", stdin=SEED.text)
+    result = run("-", "-s", "Rouhani", "--quote", HONOUR, "-f", "jsonl", stdin=SEED.text)
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["verdict"] == "supported"
 
@@ -559,7 +561,7 @@ def test_cli_claims_file_all_good_exits_by_the_verdicts(tmp_path: Path) -> None:
 def test_cli_reports_a_failed_extraction_on_stderr(tmp_path: Path) -> None:
     result = run(
         str(SEED_PATH),
-        *("-s", "Rouhani", "-q", HONOUR, "--backend", "llm", "--model", "stub-model", "-f", "json"),
+        *("-s", "Rouhani", "--quote", HONOUR, "--backend", "llm", "--model", "stub-model", "-f", "json"),
         *("--store", str(tmp_path / "empty"), "--offline"),
     )
     assert result.exit_code == 1

@@ -157,8 +157,8 @@ def test_cli_workers_resume_a_cut_run(tmp_path: Path) -> None:
     )
     out, summary = tmp_path / "out.jsonl", tmp_path / "summary.json"
     runner = CliRunner()
-    base = ["extract", str(corpus), "--backend", "rules", "-o", str(out), "-q", "--concurrency", "4"]
-    assert runner.invoke(app, base).exit_code == 0
+    base = ["extract", str(corpus), "--backend", "rules", "-o", str(out), "--concurrency", "4"]
+    assert runner.invoke(app, [*base, "-q"]).exit_code == 0
     full = out.read_text(encoding="utf-8").splitlines()
     out.write_text("\n".join(full[:5]) + '\n{"schema_version": "1", "id": "art-1', encoding="utf-8")
 

@@ -8,26 +8,43 @@ For anything finer (a shared extractor across calls, progress callbacks, chunk s
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Iterable, Iterator
+from collections.abc import AsyncGenerator, Iterable, Iterator, Mapping
+from typing import TypeAlias
 
+from quotes.articles import record_fields
 from quotes.pipeline import BackendChoice, Extractor, choose_backend
 from quotes.schema import Article, Extraction
 from quotes.workers import ExtractorRecipe, WorkerPool
 
+ArticleLike: TypeAlias = str | Article | Mapping[str, object]
+"""Plain text, an `Article`, or a corpus record: a mapping with `text` and optionally `id` (other keys,
+such as `date` or `url`, are ignored), the shape of a line of the JSONL corpora `quotes extract` reads."""
 
-def as_article(item: str | Article, index: int = 0) -> Article:
-    """An Article as given, or plain text wrapped as one (id "text-<index>")."""
-    return item if isinstance(item, Article) else Article(id=f"text-{index}", text=item)
+
+def as_article(item: ArticleLike, index: int = 0) -> Article:
+    """An Article as given, a corpus record's id and text, or plain text wrapped as one.
+
+    Text, and a record with no id, get the id `text-<index>`. A record without a string `text` (or
+    with an id that is neither a string nor an integer) raises ValueError saying so.
+    """
+    if isinstance(item, Article):
+        return item
+    if isinstance(item, str):
+        return Article(id=f"text-{index}", text=item)
+    fields = record_fields(item, default_id=f"text-{index}")
+    if isinstance(fields, str):
+        raise ValueError(f"article {index}: {fields}")
+    return Article(id=fields[0], text=fields[1])
 
 
 async def aextract(
-    article: str | Article,
+    article: ArticleLike,
     *,
     model: str | None = None,
     base_url: str | None = None,
     backend: BackendChoice = "auto",
 ) -> Extraction:
-    """Extract who said what from one article (plain text or an `Article`).
+    """Extract who said what from one article (plain text, an `Article` or a `{"id", "text"}` record).
 
     With no model given here or in `QUOTES_MODEL`, the offline rules backend is used (`backend="auto"`).
     The API key is read from `OPENAI_API_KEY`.
@@ -38,7 +55,7 @@ async def aextract(
 
 
 def extract(
-    article: str | Article,
+    article: ArticleLike,
     *,
     model: str | None = None,
     base_url: str | None = None,
@@ -49,7 +66,7 @@ def extract(
 
 
 async def aextract_many(
-    articles: Iterable[str | Article],
+    articles: Iterable[ArticleLike],
     *,
     model: str | None = None,
     base_url: str | None = None,
@@ -58,6 +75,9 @@ async def aextract_many(
     workers: int = 1,
 ) -> AsyncGenerator[Extraction, None]:
     """Extract many articles concurrently, yielding each as it completes (not in input order).
+
+    Each article is plain text, an `Article`, or a corpus record `{"id": ..., "text": ...}` (other keys
+    ignored); the id is kept on its Extraction, so match results to inputs by `extraction.id`.
 
     `workers` > 1 runs the extraction in that many processes (for runs bound by this process's CPU),
     sharing the `concurrency` limit between them; the articles are still read lazily from here.
@@ -71,7 +91,7 @@ async def aextract_many(
 
 
 def extract_many(
-    articles: Iterable[str | Article],
+    articles: Iterable[ArticleLike],
     *,
     model: str | None = None,
     base_url: str | None = None,

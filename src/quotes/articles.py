@@ -32,7 +32,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -62,6 +62,17 @@ class InputProblem:
     def __str__(self) -> str:
         where = self.source if self.line is None else f"{self.source}:{self.line}"
         return f"{where}: {self.message}"
+
+
+def json_problem(error: json.JSONDecodeError) -> str:
+    """What is wrong with a JSON text, where: `not valid JSON: invalid control character at column 27`.
+
+    For one JSONL line the caller names the line (the column is within it); a text of several lines
+    gets `line L, column C`.
+    """
+    what = error.msg.removesuffix(" at")
+    where = f"column {error.colno}" if error.lineno == 1 else f"line {error.lineno}, column {error.colno}"
+    return f"not valid JSON: {what[:1].lower()}{what[1:]} at {where}"
 
 
 def _latin1_for_undefined(error: UnicodeError) -> tuple[str, int]:
@@ -185,6 +196,31 @@ def article_id_for(path: Path, root: Path | None = None) -> str:
 Item = Article | InputProblem
 
 
+def record_fields(record: Mapping[str, object], default_id: str) -> tuple[str, str] | str:
+    """The id and text of a corpus record `{"id": ..., "text": ...}`, or what is wrong with it.
+
+    Other fields (a date, a url) are ignored; a missing or empty id becomes `default_id`; an integer id is
+    kept as its digits.
+    """
+    text = record.get("text")
+    if not isinstance(text, str):
+        return "no 'text' field" if text is None else f"'text' is {type(text).__name__}, not a string"
+    raw_id = record.get("id")
+    if raw_id is None or raw_id == "":
+        return default_id, text
+    if isinstance(raw_id, str) or (isinstance(raw_id, int) and not isinstance(raw_id, bool)):
+        return str(raw_id), text
+    return f"'id' must be a string or an integer, got {type(raw_id).__name__}"
+
+
+def holds_one_article(name: str) -> bool:
+    """Whether an input named on the command line is one article by its kind, not its content: a file
+    that is neither a folder nor a JSONL corpus. (Stdin is one article unless it turns out to be JSONL.)
+    """
+    path = Path(name)
+    return name != "-" and not path.is_dir() and path.suffix.lower() not in JSONL_SUFFIXES
+
+
 def iter_articles(inputs: Sequence[str], stdin: TextIO | BinaryIO | None = None) -> Iterator[Item]:
     """Yield the articles of every input in order, with any problems as InputProblems next to them.
 
@@ -271,7 +307,7 @@ class _Reader:
             yield from self._file(path, article_id_for(path, root), str(path))
         if self._readable == before:
             what = "no readable" if files else "no"
-            yield InputProblem(str(root), f"folder has {what} .txt, .md or .html files")
+            yield InputProblem(str(root), f"folder has {what} .txt, .md, .html or .htm files")
 
     def _jsonl_file(self, path: Path) -> Iterator[Item]:
         try:
@@ -301,28 +337,19 @@ class _Reader:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as error:
-            yield InputProblem(source, f"not valid JSON ({error.msg}, column {error.colno}), skipped", number)
+            yield InputProblem(source, f"{json_problem(error)}, skipped", number)
             return
         if not isinstance(record, dict):
             kind = type(record).__name__
             yield InputProblem(source, f"expected a JSON object, got {kind}, skipped", number)
             return
-        text = record.get("text")
-        if not isinstance(text, str):
-            problem = "no 'text' field" if text is None else f"'text' is {type(text).__name__}, not a string"
-            yield InputProblem(source, f"{problem}, skipped", number)
+        fields = record_fields(record, default_id=f"{stem}:{number}")
+        if isinstance(fields, str):
+            yield InputProblem(source, f"{fields}, skipped", number)
             return
+        article_id, text = fields
         if not text.strip():
             yield InputProblem(source, "empty text, skipped", number)
-            return
-        raw_id = record.get("id")
-        if raw_id is None or raw_id == "":
-            article_id = f"{stem}:{number}"
-        elif isinstance(raw_id, str) or (isinstance(raw_id, int) and not isinstance(raw_id, bool)):
-            article_id = str(raw_id)
-        else:
-            kind = type(raw_id).__name__
-            yield InputProblem(source, f"'id' must be a string or an integer, got {kind}, skipped", number)
             return
         yield self._article(article_id, text, source, number)
 

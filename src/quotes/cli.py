@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from enum import StrEnum
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
 
@@ -21,13 +23,13 @@ from rich.console import Console
 from rich.text import Text
 
 from quotes import render
-from quotes.articles import InputProblem, iter_articles
+from quotes.articles import InputProblem, holds_one_article, iter_articles
 from quotes.backends import ConfigurationError, ServerUnavailable
 from quotes.backends.llm import LLMBackend
 from quotes.backends.servers import StructuredOutput
 from quotes.evaluate import SUBSETS, Subset, load_gold, score_all, score_restricted, summary_table
 from quotes.pipeline import BackendChoice, Extractor
-from quotes.progress import RunProgress, usage_line
+from quotes.progress import RERUN_HINT, RESUME_HINT, RunProgress, usage_line
 from quotes.prompts import list_prompts, locked_hashes
 from quotes.runlog import JsonlSink, read_extractions, read_records
 from quotes.schema import Article, Claim, Extraction, Kind, Quote, Verdict
@@ -38,12 +40,30 @@ from quotes.workers import ExtractorRecipe, WorkerError, WorkerPool, freeze_star
 OK, CHUNK_ERRORS, USAGE_ERROR = 0, 1, 2
 
 app = typer.Typer(
-    help="Who said what about whom in news text: quotes and reported speech, pinned to character offsets.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, highlight=False)
+# Soft-wrapped: a message is one line in a log file or CI log, however long; a terminal wraps it itself.
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _version(show: bool) -> None:
+    if show:
+        typer.echo(f"quotes {version('quotes')}")
+        raise typer.Exit(OK)
+
+
+@app.callback()
+def main(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version of quotes and exit."
+        ),
+    ] = False,
+) -> None:
+    """Who said what about whom in news text: quotes and reported speech, pinned to character offsets."""
 
 
 class Format(StrEnum):
@@ -92,6 +112,19 @@ _CHOICES: dict[BackendName, BackendChoice] = {
 def _fail(message: str) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}")
     return typer.Exit(USAGE_ERROR)
+
+
+def _writable(path: Path, what: str) -> Path:
+    """`path`, with its parent folders created: checked before any work, so no result is lost at the end."""
+    if path.is_dir():
+        raise _fail(f"{what} {path} is a folder; give a file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _fail(f"{what} {path}: cannot create its folder ({exc.strerror or exc})") from None
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise _fail(f"{what} {path}: not writable")
+    return path
 
 
 def _format_for(fmt: Format | None, output: Path | None) -> Format:
@@ -178,16 +211,17 @@ def _recipe(
     )
 
 
-def _extractor(recipe: ExtractorRecipe) -> Extractor:
+def _extractor(recipe: ExtractorRecipe, quiet: bool = False) -> Extractor:
     try:
         extractor, why = recipe.build()
     except ConfigurationError as exc:
         raise _fail(str(exc)) from None
-    err.print(why, soft_wrap=True)
+    if not quiet:
+        err.print(why)
     return extractor
 
 
-def _pool(recipe: ExtractorRecipe, workers: int) -> WorkerPool:
+def _pool(recipe: ExtractorRecipe, workers: int, quiet: bool = False) -> WorkerPool:
     """Worker processes, started (so a configuration error is reported before any input is read)."""
     if workers > recipe.concurrency:
         raise _fail(f"--workers ({workers}) cannot exceed --concurrency ({recipe.concurrency})")
@@ -196,7 +230,8 @@ def _pool(recipe: ExtractorRecipe, workers: int) -> WorkerPool:
         asyncio.run(pool.astart())
     except (ConfigurationError, WorkerError) as exc:
         raise _fail(str(exc)) from None
-    err.print(pool.description, soft_wrap=True)
+    if not quiet:
+        err.print(pool.description)
     return pool
 
 
@@ -215,16 +250,23 @@ def _kinds(spec: str | None) -> frozenset[Kind] | None:
 
 
 class _Inputs:
-    """Articles from the inputs; every problem is reported on stderr as it is met, and counted."""
+    """Articles from the inputs; every problem is reported on stderr as it is met, and counted.
+
+    `one_article` tells whether the inputs are one article by their kind (a single file, or stdin
+    holding text rather than JSONL), whatever they turn out to hold: it decides the shape of `--format json`.
+    """
 
     def __init__(self, inputs: list[str], progress: RunProgress, skip: set[str]) -> None:
         self.inputs = inputs
         self.progress = progress
         self.skip = skip
         self.failed = False
+        self.one_article = len(inputs) == 1 and (inputs[0] == "-" or holds_one_article(inputs[0]))
 
     def __iter__(self) -> Iterator[Article]:
         for item in iter_articles(self.inputs, stdin=sys.stdin.buffer):
+            if self.inputs == ["-"] and item.source != "stdin":
+                self.one_article = False  # stdin held a JSONL corpus: its lines are sourced stdin:N
             if isinstance(item, InputProblem):
                 self.failed |= item.severity == "error"
                 self.progress.input_problem(item)
@@ -241,13 +283,21 @@ def extract(
     inputs: Annotated[
         list[str],
         typer.Argument(
-            help="Files, folders of .txt files, .jsonl corpora ({id, text} a line), or - for stdin."
+            help=(
+                "Text or HTML files; folders (their .txt, .md, .html and .htm files, recursively); "
+                ".jsonl corpora ({id, text} a line, other fields ignored); or - for stdin (text, or JSONL)."
+            )
         ),
     ],
     fmt: Annotated[
         Format | None,
         typer.Option(
-            "--format", "-f", help="Default: from --output's suffix, else table on a terminal, else jsonl."
+            "--format",
+            "-f",
+            help=(
+                "Default: from --output's suffix, else table on a terminal, else jsonl. json is one object "
+                "for one file or stdin text, and a list for folders, corpora or several inputs."
+            ),
         ),
     ] = None,
     output: Annotated[
@@ -279,13 +329,20 @@ def extract(
     resume: Annotated[
         bool, typer.Option("--resume", help="Skip articles already complete in --output (jsonl).")
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No backend line, progress bar or summary; errors still print."),
+    ] = False,
     summary_json: Annotated[Path | None, typer.Option(help="Write the run's summary as JSON here.")] = None,
 ) -> None:
     """Extract every quotation and reported statement, its speaker, cue, kind and offsets."""
     fmt = _format_for(fmt, output)
     if resume and (output is None or fmt is not Format.jsonl):
         raise _fail("--resume needs --output FILE with --format jsonl")
+    if output is not None:
+        _writable(output, "--output")
+    if summary_json is not None:
+        _writable(summary_json, "--summary-json")
     store = _store(store_dir, offline, record)
     recipe = _recipe(
         backend,
@@ -297,9 +354,13 @@ def extract(
         kinds=_kinds(kinds),
         llm_options=_model_options(timeout, max_attempts, structured_output, max_output_tokens),
     )
-    runner = _extractor(recipe) if workers == 1 else _pool(recipe, workers)
+    runner = _extractor(recipe, quiet) if workers == 1 else _pool(recipe, workers, quiet)
     freeze_startup_objects()
-    with RunProgress(quiet=quiet) as progress:
+    resumable = output is not None and fmt is Format.jsonl
+    # JSONL lines streaming to the terminal would be torn by the redraws; they show the progress anyway.
+    live = not (fmt is Format.jsonl and output is None and sys.stdout.isatty())
+    hint = RESUME_HINT if resumable else RERUN_HINT
+    with RunProgress(quiet=quiet, retry_hint=hint, live=live) as progress:
         if fmt is Format.jsonl:
             with JsonlSink(output, resume=resume) as sink:
                 articles = _Inputs(inputs, progress, skip=sink.done_ids)
@@ -308,7 +369,8 @@ def extract(
             articles = _Inputs(inputs, progress, skip=set())
             extractions: list[Extraction] = []
             asyncio.run(_run(runner, articles, progress, extractions.append))
-            _emit(sorted(extractions, key=lambda e: e.id), fmt, output)
+            progress.stop_display()
+            _emit(sorted(extractions, key=lambda e: e.id), fmt, output, one_article=articles.one_article)
         progress.finish(summary_json=summary_json)
     raise typer.Exit(USAGE_ERROR if articles.failed else CHUNK_ERRORS if progress.failed_articles else OK)
 
@@ -334,24 +396,36 @@ async def _run(
         err.print(Text.assemble(("error: ", "bold red"), exc.message), soft_wrap=True)
 
 
-def _emit(extractions: list[Extraction], fmt: Format, output: Path | None) -> None:
-    """Formats written once, after every article is done (jsonl streams through JsonlSink instead)."""
+def _emit(extractions: list[Extraction], fmt: Format, output: Path | None, *, one_article: bool) -> None:
+    """Formats written once, after every article is done (jsonl streams through JsonlSink instead).
+
+    `--format json` is one object for an input that is one article and a list for every other input (a
+    folder, a corpus, several inputs), whatever the count; one article that could not be read writes nothing.
+    """
     if fmt is Format.table:
-        console = Console(file=io.StringIO(), width=160) if output else Console()
-        console.print(render.table(extractions))
-        if output is not None and isinstance(console.file, io.StringIO):
-            output.write_text(console.file.getvalue(), encoding="utf-8")
-        return
-    renderers = {
-        Format.json: render.to_json,
-        Format.csv: render.to_csv,
-        Format.html: render.to_html,
-    }
-    text = renderers[fmt](extractions)
-    if output is not None:
-        output.write_text(text, encoding="utf-8")
+        if output is None:
+            Console().print(render.table(extractions))
+            return
+        buffer = io.StringIO()
+        Console(file=buffer, width=160).print(render.table(extractions))
+        text = buffer.getvalue()
+    elif fmt is Format.json:
+        if one_article and not extractions:
+            return
+        text = render.to_json(extractions[0] if one_article else extractions)
     else:
+        text = render.to_csv(extractions) if fmt is Format.csv else render.to_html(extractions)
+    if output is None:
         sys.stdout.write(text)
+    else:
+        _write(output, text)
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise _fail(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 @app.command()
@@ -368,6 +442,7 @@ def report(
     ] = None,
 ) -> None:
     """Render a self-contained HTML report from a JSONL run."""
+    _writable(output, "--output")
     try:
         records = list(read_extractions(extractions))
         by_article: dict[str, list[Verdict]] = {}
@@ -376,8 +451,8 @@ def report(
         page = render.to_html(records, by_article or None)
     except (OSError, ValueError) as exc:
         raise _fail(str(exc)) from None
-    output.write_text(page, encoding="utf-8")
-    err.print(f"wrote {output} ({len(records)} articles)")
+    _write(output, page)
+    err.print(f"wrote {output} ({render.plural(len(records), 'article')})")
 
 
 @app.command()
@@ -403,7 +478,11 @@ _SUBSET_NAMES: dict[str, Subset] = {
 @app.command("eval")
 def eval_(
     gold: Annotated[
-        Path, typer.Argument(help="Gold JSONL: {id, text, quotes[...]} a line (PolNeAR-converted format).")
+        Path,
+        typer.Argument(
+            help="Gold JSONL: {id, text, quotes: [{text, start, end, kind, speaker, ...}]} a line (README: "
+            "'Gold for quotes eval')."
+        ),
     ],
     predictions: Annotated[
         Path | None,
@@ -432,9 +511,10 @@ def eval_(
 ) -> None:
     """Score an extractor, or a finished run, against gold: quote P/R/F1 (lenient, strict, soft), e2e F1.
 
-    The metrics are those of shared/eval/README.md. By default each gold subset scores the extractor as
-    asked for that subset's kinds (direct quotes only for `direct`, as a speech-only tool is used);
-    --unrestricted scores all predictions in every subset, so other kinds' misses count against it too.
+    The gold format and the metrics are described in the README ("Gold for quotes eval"). By default each
+    gold subset scores the extractor as asked for that subset's kinds (direct quotes only for `direct`, as a
+    speech-only tool is used); --unrestricted scores all predictions in every subset, so other kinds'
+    misses count against it too.
     """
     if fmt not in ("table", "json"):
         raise _fail(f"--format must be table or json, not {fmt!r}")
@@ -486,7 +566,7 @@ class VerdictFormat(StrEnum):
 def verify_claims(
     source: Annotated[str, typer.Argument(help="The article: a text or HTML file, or - for stdin.")],
     speaker: Annotated[str | None, typer.Option("--speaker", "-s", help="Who the claim names.")] = None,
-    quote: Annotated[str | None, typer.Option("--quote", "-q", help="The words claimed.")] = None,
+    quote: Annotated[str | None, typer.Option("--quote", help="The words claimed.")] = None,
     claims_file: Annotated[
         Path | None,
         typer.Option(
@@ -532,9 +612,11 @@ def verify_claims(
     problems += [item for item in items if isinstance(item, InputProblem)]
     for problem in problems:
         style = "red" if problem.severity == "error" else "yellow"
-        err.print(Text.assemble((f"{problem.severity}: ", style), str(problem)), soft_wrap=True)
+        err.print(Text.assemble((f"{problem.severity}: ", style), str(problem)))
     articles = [item for item in items if isinstance(item, Article)]
-    if len(articles) != 1:
+    if not articles:
+        raise typer.Exit(USAGE_ERROR)  # why is in the input problems printed above
+    if len(articles) > 1:
         raise _fail(f"{source}: verify checks one article at a time, and this input holds {len(articles)}")
     if not claims:
         raise typer.Exit(USAGE_ERROR)
@@ -571,7 +653,7 @@ def verify_claims(
         message = (
             f"extraction failed for characters {failed.start}–{failed.end} ({failed.kind}): {failed.message}"
         )
-        err.print(Text.assemble(("error: ", "red"), message), soft_wrap=True)
+        err.print(Text.assemble(("error: ", "red"), message))
     if fmt is VerdictFormat.table:
         Console().print(render.verdicts_table(verdicts))
     else:

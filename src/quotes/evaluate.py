@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 from rich.table import Table
 
+from quotes.articles import json_problem
 from quotes.schema import Kind, Quote, Speaker
 
 Subset = Literal["direct", "direct+mixed", "all"]
@@ -91,7 +92,7 @@ def _read_jsonl(path: Path, what: str) -> Iterable[tuple[int, dict[str, Any]]]:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise EvalInputError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+                raise EvalInputError(f"{path}:{number}: {json_problem(exc)}") from exc
             if not isinstance(record, dict):
                 raise EvalInputError(f"{path}:{number}: expected a JSON object per line")
             yield number, record
@@ -104,7 +105,12 @@ def _first_error(exc: ValidationError) -> str:
 
 
 def load_gold(path: str | Path) -> list[GoldArticle]:
-    """Read a gold JSONL file (one article per line, see shared/eval/README.md)."""
+    """Read a gold JSONL file: one article a line, in the format of the README's "Gold for quotes eval".
+
+    A line that is not that format raises EvalInputError naming the file, the line and the problem: a
+    missing field, a quote whose text is not the article's at its offsets, a fragment (`spans`) outside its
+    quote, a speaker or cue offset outside the article.
+    """
     path = Path(path)
     articles: list[GoldArticle] = []
     for number, record in _read_jsonl(path, "gold"):
@@ -112,13 +118,29 @@ def load_gold(path: str | Path) -> list[GoldArticle]:
             article = GoldArticle.model_validate(record)
         except ValidationError as exc:
             raise EvalInputError(f"{path}:{number}: bad gold article ({_first_error(exc)})") from exc
-        for quote in article.quotes:
-            if article.text[quote.start : quote.end] != quote.text:
-                raise EvalInputError(
-                    f"{path}:{number}: quote text does not match the article at [{quote.start}, {quote.end})"
-                )
+        for n, quote in enumerate(article.quotes, start=1):
+            problem = _gold_quote_problem(article.text, quote)
+            if problem:
+                raise EvalInputError(f"{path}:{number}: quote {n}: {problem}")
         articles.append(article)
     return articles
+
+
+def _gold_quote_problem(text: str, quote: GoldQuote) -> str | None:
+    if text[quote.start : quote.end] != quote.text:
+        return f"its text does not match the article at [{quote.start}, {quote.end})"
+    outside = [(s, e) for s, e in quote.spans if not quote.start <= s < e <= quote.end]
+    if outside:
+        return f"spans {outside} are not inside the quote's [{quote.start}, {quote.end})"
+    for what, start, end in (
+        ("speaker", quote.speaker_start, quote.speaker_end),
+        ("cue", quote.cue_start, quote.cue_end),
+    ):
+        if (start is None) != (end is None) or (
+            start is not None and end is not None and not 0 <= start <= end <= len(text)
+        ):
+            return f"{what}_start/{what}_end ({start}, {end}) are not a range in the article"
+    return None
 
 
 def gold_as_predictions(gold: Sequence[GoldArticle]) -> dict[str, list[Quote]]:

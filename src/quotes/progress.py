@@ -1,7 +1,9 @@
 """The live progress display of a run and its end-of-run summary, both on stderr.
 
 The live display only appears on a terminal (stdout may carry the JSONL output, and a log file should
-not fill with redraws); `quiet=True` silences the display and the summary alike. The counts are kept
+not fill with redraws), and leaves no trace when it stops: the summary takes its place. `live=False`
+keeps it off (a caller streaming output to the same terminal); `quiet=True` silences the display and
+the summary alike. The counts are kept
 either way, so `summary()` and `--summary-json` work in every mode.
 """
 
@@ -29,7 +31,13 @@ from rich.progress import (
 from rich.text import Text
 
 from quotes.articles import InputProblem
+from quotes.render import plural
 from quotes.schema import Extraction, Usage
+
+# What retries a run's failed chunks. A plain rerun does: answers already received come from the response
+# store, so only the failed requests are sent again. `--resume` does less work but needs a JSONL --output.
+RERUN_HINT = "rerun the same command to retry them: answers already received come from the response store"
+RESUME_HINT = "rerun the same command with --resume to retry just those articles"
 
 
 class RunSummary(BaseModel):
@@ -57,8 +65,8 @@ class RunSummary(BaseModel):
     def to_json(self) -> str:
         return self.model_dump_json(indent=2)
 
-    def render(self) -> str:
-        """A few lines for people, e.g. at the end of a run."""
+    def render(self, retry_hint: str = RERUN_HINT) -> str:
+        """A few lines for people, e.g. at the end of a run; `retry_hint` says how to retry failed chunks."""
         rate = self.articles / self.wall_seconds if self.wall_seconds > 0 else 0.0
         lines = [
             f"articles   {self.articles:,} in {self.wall_seconds:.1f}s ({rate:.1f}/s)"
@@ -67,12 +75,10 @@ class RunSummary(BaseModel):
             f"requests   {usage_line(self.usage)}",
         ]
         if self.chunk_errors:
-            lines.append(
-                f"FAILED     {self.chunk_errors:,} chunks in {self.articles_with_errors:,} articles "
-                "(their quotes are missing; a rerun with --resume retries just those)"
-            )
+            where = f"{plural(self.chunk_errors, 'chunk')} in {plural(self.articles_with_errors, 'article')}"
+            lines.append(f"FAILED     {where} (their quotes are missing; {retry_hint})")
         if self.input_problems:
-            lines.append(f"inputs     {self.input_problems:,} problems (see the messages above)")
+            lines.append(f"inputs     {plural(self.input_problems, 'problem')} (see the messages above)")
         return "\n".join(lines)
 
 
@@ -101,15 +107,23 @@ class RunProgress:
 
     `total` is the number of articles when known (None for streams). Call `article_done` for every
     finished Extraction, `article_skipped` for each one a resumed run skips, and `input_problem` for
-    each InputProblem.
+    each InputProblem. `retry_hint` is the summary's advice on retrying failed chunks (RERUN_HINT or
+    RESUME_HINT). The default console is stderr, soft-wrapped: a log file gets each line whole.
     """
 
     def __init__(
-        self, total: int | None = None, *, quiet: bool = False, console: Console | None = None
+        self,
+        total: int | None = None,
+        *,
+        quiet: bool = False,
+        console: Console | None = None,
+        retry_hint: str = RERUN_HINT,
+        live: bool = True,
     ) -> None:
-        self.console = console or Console(stderr=True)
+        self.console = console or Console(stderr=True, soft_wrap=True)
         self.quiet = quiet
-        self.enabled = not quiet and self.console.is_terminal
+        self.retry_hint = retry_hint
+        self.enabled = live and not quiet and self.console.is_terminal
         self._summary = RunSummary()
         self._started: float | None = None
         self._finished: float | None = None
@@ -129,6 +143,7 @@ class RunProgress:
                 _RateColumn(),
                 console=self.console,
                 refresh_per_second=4,
+                transient=True,
             )
             self._task = self._progress.add_task("articles", total=self._total, counts=self._counts())
             self._progress.start()
@@ -146,15 +161,19 @@ class RunProgress:
         """
         if self._finished is None:
             self._finished = time.monotonic()
-            if self._progress is not None:
-                self._progress.stop()
-                self._progress = None
+            self.stop_display()
             summary = self.summary()
             if summary_json is not None:
                 Path(summary_json).write_text(summary.to_json() + "\n", encoding="utf-8")
             if not self.quiet:
-                self.console.print(summary.render(), highlight=False, markup=False)
+                self.console.print(summary.render(self.retry_hint), highlight=False, markup=False)
         return self.summary()
+
+    def stop_display(self) -> None:
+        """Take the live display off the terminal (for good), e.g. before printing a table under it."""
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
 
     @property
     def failed_articles(self) -> int:
@@ -196,8 +215,9 @@ class RunProgress:
 
     def _counts(self) -> str:
         s = self._summary
-        failed = f"[red]{s.chunk_errors} failed chunks[/red]" if s.chunk_errors else "0 failed chunks"
+        failed = plural(s.chunk_errors, "failed chunk")
+        failed = f"[red]{failed}[/red]" if s.chunk_errors else failed
         return (
-            f"{s.quotes:,} quotes · {failed} · tokens {s.input_tokens:,}/{s.output_tokens:,}"
+            f"{plural(s.quotes, 'quote')} · {failed} · tokens {s.input_tokens:,}/{s.output_tokens:,}"
             f" · {s.cached_requests:,} cached"
         )

@@ -15,6 +15,8 @@ import hashlib
 import html
 import io
 import json
+import re
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -48,10 +50,13 @@ CSV_COLUMNS = (
 _LINE_BREAKS_JSON_ALLOWS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
-def to_json(extractions: Sequence[Extraction]) -> str:
-    """A JSON array of Extractions, or the single object when there is exactly one."""
-    records = [extraction.model_dump(mode="json") for extraction in extractions]
-    return json.dumps(records[0] if len(records) == 1 else records, ensure_ascii=False, indent=2)
+def to_json(extractions: Extraction | Sequence[Extraction]) -> str:
+    """One Extraction as a JSON object, a sequence of them as an array (of any length), newline-terminated."""
+    if isinstance(extractions, Extraction):
+        record: object = extractions.model_dump(mode="json")
+    else:
+        record = [extraction.model_dump(mode="json") for extraction in extractions]
+    return json.dumps(record, ensure_ascii=False, indent=2) + "\n"
 
 
 def jsonl_line(extraction: Extraction) -> str:
@@ -116,7 +121,7 @@ def table(extractions: Sequence[Extraction]) -> Table:
                 Text(f"{quote.start}–{quote.end}"),
             ]
             result.add_row(*([Text(extraction.id)] if several else []), *cells)
-    result.caption = f"{_plural(quotes, 'quote')}, {_plural(errors, 'chunk error')}"
+    result.caption = f"{plural(quotes, 'quote')}, {plural(errors, 'chunk error')}"
     return result
 
 
@@ -142,11 +147,11 @@ def to_html(
     )
     total_quotes = sum(len(doc.extraction.quotes) for doc in docs)
     total_errors = sum(len(doc.extraction.errors) for doc in docs)
-    summary = [_plural(len(docs), "article"), _plural(total_quotes, "quote")]
+    summary = [plural(len(docs), "article"), plural(total_quotes, "quote")]
     if total_errors:
-        summary.append(_plural(total_errors, "chunk error"))
+        summary.append(plural(total_errors, "chunk error"))
     if verdicts:
-        summary.append(_plural(sum(len(v) for v in verdicts.values()), "verdict"))
+        summary.append(plural(sum(len(v) for v in verdicts.values()), "verdict"))
     return "".join(
         [
             '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
@@ -180,8 +185,9 @@ def _text(value: str) -> str:
     return html.escape(value, quote=False).replace("\r", "&#13;")
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+def plural(count: int, noun: str) -> str:
+    """`1 quote`, `2 quotes`, `0 quotes`, `1,200 quotes`."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def _shorten(text: str, width: int) -> str:
@@ -206,22 +212,30 @@ def _csp_hash(source: str) -> str:
 
 # Speaker colours: (highlight, accent) in light mode, then in dark mode. Text over every highlight meets
 # WCAG AA (4.5:1) in both modes; accents (underlines, chip borders) reach 3:1 against the highlight.
+# The hues verdicts speak in (green, orange, red, ochre, brown) are left out, so a verdict's colour is
+# never read as a speaker's: tests hold every pair at least VERDICT_DISTANCE apart (CIEDE2000).
 PALETTE: tuple[tuple[str, str, str, str], ...] = (
-    ("#ffd8a8", "#c2410c", "#5c2e0e", "#ffa94d"),
     ("#a5d8ff", "#1864ab", "#123a5c", "#74c0fc"),
-    ("#b2f2bb", "#237032", "#17432a", "#69db7c"),
     ("#fcc2d7", "#a61e4d", "#5c1a33", "#faa2c1"),
-    ("#d0bfff", "#5f3dc4", "#35245e", "#b197fc"),
-    ("#ffec99", "#8f5b00", "#4d3d00", "#ffd43b"),
     ("#99e9f2", "#0b7285", "#0e4049", "#66d9e8"),
-    ("#ffc9c9", "#c92a2a", "#5e1c1c", "#ff8787"),
-    ("#d8f5a2", "#4a7a08", "#2f4a0b", "#a9e34b"),
+    ("#d0bfff", "#5f3dc4", "#35245e", "#b197fc"),
     ("#eebefa", "#862e9c", "#4a1f55", "#e599f7"),
-    ("#96f2d7", "#087f5b", "#0d4536", "#63e6be"),
     ("#dbe4ff", "#364fc7", "#242f66", "#91a7ff"),
 )
 UNKNOWN_COLOURS = ("#e9ecef", "#495057", "#343a40", "#adb5bd")
 INK = ("#1a1a1a", "#ececec")
+
+# Each verdict's colour, in both modes: a badge's background under white text (WCAG AA) and the outline
+# of its evidence in the text.
+VERDICT_COLOURS: dict[VerdictLabel, str] = {
+    "supported": "#1b6e2e",
+    "misattributed": "#b34700",
+    "altered": "#c92a2a",
+    "unattributed": "#8a6d00",
+    "not_found": "#6b4f3a",
+    "could_not_check": "#000000",
+}
+VERDICT_DISTANCE = 15.0
 
 
 def _stylesheet() -> str:
@@ -229,7 +243,8 @@ def _stylesheet() -> str:
     named = [(f"s{i}", colours) for i, colours in enumerate(PALETTE)] + [("su", UNKNOWN_COLOURS)]
     light = "".join(f".{name}{{--hl:{c[0]};--ac:{c[1]}}}" for name, c in named)
     dark = "".join(f".{name}{{--hl:{c[2]};--ac:{c[3]}}}" for name, c in named)
-    return f"{base}{light}\n@media (prefers-color-scheme: dark){{{dark}}}\n"
+    verdicts = "".join(f".v-{label}{{--v:{colour}}}" for label, colour in VERDICT_COLOURS.items())
+    return f"{base}{light}{verdicts}\n@media (prefers-color-scheme: dark){{{dark}}}\n"
 
 
 _LEGEND = (
@@ -293,8 +308,49 @@ class _Piece:
         return f"<{self.span.tag}" + "".join(f' {k}="{_e(v)}"' for k, v in attrs.items()) + ">"
 
 
+_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
+_SENTENCE_END = re.compile(r"[.!?…:][\"'”’)\]]*\s*$")
+
+
+def soft_breaks(text: str) -> list[int]:
+    """The offsets of the line breaks inside paragraphs (hard-wrapped source text), in order.
+
+    In a text with blank lines between paragraphs, every break between two non-blank lines is soft. A
+    text without any is taken to hold a paragraph a line, hard-wrapped: a break is soft unless the line
+    before it ends a sentence or is the first line (a headline).
+    """
+    blank_separated = _BLANK_LINE.search(text.strip()) is not None
+    soft = []
+    lines = text.split("\n")
+    offset = 0
+    for n, (line, following) in enumerate(pairwise(lines)):
+        offset += len(line)
+        inside = line.strip() and following.strip()
+        if inside and (blank_separated or not (n == 0 or _SENTENCE_END.search(line))):
+            soft.append(offset)
+        offset += 1
+    return soft
+
+
+def _article_text(text: str, left: int, right: int, soft: Sequence[int]) -> str:
+    """`text[left:right]` for the report, each soft line break (with its CR) wrapped to be drawn as a
+    space: the characters stay, so the DOM's text and every offset are the article's."""
+    parts = []
+    position = left
+    for i in soft[bisect_left(soft, left) : bisect_left(soft, right)]:
+        start = i - 1 if i - 1 >= position and text[i - 1] == "\r" else i
+        parts += [_text(text[position:start]), f'<span class="nl">{_text(text[start : i + 1])}</span>']
+        position = i + 1
+    parts.append(_text(text[position:right]))
+    return "".join(parts)
+
+
 def _highlight(text: str, spans: Sequence[_Span]) -> str:
-    """The text with every span marked, nested by extent; a span crossing another's end is split."""
+    """The text with every span marked, nested by extent; a span crossing another's end is split.
+
+    A paragraph's single line breaks (`soft_breaks`) are drawn as spaces, so hard-wrapped source text
+    flows; paragraph breaks stay."""
+    soft = soft_breaks(text)
     live = [s for s in spans if 0 <= s.start < s.end <= len(text)]
     bounds = sorted({0, len(text), *(s.start for s in live), *(s.end for s in live)})
     starting: dict[int, list[_Span]] = {}
@@ -324,7 +380,7 @@ def _highlight(text: str, spans: Sequence[_Span]) -> str:
             started.add(id(span))
             stack.append(piece)
             out.append(piece)
-        out.append(_text(text[left:right]))
+        out.append(_article_text(text, left, right, soft))
     while stack:
         piece = stack.pop()
         piece.end = len(text)
@@ -474,7 +530,7 @@ class _Doc:
         parts += [f"model {e.model}" if e.model else None, f"prompt {e.prompt}" if e.prompt else None]
         if e.usage.requests:
             parts.append(
-                f"{_plural(e.usage.requests, 'request')}, {e.usage.input_tokens} tokens in, "
+                f"{plural(e.usage.requests, 'request')}, {e.usage.input_tokens} tokens in, "
                 f"{e.usage.output_tokens} out"
             )
         return " · ".join(p for p in parts if p)
@@ -490,13 +546,13 @@ class _Doc:
             )
             blocks.append(
                 f'<section class="errors" aria-label="Chunk errors"><h3>'
-                f"{_plural(len(e.errors), 'chunk error')} — quotes in these ranges are missing"
+                f"{plural(len(e.errors), 'chunk error')} — quotes in these ranges are missing"
                 f"</h3><ul>{items}</ul></section>"
             )
         warnings = [*e.warnings, *self.problems]
         if warnings:
             items = "".join(f"<li>{_e(w)}</li>" for w in warnings)
-            heading = _plural(len(warnings), "warning")
+            heading = plural(len(warnings), "warning")
             blocks.append(
                 f'<section class="warnings" aria-label="Warnings"><h3>{heading}</h3>'
                 f"<ul>{items}</ul></section>"
@@ -522,7 +578,7 @@ class _Doc:
             groups.setdefault(_speaker_label(quote), []).append(i)
         bodies = []
         for who, members in groups.items():
-            count = _plural(len(members), "quote")
+            count = plural(len(members), "quote")
             rows = [
                 f'<tr class="spk"><th colspan="3" scope="rowgroup"><span class="chip {self.colour[who]}">'
                 f'</span>{_e(who)} <span class="count">{count}</span></th></tr>'

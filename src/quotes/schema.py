@@ -52,10 +52,11 @@ class Entity(BaseModel):
 class Quote(BaseModel):
     """One statement. Invariant: `article.text[start:end] == text`.
 
-    `start`/`end` cover the whole statement. When its words are not one piece, `spans` lists the content
-    fragments: a split quote (“A,” he said. “B.”), a statement with its cue or speaker inside it ("The
-    plan, Lopez said, will fail"), one with another speaker's attribution nested in it. Otherwise `spans`
-    is empty and `fragments()` gives the one piece [start, end].
+    `start`/`end` cover the whole statement; `spans` always lists its content fragments, at least one:
+    `[[start, end]]` when its words are one piece, several when they are not: a split quote (“A,” he said.
+    “B.”), a statement with its cue or speaker inside it ("The plan, Lopez said, will fail"), one with
+    another speaker's attribution nested in it. (A record written with `spans: []`, as older runs and
+    backends did for one piece, is read as `[[start, end]]`.)
     """
 
     id: str
@@ -72,8 +73,14 @@ class Quote(BaseModel):
     chunk: int = 0
     spans: list[tuple[int, int]] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _one_piece_is_listed(self) -> Quote:
+        if not self.spans:
+            self.spans = [(self.start, self.end)]
+        return self
+
     def fragments(self) -> list[tuple[int, int]]:
-        return self.spans or [(self.start, self.end)]
+        return self.spans
 
 
 class Usage(BaseModel):

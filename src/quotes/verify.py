@@ -33,7 +33,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from quotes.api import as_article
-from quotes.articles import InputProblem
+from quotes.articles import InputProblem, json_problem
 from quotes.backends import ChunkFailed, OutputTruncated
 from quotes.backends.llm import LLMBackend, LLMConfig
 from quotes.grounding import SourceText
@@ -736,7 +736,7 @@ def _jsonl_records(source: str, text: str, problems: list[InputProblem]) -> list
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            problems.append(InputProblem(source, f"not JSON: {exc.msg} (column {exc.colno})", line=number))
+            problems.append(InputProblem(source, json_problem(exc), line=number))
             continue
         if not isinstance(record, dict):
             problems.append(InputProblem(source, "not a JSON object {speaker, quote, id?}", line=number))
