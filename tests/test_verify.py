@@ -313,8 +313,10 @@ def test_claims_csv_needs_the_columns_and_reports_bad_rows(tmp_path: Path) -> No
 def test_csv_output_has_one_row_per_verdict(seed_extraction: Extraction) -> None:
     verdicts = check(seed_extraction, ("Rouhani", HONOUR), ("Kadhimi", "Iraq does not stand with Iran"))
     header, *rows = csv.reader(io.StringIO(verdicts_csv(verdicts)))
-    assert header[:5] == ["claim_id", "speaker", "quote", "verdict", "score"]
+    assert header[:6] == ["claim_id", "speaker", "quote", "verdict", "confidence", "score"]
     assert [row[3] for row in rows] == ["supported", "altered"]
+    assert [float(row[4]) for row in rows] == [v.confidence for v in verdicts]
+    assert rows[1][header.index("problems")] == "altered"
     assert rows[1][header.index("diff")] == "Iraq [-does not stand-] {+stands+} with Iran"
     assert rows[1][header.index("evidence_text")] == "Iraq stands with Iran"
 

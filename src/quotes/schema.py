@@ -233,7 +233,7 @@ class Evidence(BaseModel):
 
     `cue` is the statement's cue. For words no statement covers (`unattributed`), `speaker` is None and
     `nearest_speaker` and `cue` are those of the statement whose speaker is mentioned closest to the
-    words in their paragraph, if any: a lead, not an attribution.
+    words (within 300 characters), if any: a lead, not an attribution.
     """
 
     start: int

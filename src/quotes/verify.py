@@ -93,6 +93,8 @@ SENTENCE_MIN_SCORE = 90.0
 # someone else contradict the claim outright; words given to no one leave the speaker open; a changed
 # wording of the speaker's own statement is the least.
 SEVERITY: tuple[VerdictLabel, ...] = ("not_found", "misattributed", "unattributed", "altered")
+# How far from words no statement covers a speaker mention is still offered as the nearest.
+NEAREST_REACH = 300
 # Confidence weights: of words matched only through harmless variants, of a rules paraphrase judgement
 # (by the share of content words), and of a model's judgement.
 VARIANT_CONFIDENCE = 0.95
@@ -584,26 +586,20 @@ class Verifier:
         why = "the article holds these words, but the extraction attributes them to no one"
         near = self._nearest(evidence.start, evidence.end)
         if near is None:
-            return f"{why}, and no speaker is mentioned in their paragraph"
+            return f"{why}, and it names no speaker within {NEAREST_REACH} characters of them"
         evidence.nearest_speaker, evidence.cue = near.speaker, near.cue
         cue = f" (cue “{near.cue}”)" if near.cue else ""
-        return f"{why}; the nearest speaker mentioned in their paragraph is “{near.speaker.mention}”{cue}"
+        return f"{why}; the nearest speaker it names is “{near.speaker.mention}”{cue}"
 
     def _nearest(self, start: int, end: int) -> Quote | None:
-        """The statement whose speaker mention is closest to [start, end), in the same paragraph."""
-        lo = self.text.rfind("\n\n", 0, start) + 1
-        hi = self.text.find("\n\n", end)
-        hi = len(self.text) if hi < 0 else hi
+        """The statement whose speaker mention is closest to [start, end), within `NEAREST_REACH`."""
         near = [
             (min(abs(q.speaker.start - end), abs(q.speaker.end - start)), q)
             for q in self.extraction.quotes
-            if q.speaker.mention
-            and q.speaker.start is not None
-            and q.speaker.end is not None
-            and lo <= q.speaker.start
-            and q.speaker.end <= hi
+            if q.speaker.mention and q.speaker.start is not None and q.speaker.end is not None
         ]
-        return min(near, key=lambda pair: pair[0])[1] if near else None
+        close = [pair for pair in near if pair[0] <= NEAREST_REACH]
+        return min(close, key=lambda pair: pair[0])[1] if close else None
 
     def _by_overlap(self, claimed: _Claimed) -> Verdict | None:
         """A paraphrased claim against indirect and mixed statements, by the content words they share."""
