@@ -28,6 +28,7 @@ import contextlib
 import csv
 import difflib
 import io
+import itertools
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -93,6 +94,10 @@ SENTENCE_MIN_SCORE = 90.0
 # someone else contradict the claim outright; words given to no one leave the speaker open; a changed
 # wording of the speaker's own statement is the least.
 SEVERITY: tuple[VerdictLabel, ...] = ("not_found", "misattributed", "unattributed", "altered")
+# How far (in words) the closest run of words may move at either end to match more of the claim's words.
+REFINE_REACH = 2
+# How many words of the article an ellipsis in a claim may stand for.
+ELLIPSIS_REACH = 40
 # How far from words no statement covers a speaker mention is still offered as the nearest.
 NEAREST_REACH = 300
 # Confidence weights: of words matched only through harmless variants, of a rules paraphrase judgement
@@ -100,6 +105,10 @@ NEAREST_REACH = 300
 VARIANT_CONFIDENCE = 0.95
 PARAPHRASE_CONFIDENCE = 0.7
 JUDGE_CONFIDENCE = 0.85
+# Not found, without a model: a paraphrase the content-word overlap misses is possible.
+RULES_ABSENT_CONFIDENCE = 0.9
+# The similarity (rapidfuzz ratio) of unrelated words; closer words lower a not_found's confidence.
+UNRELATED_SCORE = 55.0
 
 JUDGE_TASK = "verify"
 
@@ -249,6 +258,11 @@ class _Statement:
     def overlap(self, start: int, end: int) -> int:
         return sum(max(0, min(end, e) - max(start, s)) for s, e in self.quote.fragments())
 
+    def covers(self, found: Sequence[Word]) -> float:
+        """The share of these words (by characters) inside the statement's fragments."""
+        inside = sum(self.overlap(w.start, w.end) for w in found)
+        return inside / max(1, sum(w.end - w.start for w in found))
+
 
 @dataclass(frozen=True)
 class _Claimed:
@@ -279,9 +293,10 @@ class _Found:
 def _window(target: list[str], norms: list[str]) -> tuple[int, int]:
     """The run of words most like `target`, as [i, j) into `norms`.
 
-    Chosen by edit distance, which counts a changed word as one substitution, so a window holding the
-    article's replacement word beats one that merely stops short of it; then widened by the claim's words
-    left over at either end, so the diff shows the article's side of a changed first or last word.
+    Found by edit distance over the whole segment, which counts a changed word as one substitution; then
+    settled nearby on the run that matches most of the claim's words (by stem) with fewest words of its
+    own; then widened by the claim's words left over at either end, so the diff shows the article's side
+    of a changed first or last word.
     """
     wanted = " ".join(target)
     n = len(target)
@@ -294,10 +309,30 @@ def _window(target: list[str], norms: list[str]) -> tuple[int, int]:
             if similarity > best[0]:
                 best = (similarity, i, j)
     _, i, j = best
-    blocks = difflib.SequenceMatcher(None, target, norms[i:j], autojunk=False).get_matching_blocks()
-    matched = [b for b in blocks if b.size]
-    if matched:
-        first, last = matched[0], matched[-1]
+    stems = [_stem(w) for w in target]
+
+    def matched(a: int, b: int) -> list[difflib.Match]:
+        window = [_stem(w) for w in norms[a:b]]
+        return [
+            m
+            for m in difflib.SequenceMatcher(None, stems, window, autojunk=False).get_matching_blocks()
+            if m.size
+        ]
+
+    def fit(span: tuple[int, int]) -> tuple[int, int, int]:
+        a, b = span
+        hits = sum(m.size for m in matched(a, b))
+        return hits, -(b - a - hits), -(abs(a - i) + abs(b - j))
+
+    spans = [
+        (a, b)
+        for a in range(max(0, i - REFINE_REACH), min(len(norms), i + REFINE_REACH + 1))
+        for b in range(max(a + 1, j - REFINE_REACH), min(len(norms), j + REFINE_REACH) + 1)
+    ]
+    i, j = max(spans, key=fit, default=(i, j))
+    blocks = matched(i, j)
+    if blocks:
+        first, last = blocks[0], blocks[-1]
         left = max(0, first.a - first.b)
         right = max(0, (n - last.a - last.size) - (j - i - last.b - last.size))
         i, j = max(0, i - left), min(len(norms), j + right)
@@ -314,6 +349,11 @@ def _search(
     n = len(target)
     if not norms:
         return None
+    if claimed.ellipses:
+        chain = _chain(_pieces(target, claimed.ellipses), norms)
+        if chain is not None:
+            window = segment[chain[0] : chain[1]]
+            return window, compare_with(window)
     first: tuple[list[Word], Comparison] | None = None
     for i in range(len(norms) - n + 1):
         if norms[i : i + n] != target:
@@ -329,6 +369,34 @@ def _search(
     i, j = _window(target, norms)
     window = segment[i:j]
     return window, compare_with(window)
+
+
+def _pieces(target: list[str], cuts: frozenset[int]) -> list[list[str]]:
+    """The claim's words between its ellipses."""
+    bounds = [0, *sorted(cuts), len(target)]
+    return [target[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def _chain(pieces: list[list[str]], norms: list[str]) -> tuple[int, int] | None:
+    """Where the pieces stand in order, each within `ELLIPSIS_REACH` words of the one before, as [i, j)."""
+
+    def at(piece: list[str], lo: int, hi: int) -> list[int]:
+        return [
+            i for i in range(lo, min(hi, len(norms) - len(piece) + 1)) if norms[i : i + len(piece)] == piece
+        ]
+
+    if not pieces:
+        return None
+    for start in at(pieces[0], 0, len(norms)):
+        end = start + len(pieces[0])
+        for piece in pieces[1:]:
+            found = at(piece, end, end + ELLIPSIS_REACH + 1)
+            if not found:
+                break
+            end = found[0] + len(piece)
+        else:
+            return start, end
+    return None
 
 
 def _quoted(text: str) -> list[tuple[int, int]]:
@@ -450,7 +518,9 @@ class Verifier:
         nearest = max((f.score for f in candidates), default=0.0)
         if self.judge is not None:
             return await self._judged(claimed, nearest)
-        return self._by_overlap(claimed) or self._absent(claimed, _NOTHING_CLOSE, nearest)
+        return self._by_overlap(claimed) or self._absent(
+            claimed, _NOTHING_CLOSE, nearest, RULES_ABSENT_CONFIDENCE
+        )
 
     def verdict(
         self, claim: Claim, label: VerdictLabel, score: float, confidence: float | None, **fields: Any
@@ -530,7 +600,7 @@ class Verifier:
         evidence = self.evidence(start, end, statement)
         diff = [] if comparison.same and not comparison.variants else comparison.ops
         actual = speaker_name(statement.quote.speaker) if statement else None
-        coverage = statement.overlap(start, end) / (end - start) if statement else 1.0
+        coverage = statement.covers(found.words) if statement else 1.0
         wording = _wording(comparison)
         if actual is None and (failed := self._failed(start, end)):
             return self.verdict(
@@ -588,8 +658,10 @@ class Verifier:
         if near is None:
             return f"{why}, and it names no speaker within {NEAREST_REACH} characters of them"
         evidence.nearest_speaker, evidence.cue = near.speaker, near.cue
-        cue = f" (cue “{near.cue}”)" if near.cue else ""
-        return f"{why}; the nearest speaker it names is “{near.speaker.mention}”{cue}"
+        name = speaker_name(near.speaker)
+        who = f"“{near.speaker.mention}”" + (f" ({name})" if name and name != near.speaker.mention else "")
+        cue = f", cue “{near.cue}”" if near.cue else ""
+        return f"{why}; the nearest speaker it names is {who}{cue}"
 
     def _nearest(self, start: int, end: int) -> Quote | None:
         """The statement whose speaker mention is closest to [start, end), within `NEAREST_REACH`."""
@@ -647,7 +719,9 @@ class Verifier:
         try:
             answer = await judge.ask(self.text, claim)
         except JudgeFailed as exc:
-            fallback = self._by_overlap(claimed) or self._absent(claimed, _NOTHING_CLOSE, nearest)
+            fallback = self._by_overlap(claimed) or self._absent(
+                claimed, _NOTHING_CLOSE, nearest, RULES_ABSENT_CONFIDENCE
+            )
             note = f"the model could not judge this claim ({exc}); {fallback.explanation}"
             return fallback.model_copy(update={"explanation": note})
         made: dict[str, Any] = {"backend": "llm", "prompt": judge.prompt.ref}
@@ -714,7 +788,10 @@ class Verifier:
                 f"could be where the extraction failed: {_failure(self.extraction.errors)}",
                 **fields,
             )
-        confidence = weight * (1 - nearest / 100)
+        # Unrelated words of a text are 40-60 alike by rapidfuzz's ratio: only nearer than that lowers the
+        # confidence, down to none at the threshold from which they would be altered.
+        distance = min(1.0, (ALTERED_MIN_SCORE - nearest) / (ALTERED_MIN_SCORE - UNRELATED_SCORE))
+        confidence = weight * distance
         return self.verdict(claimed.claim, "not_found", 0.0, confidence, explanation=why, **fields)
 
 

@@ -1,7 +1,7 @@
 """Words of a claim against words of an article: which differences change the meaning, and which do not.
 
 Texts are compared as word tokens, so quotation marks (straight or curly), dashes, whitespace, case and
-punctuation never count. A diff between a claim's words and the article's is then read op by op. These
+punctuation never count, nor a figure's thousands separators (`4,000` / `4000`). A diff between a claim's words and the article's is then read op by op. These
 differences are harmless *variants*, named so a fact-checker sees them:
 
 - a spelling variant (`honour` / `honor`, from the list in `assets/wording-en.json`, with its
@@ -33,7 +33,8 @@ from quotes.schema import DiffOp
 
 COMPOUND_MIN_PART = 3
 
-_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+# A figure is one word with its separators ("4,000", "1.2"); any other word may hold apostrophes.
+_WORD = re.compile(r"\d+(?:[.,]\d+)*(?![^\W_])|[^\W_]+(?:'[^\W_]+)*")
 _APOSTROPHES = str.maketrans(dict.fromkeys("’‘‛′`", "'"))
 _ELLIPSIS = re.compile(r"…|\.\s?\.\s?\.|\[\s*(?:…|\.\.\.)\s*\]")
 _NEGATIONS = frozenset({"not", "no", "never", "cannot", "nor", "neither", "nothing", "none", "nobody"})
@@ -100,7 +101,8 @@ def words(text: str, lo: int = 0, hi: int | None = None) -> list[Word]:
     found = []
     for m in _WORD.finditer(piece):
         folded = m.group().casefold()
-        found.append(Word(spelling.get(folded, folded), lo + m.start(), lo + m.end(), folded))
+        norm = folded.replace(",", "") if folded[0].isdigit() else spelling.get(folded, folded)
+        found.append(Word(norm, lo + m.start(), lo + m.end(), folded))
     return found
 
 
@@ -180,11 +182,11 @@ def compare(
         ours, theirs = claim[i1:i2], found[j1:j2]
         ops.append(DiffOp(op=_OPS[tag], claim=show(ours, claim_text), article=show(theirs, text)))
         if tag == "equal":
-            for c, a in zip(ours, theirs, strict=True):
+            for k, (c, a) in enumerate(zip(ours, theirs, strict=True), start=i1):
                 if c.folded != a.folded:
                     note(f"spelling “{claim_text[c.start : c.end]}” / “{text[a.start : a.end]}”")
-                elif claim_text[c.start : c.end] != text[a.start : a.end]:
-                    note("case")
+                elif k and claim_text[c.start : c.end] != text[a.start : a.end]:
+                    note("case")  # not of the first word, which a claim quoting from mid-sentence lowers
             continue
         variant = _variant(ours, claim_text, theirs, text, i1 in claim_ellipses, reported)
         if variant is not None:
@@ -210,7 +212,7 @@ def _variant(
             return f"compound “{_span(ours, claim_text)}” / “{_span(theirs, text)}”"
         return None
     if not ours and after_ellipsis and not negated(theirs):
-        return f"an ellipsis for {len(theirs)} word{'s' if len(theirs) > 1 else ''}"
+        return f"an ellipsis for “{_span(theirs, text)}”"
     if ours and len(ours) == len(theirs):
         shifted = [c for c, a in zip(ours, theirs, strict=True) if _shift(c.norm, a.norm)]
         if shifted and all(
