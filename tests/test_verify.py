@@ -165,7 +165,7 @@ def test_missing_words_are_not_found_and_words_attributed_to_no_one_are_unattrib
         ("Kadhimi", "trade between the two countries has declined"),
     )
     assert (absent.verdict, absent.evidence, absent.score) == ("not_found", None, 0.0)
-    assert absent.confidence is not None and absent.confidence > 0.5
+    assert (absent.confidence or 0) > 0.5
     assert unattributed.verdict == "unattributed"
     assert unattributed.evidence is not None
     assert unattributed.evidence.speaker is None

@@ -258,11 +258,6 @@ class _Statement:
     def overlap(self, start: int, end: int) -> int:
         return sum(max(0, min(end, e) - max(start, s)) for s, e in self.quote.fragments())
 
-    def covers(self, found: Sequence[Word]) -> float:
-        """The share of these words (by characters) inside the statement's fragments."""
-        inside = sum(self.overlap(w.start, w.end) for w in found)
-        return inside / max(1, sum(w.end - w.start for w in found))
-
 
 @dataclass(frozen=True)
 class _Claimed:
@@ -551,6 +546,17 @@ class Verifier:
         best = max(self.statements, key=lambda st: st.overlap(start, end), default=None)
         return best if best is not None and best.overlap(start, end) > 0 else None
 
+    def _covered(self, found: Sequence[Word], statement: _Statement) -> float:
+        """The share of these words (by characters) inside statements of the statement's speaker."""
+        name = speaker_name(statement.quote.speaker)
+        same = [
+            st
+            for st in self.statements
+            if st is statement or (name and speaker_name(st.quote.speaker) == name)
+        ]
+        inside = sum(max(st.overlap(w.start, w.end) for st in same) for w in found)
+        return inside / max(1, sum(w.end - w.start for w in found))
+
     def _reported(self, offset: int) -> bool:
         return not any(s <= offset < e for s, e in self.quoted)
 
@@ -600,7 +606,8 @@ class Verifier:
         evidence = self.evidence(start, end, statement)
         diff = [] if comparison.same and not comparison.variants else comparison.ops
         actual = speaker_name(statement.quote.speaker) if statement else None
-        coverage = statement.covers(found.words) if statement else 1.0
+        said = [w for k, w in enumerate(found.words) if k not in comparison.skipped]
+        coverage = self._covered(said, statement) if statement else 1.0
         wording = _wording(comparison)
         if actual is None and (failed := self._failed(start, end)):
             return self.verdict(

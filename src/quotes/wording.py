@@ -1,8 +1,9 @@
 """Words of a claim against words of an article: which differences change the meaning, and which do not.
 
 Texts are compared as word tokens, so quotation marks (straight or curly), dashes, whitespace, case and
-punctuation never count, nor a figure's thousands separators (`4,000` / `4000`). A diff between a claim's words and the article's is then read op by op. These
-differences are harmless *variants*, named so a fact-checker sees them:
+punctuation never count, nor a figure's thousands separators (`4,000` / `4000`). A diff between a
+claim's words and the article's is then read op by op. These differences are harmless *variants*, named
+so a fact-checker sees them:
 
 - a spelling variant (`honour` / `honor`, from the list in `assets/wording-en.json`, with its
   inflections), or a difference of case;
@@ -10,6 +11,8 @@ differences are harmless *variants*, named so a fact-checker sees them:
   `email`): the same letters in the same order, each part of a spaced compound at least
   `COMPOUND_MIN_PART` letters long (so `a part` is not `apart`);
 - an ellipsis in the claim standing for words the article has, when they hold no negation;
+- the attribution interrupting a quotation (`“The budget does not add up,” he said. “Someone will pay”`
+  claimed as one run of words);
 - the person shift of reported speech: the article's `they discussed` or `his country`, written by the
   reporter outside quotation marks, claimed as the speaker's `we discussed` or `my country` (pronouns of
   the same role, first person against third, with the verbs that agree with them).
@@ -145,6 +148,7 @@ class Comparison:
     ops: list[DiffOp]
     variants: list[str]
     changes: list[Change]
+    skipped: frozenset[int] = frozenset()  # the article's words an ellipsis or an attribution stands for
 
     @property
     def same(self) -> bool:
@@ -170,6 +174,7 @@ def compare(
     ops: list[DiffOp] = []
     variants: list[str] = []
     changes: list[Change] = []
+    skipped: set[int] = set()
 
     def show(tokens: Sequence[Word], source: str) -> str:
         return " ".join(source[w.start : w.end] for w in tokens)
@@ -188,14 +193,23 @@ def compare(
                 elif k and claim_text[c.start : c.end] != text[a.start : a.end]:
                     note("case")  # not of the first word, which a claim quoting from mid-sentence lowers
             continue
-        variant = _variant(ours, claim_text, theirs, text, i1 in claim_ellipses, reported)
+        interrupted = (
+            j1 > 0 and j2 < len(found) and not reported(found[j1 - 1].start) and not reported(found[j2].start)
+        )
+        variant = _variant(ours, claim_text, theirs, text, i1 in claim_ellipses, reported) or (
+            f"the attribution “{_span(theirs, text)}” between quoted words"
+            if interrupted and not ours and all(reported(w.start) for w in theirs)
+            else None
+        )
         if variant is not None:
             note(variant)
+            if not ours:
+                skipped.update(range(j1, j2))
             continue
         change = _change(ours, claim_text, theirs, text)
         if change not in changes:
             changes.append(change)
-    return Comparison(ops, variants, changes)
+    return Comparison(ops, variants, changes, frozenset(skipped))
 
 
 def _variant(
