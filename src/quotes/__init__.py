@@ -24,7 +24,7 @@ from quotes.schema import (
     Verdict,
 )
 from quotes.store import ResponseStore, StoreMode
-from quotes.verify import averify, verify
+from quotes.verify import Verifier, averify, verify
 
 __all__ = [
     "Article",
@@ -46,6 +46,7 @@ __all__ = [
     "StoreMode",
     "Usage",
     "Verdict",
+    "Verifier",
     "aextract",
     "aextract_many",
     "averify",

@@ -1,12 +1,11 @@
 """Words of a claim against words of an article: which differences change the meaning, and which do not.
 
 Texts are compared as word tokens, so quotation marks (straight or curly), dashes, whitespace, case and
-punctuation never count, nor a figure's thousands separators (`4,000` / `4000`). A diff between a
-claim's words and the article's is then read op by op. These differences are harmless *variants*, named
-so a fact-checker sees them:
+punctuation never count. A diff between a claim's words and the article's is then read op by op. These
+differences are harmless *variants*, named so a fact-checker sees them:
 
 - a spelling variant (`honour` / `honor`, from the list in `assets/wording-en.json`, with its
-  inflections), or a difference of case;
+  inflections), a figure's separators (`1200` / `1,200`), or a difference of case;
 - a compound written as one word, two words or with a hyphen (`good will` / `goodwill`, `e-mail` /
   `email`): the same letters in the same order, each part of a spaced compound at least
   `COMPOUND_MIN_PART` letters long (so `a part` is not `apart`);
@@ -189,7 +188,8 @@ def compare(
         if tag == "equal":
             for k, (c, a) in enumerate(zip(ours, theirs, strict=True), start=i1):
                 if c.folded != a.folded:
-                    note(f"spelling “{claim_text[c.start : c.end]}” / “{text[a.start : a.end]}”")
+                    kind = "figure" if c.folded[0].isdigit() else "spelling"
+                    note(f"{kind} “{claim_text[c.start : c.end]}” / “{text[a.start : a.end]}”")
                 elif k and claim_text[c.start : c.end] != text[a.start : a.end]:
                     note("case")  # not of the first word, which a claim quoting from mid-sentence lowers
             continue
