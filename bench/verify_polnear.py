@@ -24,6 +24,7 @@ import json
 import random
 import re
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,12 +145,17 @@ def cases_for(article: GoldArticle, others: list[str], rng: random.Random) -> li
     return cases
 
 
-async def judge(articles: list[GoldArticle], rng: random.Random) -> list[tuple[Case, Verdict, bool]]:
+async def judge(
+    articles: list[GoldArticle], rng: random.Random
+) -> tuple[list[tuple[Case, Verdict, bool]], float]:
+    """Every case's verdict, and the CPU seconds spent judging (indexing articles and checking claims,
+    not extracting them)."""
     stretches = [
         s for a in articles for q in a.quotes if q.kind == "direct" and (s := _stretch(q.text)) is not None
     ]
     chosen, _ = choose_backend("rules")
     results: list[tuple[Case, Verdict, bool]] = []
+    spent = 0.0
     async with Extractor(chosen) as extractor:
         for gold in articles:
             others = [s for s in rng.sample(stretches, 20) if s not in gold.text]
@@ -157,12 +163,14 @@ async def judge(articles: list[GoldArticle], rng: random.Random) -> list[tuple[C
             if not cases:
                 continue
             article = Article(id=gold.id, text=gold.text)
-            verifier = Verifier(article, await extractor.aextract(article))
+            extraction = await extractor.aextract(article)
+            started = time.process_time()
+            verifier = Verifier(article, extraction)
             for case in cases:
                 verdict = await verifier.check(case.claim)
-                present = case.kind != "absent"
-                results.append((case, verdict, present))
-    return results
+                results.append((case, verdict, case.kind != "absent"))
+            spent += time.process_time() - started
+    return results, spent
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -180,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.articles:
         articles = articles[: args.articles]
     rng = random.Random(args.seed)
-    results = asyncio.run(judge(articles, rng))
+    results, spent = asyncio.run(judge(articles, rng))
     by_class: dict[str, Counter[str]] = {kind: Counter() for kind in RIGHT}
     for case, verdict, _ in results:
         by_class[case.kind][verdict.verdict] += 1
@@ -198,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'overall':<14}{len(results):>7}{100 * right_total / max(1, len(results)):>7.1f}%")
     hidden = sum(1 for _, verdict, present in results if present and verdict.verdict == "not_found")
     print(f"not_found for words the article holds: {hidden}")
+    print(f"judging: {1000 * spent / max(1, len(results)):.1f} ms CPU per claim (indexing included)")
     for kind in RIGHT:
         misses = [(c, v) for c, v, _ in results if c.kind == kind and v.verdict != RIGHT[kind]]
         for case, verdict in misses[: args.misses]:

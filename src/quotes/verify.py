@@ -96,6 +96,8 @@ SENTENCE_MIN_SCORE = 90.0
 SEVERITY: tuple[VerdictLabel, ...] = ("not_found", "misattributed", "unattributed", "altered")
 # How far (in words) the closest run of words may move at either end to match more of the claim's words.
 REFINE_REACH = 2
+# The edit-distance similarity (0-1) below which a run of words is too far from the claim to settle.
+REFINE_FROM = 0.55
 # How many words of the article an ellipsis in a claim may stand for.
 ELLIPSIS_REACH = 40
 # How far from words no statement covers a speaker mention is still offered as the nearest.
@@ -303,11 +305,14 @@ def _window(target: list[str], norms: list[str]) -> tuple[int, int]:
             similarity = Levenshtein.normalized_similarity(wanted, " ".join(norms[i:j]))
             if similarity > best[0]:
                 best = (similarity, i, j)
-    _, i, j = best
+    similarity, i, j = best
+    if similarity < REFINE_FROM:
+        return i, j  # nothing here is close to the claim: the window only says how far it is
     stems = [_stem(w) for w in target]
+    near = {k: _stem(norms[k]) for k in range(max(0, i - REFINE_REACH), min(len(norms), j + REFINE_REACH))}
 
     def matched(a: int, b: int) -> list[difflib.Match]:
-        window = [_stem(w) for w in norms[a:b]]
+        window = [near.get(k) or _stem(norms[k]) for k in range(a, b)]
         return [
             m
             for m in difflib.SequenceMatcher(None, stems, window, autojunk=False).get_matching_blocks()
