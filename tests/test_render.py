@@ -38,6 +38,7 @@ from quotes.schema import (
     Usage,
     Verdict,
 )
+from report_tables import verdict_rows
 
 TEXT = (
     "“We will not sign,” said Mara Lind on Tuesday.\n"
@@ -380,16 +381,6 @@ def test_verdict_badges_sit_on_the_evidence_and_in_the_verdicts_table() -> None:
     assert 'href="#ev-1-1"' in page
 
 
-def _verdict_rows(page: str) -> list[list[str]]:
-    """The verdicts table's cells, as text, one list a row."""
-    body = page[page.index('<section class="verdicts"') :]
-    body = body[: body.index("</table>")]
-    return [
-        [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)]
-        for row in re.findall(r"<tr id=.*?</tr>", body, re.DOTALL)
-    ]
-
-
 def test_the_verdicts_table_shows_confidence_never_a_score_without_evidence_and_the_diff_once() -> None:
     extraction = make_extraction()
     q1 = extraction.quotes[0]
@@ -419,7 +410,7 @@ def test_the_verdicts_table_shows_confidence_never_a_score_without_evidence_and_
         explanation="who said them is unknown",
     )
     page = to_html([extraction], {extraction.id: [altered, absent, unknown]})
-    rows = _verdict_rows(page)
+    rows = verdict_rows(page)
     assert [row[2:4] for row in rows] == [["0.88", "88"], ["0.90", "—"], ["—", "—"]]
     assert "100" not in " ".join(rows[1] + rows[2])
     assert page.count("<ins>not</ins>") == 1  # in the diff column, not again in the explanation

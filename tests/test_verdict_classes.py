@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from quotes.cli import app
 from quotes.schema import VerdictLabel
+from report_tables import verdict_rows
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ARTICLES = FIXTURES / "articles"
@@ -337,3 +338,37 @@ def test_the_table_shows_confidence_and_each_diff_once(tmp_path: Path) -> None:
     assert "confidence" in result.stdout
     assert result.stdout.count("[-force-] {+threats+}") == 1
     assert "score" not in result.stdout
+
+
+def test_the_report_of_a_run_with_its_verdicts_shows_both_sides_of_the_diff_and_no_misleading_score(
+    tmp_path: Path,
+) -> None:
+    article = ARTICLES / "harbour-vote.txt"
+    run = tmp_path / "run.jsonl"
+    extracted = CliRunner().invoke(
+        app, ["extract", str(article), "--backend", "rules", "--format", "jsonl", "--output", str(run)]
+    )
+    assert extracted.exit_code == 0, extracted.output
+    claims = [e for e in HARBOUR if e.id in ("last-word", "unattributed", "absent")]
+    path = tmp_path / "claims.jsonl"
+    path.write_text(
+        "".join(json.dumps({"id": e.id, "speaker": e.speaker, "quote": e.quote}) + "\n" for e in claims),
+        encoding="utf-8",
+    )
+    verified = CliRunner().invoke(
+        app, ["verify", str(article), "--claims", str(path), "--backend", "rules", "--format", "jsonl"]
+    )
+    verdicts = tmp_path / "verdicts.jsonl"
+    verdicts.write_text(verified.stdout, encoding="utf-8")
+    page = tmp_path / "report.html"
+    reported = CliRunner().invoke(app, ["report", str(run), "--verdicts", str(verdicts), "-o", str(page)])
+    assert reported.exit_code == 0, reported.output
+    html = page.read_text(encoding="utf-8")
+    assert "<del>force</del> <ins>threats</ins>" in html
+    cells = verdict_rows(html)
+    confidence = {
+        json.loads(line)["claim"]["id"]: json.loads(line)["confidence"]
+        for line in verified.stdout.splitlines()
+    }
+    assert [row[2] for row in cells] == [f"{confidence[e.id]:.2f}" for e in claims]
+    assert [row[3] for row in cells] == ["92", "100", "—"]  # the not_found row has no score to show
