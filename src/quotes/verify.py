@@ -24,6 +24,7 @@ go through the response store.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import csv
 import difflib
@@ -298,10 +299,11 @@ def _window(target: list[str], norms: list[str]) -> tuple[int, int]:
     wanted = " ".join(target)
     n = len(target)
     slack = max(2, n // 3)
-    best = (-1.0, 0, 0)
+    lo, hi = _neighbourhood(wanted, norms, n + 2 * slack)
+    best = (-1.0, lo, lo)
     for length in range(max(1, n - slack), n + slack + 1):
-        for i in range(max(1, len(norms) - length + 1)):
-            j = min(len(norms), i + length)
+        for i in range(lo, max(lo + 1, hi - length + 1)):
+            j = min(hi, i + length)
             similarity = Levenshtein.normalized_similarity(wanted, " ".join(norms[i:j]))
             if similarity > best[0]:
                 best = (similarity, i, j)
@@ -337,6 +339,20 @@ def _window(target: list[str], norms: list[str]) -> tuple[int, int]:
         right = max(0, (n - last.a - last.size) - (j - i - last.b - last.size))
         i, j = max(0, i - left), min(len(norms), j + right)
     return i, j
+
+
+def _neighbourhood(wanted: str, norms: list[str], reach: int) -> tuple[int, int]:
+    """Where in a long segment to look for the words closest to `wanted`, as [lo, hi) into `norms`: around
+    the best partial alignment of the characters (found in C, so the word-by-word scan stays short)."""
+    if len(norms) <= 3 * reach:
+        return 0, len(norms)
+    starts = list(itertools.accumulate((len(w) + 1 for w in norms), initial=0))
+    aligned = fuzz.partial_ratio_alignment(wanted, " ".join(norms))
+    if aligned is None:
+        return 0, len(norms)
+    first = bisect.bisect_right(starts, aligned.dest_start) - 1
+    last = bisect.bisect_left(starts, aligned.dest_end)
+    return max(0, first - reach), min(len(norms), last + reach)
 
 
 def _search(
