@@ -132,7 +132,9 @@ def cases_for(article: GoldArticle, others: list[str], rng: random.Random) -> li
             continue
         cid = f"{article.id}#{n}"
         cases.append(Case("supported", Claim(id=f"{cid}/s", speaker=speaker, quote=stretch)))
-        strangers = [name for name in names if not set(name.split()) & set(speaker.split())]
+        strangers = [
+            name for name in names if not set(name.casefold().split()) & set(speaker.casefold().split())
+        ]
         if strangers:
             other = rng.choice(strangers)
             cases.append(Case("misattributed", Claim(id=f"{cid}/m", speaker=other, quote=stretch)))

@@ -798,3 +798,19 @@ def test_a_verifier_is_built_once_per_article_and_judges_any_number_of_claims(
     other = extract(Article(id="other", text="Nothing was said."), backend="rules")
     with pytest.raises(ValueError, match="another text"):
         Verifier(SEED, other)
+
+
+def test_a_role_ending_in_another_speaker_s_name_does_not_pass_that_name_off_as_this_speaker() -> None:
+    article = Article(
+        id="pier",
+        text="“The pier reopens in June,” Mayor Ada Brink said. “It will not,” union leader Ann Vey said.",
+    )
+    extraction = extraction_of(
+        article,
+        ("“The pier reopens in June,”", "Ada Brink", "Mayor Ada Brink", "direct"),
+        ("“It will not,”", "Ann Vey", "union leader Ann Vey", "direct"),
+    )
+    # An extractor's slip: a role that swallowed the next speaker's name.
+    extraction.quotes[0].speaker.role = "said Ann Vey"
+    [verdict] = check(extraction, ("Vey", "The pier reopens in June"), article=article)
+    assert (verdict.verdict, verdict.actual_speaker) == ("misattributed", "Ada Brink")

@@ -243,6 +243,11 @@ class _Speakers:
                 words = _title(phrase_head(extra or ""), person.names)
                 if words and not set(words) <= _PRONOUNS:
                     person.phrases.add(words)
+        # A phrase ending in another speaker's name is no title of this one ("said Ann Vey" or "after Vey"
+        # taken into a role): it would let Vey's name pass for this speaker.
+        for person in self._people.values():
+            others = set().union(*(p.names for p in self._people.values() if p is not person))
+            person.phrases = {phrase for phrase in person.phrases if phrase[-1] not in others - person.names}
 
     def said_by(self, claimed: str, speaker: Speaker) -> bool:
         name = speaker_name(speaker)
