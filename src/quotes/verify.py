@@ -630,7 +630,7 @@ class Verifier:
         claim, comparison, statement = claimed.claim, found.comparison, found.statement
         start, end = found.start, found.end
         evidence = self.evidence(start, end, statement)
-        diff = [] if comparison.same and not comparison.variants else comparison.ops
+        diff = comparison.ops if any(op.op != "equal" for op in comparison.ops) else []
         actual = speaker_name(statement.quote.speaker) if statement else None
         said = [w for k, w in enumerate(found.words) if k not in comparison.skipped]
         coverage = self._covered(said, statement) if statement else 1.0
