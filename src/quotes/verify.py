@@ -28,6 +28,7 @@ import bisect
 import contextlib
 import csv
 import difflib
+import functools
 import io
 import itertools
 import json
@@ -583,6 +584,11 @@ class Verifier:
         inside = sum(max(st.overlap(w.start, w.end) for st in same) for w in found)
         return inside / max(1, sum(w.end - w.start for w in found))
 
+    @functools.cached_property
+    def source(self) -> SourceText:
+        """The article indexed for grounding a model's sentence (only a model's judgement needs it)."""
+        return SourceText(self.text)
+
     def _reported(self, offset: int) -> bool:
         return not any(s <= offset < e for s, e in self.quoted)
 
@@ -763,9 +769,7 @@ class Verifier:
                 claimed, f"model {judge.model}: {answer.explanation}", nearest, JUDGE_CONFIDENCE, **made
             )
         aligned = (
-            SourceText(self.text).align_quote(
-                answer.sentence, include_marks=False, fuzzy_threshold=SENTENCE_MIN_SCORE
-            )
+            self.source.align_quote(answer.sentence, include_marks=False, fuzzy_threshold=SENTENCE_MIN_SCORE)
             if answer.sentence
             else None
         )
@@ -800,7 +804,7 @@ class Verifier:
 
     def _named(self, name: str, start: int, end: int) -> Speaker:
         speaker = Speaker(name=name)
-        mention = SourceText(self.text).align_mention(name, start, end)
+        mention = self.source.align_mention(name, start, end)
         if mention is not None:
             speaker.mention = self.text[mention.start : mention.end]
             speaker.start, speaker.end = mention.start, mention.end
