@@ -682,6 +682,18 @@ HARMLESS = [
         "person shift of reported speech (“my” / “her”)",
     ),
     (
+        "tense",
+        "Mayor Ada Brink said the bridge would reopen in June.",
+        "the bridge will reopen in June",
+        "tense shift of reported speech (“will” / “would”)",
+    ),
+    (
+        "person and tense",
+        "Mayor Ada Brink said she wanted the bridge rebuilt.",
+        "I want the bridge rebuilt",
+        "person and tense shift of reported speech (“I” / “she”, “want” / “wanted”)",
+    ),
+    (
         "agreement",
         "Mayor Ada Brink said she wants the bridge rebuilt.",
         "I want the bridge rebuilt",
@@ -732,6 +744,19 @@ MEANINGFUL = [
     ),
     # A pronoun inside the quotation marks is the speaker's own word: changing it changes who is meant.
     ("quoted pronoun", "“He will resign,” Mayor Ada Brink said.", "I will resign", "words replaced"),
+    (
+        "quoted tense",
+        "“The bridge would reopen,” Mayor Ada Brink said.",
+        "The bridge will reopen",
+        "words replaced",
+    ),
+    # Reported speech moves a tense back, never forward: the claim's past is not the article's future.
+    (
+        "tense forward",
+        "Mayor Ada Brink said the bridge will reopen.",
+        "the bridge would reopen",
+        "words replaced",
+    ),
 ]
 
 
