@@ -170,7 +170,7 @@ def compare(
     """Compare the claim's words with the article's `found` words (from `text`).
 
     `reported(offset)` says whether the article's word at that offset is in the reporter's voice (outside
-    quotation marks), where a pronoun may be the person shift of reported speech.
+    quotation marks), where a pronoun or a tense may be shifted as reported speech shifts them.
     """
     matcher = difflib.SequenceMatcher(None, [w.norm for w in claim], [w.norm for w in found], autojunk=False)
     ops: list[DiffOp] = []
