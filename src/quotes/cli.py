@@ -455,7 +455,8 @@ def verify_claims(
     offline: OfflineOpt = False,
     record: RecordOpt = False,
 ) -> None:
-    """Did they really say it? Check claims against one article: supported, misattributed, altered, not found.
+    """Did they really say it? Check claims against one article: supported, misattributed, unattributed,
+    altered, not found, or could not check, each with its evidence and a confidence.
 
     Exit 0 when every claim is supported, 1 when any is not, 2 on usage or input errors (a bad claims line
     is reported with its file and line, and the other claims are still checked).
