@@ -500,6 +500,13 @@ async def test_a_failed_judgement_falls_back_to_the_rules_and_says_so(
     assert verdict.prompt == "extract@v1"
     assert (verdict.explanation or "").startswith("the model could not judge this claim (http_4xx")
     assert "without a model" in (verdict.explanation or "")
+    # With nothing for the rules to go on either, the answer is unknown, not "not found".
+    async with llm_extractor(server, store) as extractor:
+        [unknown] = await averify(
+            SEED, Claim(speaker="Kadhimi", quote="Iraq will leave the oil cartel"), extractor=extractor
+        )
+    assert (unknown.verdict, unknown.confidence) == ("could_not_check", None)
+    assert "http_4xx" in (unknown.explanation or "")
 
 
 def test_the_verify_prompt_s_worked_examples_are_checked(tmp_path: Path) -> None:

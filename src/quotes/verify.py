@@ -12,7 +12,8 @@ speech do not count):
    ...") gets a paraphrase judgement: by the model with `prompts/verify` when the backend is an LLM,
    otherwise by content-word overlap with indirect and mixed statements;
 4. else not_found: the words are not in the article. When the extraction failed where the answer could
-   be, the verdict is could_not_check instead, with the reason, and no confidence.
+   be, or the model's judgement failed, the verdict is could_not_check instead, with the reason, and no
+   confidence.
 
 Every verdict but could_not_check has a `confidence` (0-1): how far the evidence bears the label out (the
 similarity of the words, the share of the claim inside the statement, how the label was judged).
@@ -758,9 +759,18 @@ class Verifier:
         try:
             answer = await judge.ask(self.text, claim)
         except JudgeFailed as exc:
-            fallback = self._by_overlap(claimed) or self._absent(
-                claimed, _NOTHING_CLOSE, nearest, RULES_ABSENT_CONFIDENCE
-            )
+            fallback = self._by_overlap(claimed)
+            if fallback is None:
+                # The words are not in the article; whether it reports them in other words was the
+                # model's to judge, and it could not.
+                return self.verdict(
+                    claim,
+                    "could_not_check",
+                    0.0,
+                    None,
+                    explanation="these words are not in the article, and the model that judges a report of "
+                    f"them in other words could not: {exc}",
+                )
             note = f"the model could not judge this claim ({exc}); {fallback.explanation}"
             return fallback.model_copy(update={"explanation": note})
         made: dict[str, Any] = {"backend": "llm", "prompt": judge.prompt.ref}
