@@ -657,7 +657,7 @@ class Verifier:
         problems: list[VerdictLabel] = []
         if actual is None:
             problems.append("unattributed")
-            who = self._nobody(evidence, statement)
+            who = self._nobody(evidence, statement, "these" if comparison.same else "close")
         elif statement is not None and self.speakers.said_by(claim.speaker, statement.quote.speaker):
             who = f"said by {actual}{_as_mentioned(evidence.speaker)}"
         else:
@@ -672,28 +672,30 @@ class Verifier:
         confidence = (
             found.score / 100 * (0.5 + 0.5 * coverage) * (VARIANT_CONFIDENCE if comparison.variants else 1)
         )
+        problems.sort(key=SEVERITY.index)
         return self.verdict(
             claim,
-            min(problems, key=SEVERITY.index) if problems else "supported",
+            problems[0] if problems else "supported",
             found.score,
             confidence,
             evidence=evidence,
             actual_speaker=actual,
             diff=diff,
             variants=comparison.variants,
-            problems=sorted(problems, key=SEVERITY.index),
+            problems=problems,
             explanation=f"{who}{wording}{beyond}",
         )
 
-    def _nobody(self, evidence: Evidence, statement: _Statement | None) -> str:
-        """Why no one is named for words the article holds, and who is mentioned nearest to them."""
+    def _nobody(self, evidence: Evidence, statement: _Statement | None, which: str) -> str:
+        """Why no one is named for `which` ("these" or "close") words the article holds, and who is
+        mentioned nearest to them."""
         if statement is not None:
             mention = statement.quote.speaker.mention
             return (
-                f"the article holds these words in a statement whose speaker it does not name"
+                f"the article holds {which} words in a statement whose speaker it does not name"
                 f"{f' (“{mention}”)' if mention else ''}"
             )
-        why = "the article holds these words, but the extraction attributes them to no one"
+        why = f"the article holds {which} words, but the extraction attributes them to no one"
         near = self._nearest(evidence.start, evidence.end)
         if near is None:
             return f"{why}, and it names no speaker within {NEAREST_REACH} characters of them"
