@@ -34,6 +34,7 @@ from quotes.render import (
 from quotes.schema import (
     ChunkError,
     Claim,
+    DiffOp,
     Entity,
     Evidence,
     Extraction,
@@ -43,6 +44,7 @@ from quotes.schema import (
     Verdict,
     VerdictLabel,
 )
+from report_tables import verdict_rows
 
 TEXT = (
     "“We will not sign,” said Mara Lind on Tuesday.\n"
@@ -516,3 +518,38 @@ def test_the_report_wraps_soft_breaks_and_keeps_every_character() -> None:
     page = to_html([make_extraction(text=text, quotes=[quote])])
     assert '<span class="nl">&#13;\n</span>again in May,”' in page
     assert page.count('class="nl"') == 1
+
+
+def test_the_verdicts_table_shows_confidence_never_a_score_without_evidence_and_the_diff_once() -> None:
+    extraction = make_extraction()
+    q1 = extraction.quotes[0]
+    altered = Verdict(
+        claim=Claim(speaker="Mara Lind", quote="We will sign"),
+        verdict="altered",
+        score=88.0,
+        confidence=0.88,
+        evidence=Evidence(start=q1.start, end=q1.end, text=q1.text, quote_id=q1.id),
+        diff=[
+            DiffOp(op="equal", claim="We will", article="We will"),
+            DiffOp(op="insert", claim="", article="not"),
+            DiffOp(op="equal", claim="sign", article="sign"),
+        ],
+        explanation="said by Mara Lind; the wording differs: a negation added or dropped",
+    )
+    absent = Verdict(
+        claim=Claim(speaker="Mara Lind", quote="we love the deal"),
+        verdict="not_found",
+        score=100.0,
+        confidence=0.9,
+    )
+    unknown = Verdict(
+        claim=Claim(speaker="Mara Lind", quote="talks would go on"),
+        verdict="could_not_check",
+        score=100.0,
+        explanation="who said them is unknown",
+    )
+    page = to_html([extraction], {extraction.id: [altered, absent, unknown]})
+    rows = verdict_rows(page)
+    assert [row[2:4] for row in rows] == [["0.88", "88"], ["0.90", "—"], ["—", "—"]]
+    assert "100" not in " ".join(rows[1] + rows[2])
+    assert page.count("<ins>not</ins>") == 1  # in the diff column, not again in the explanation

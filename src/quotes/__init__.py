@@ -25,7 +25,7 @@ from quotes.schema import (
     Verdict,
 )
 from quotes.store import ResponseStore, StoreMode
-from quotes.verify import averify, verify
+from quotes.verify import Verifier, averify, verify
 
 __all__ = [
     "Article",
@@ -50,6 +50,7 @@ __all__ = [
     "StructuredOutput",
     "Usage",
     "Verdict",
+    "Verifier",
     "aextract",
     "aextract_many",
     "averify",

@@ -594,7 +594,8 @@ def verify_claims(
         Path | None, typer.Option(help="Write the verdict counts and the model usage as JSON here.")
     ] = None,
 ) -> None:
-    """Did they really say it? Check claims against one article: supported, misattributed, altered, not found.
+    """Did they really say it? Check claims against one article: supported, misattributed, unattributed,
+    altered, not found, or could not check, each with its evidence and a confidence.
 
     Exit 0 when every claim is supported, 1 when any is not, 2 on usage or input errors (a bad claims line
     is reported with its file and line, and the other claims are still checked).

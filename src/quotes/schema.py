@@ -248,16 +248,33 @@ class DiffOp(BaseModel):
 
 
 class Evidence(BaseModel):
-    """The article's span that decided the verdict and who the article says said it."""
+    """The article's span that decided the verdict and who the article says said it.
+
+    `cue` is the statement's cue. For words no statement covers (`unattributed`), `speaker` is None and
+    `nearest_speaker` and `cue` are those of the statement whose speaker is mentioned closest to the
+    words (within 300 characters), if any: a lead, not an attribution.
+    """
 
     start: int
     end: int
     text: str
     speaker: Speaker | None = None
     quote_id: str | None = None
+    cue: str | None = None
+    nearest_speaker: Speaker | None = None
 
 
 class Verdict(BaseModel):
+    """The answer to one claim against one article.
+
+    `verdict` is the most serious of `problems` (not_found, misattributed, unattributed, altered, in that
+    order), or supported when there is none; could_not_check when a failed extraction leaves it unknown.
+    `score` is the similarity (0-100) of the claim's words to the evidence; `confidence` (0-1) how far the
+    evidence bears the verdict out, None for could_not_check. `diff` is word by word from the claim to the
+    article, both sides shown; `variants` names the differences that change no meaning (spelling, case,
+    a compound, an ellipsis, the person or tense shift of reported speech).
+    """
+
     claim: Claim
     verdict: VerdictLabel
     score: float
@@ -268,6 +285,9 @@ class Verdict(BaseModel):
     backend: str | None = None
     prompt: str | None = None
     explanation: str | None = None
+    confidence: float | None = None
+    problems: list[VerdictLabel] = Field(default_factory=list)
+    variants: list[str] = Field(default_factory=list)
 
 
 class VerifyAnswer(BaseModel):
