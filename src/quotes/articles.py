@@ -7,7 +7,8 @@ An input is one of:
   lines) is the article, with a warning saying the text was extracted from HTML;
 * a folder: its `.txt`, `.md`, `.html` and `.htm` files, recursively, in sorted order (hidden files and
   folders skipped); ids are the paths relative to the folder without extension, e.g. `2024/jan/story`;
-* a `.jsonl` / `.ndjson` corpus: one `{"id": ..., "text": ...}` object per line (other fields ignored),
+* a `.jsonl` / `.ndjson` corpus: one `{"id": ..., "text": ..., "date"?: ..., "url"?: ...}` object per
+  line (other fields ignored; `date` is ISO 8601, a line with any other date is reported and skipped),
   read line by line so a corpus of millions of lines is never held in memory. Blank lines are skipped;
   a bad line is reported with its line number and skipped while the other lines still come through;
   a missing id becomes `<file stem>:<line number>`;
@@ -38,7 +39,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import BinaryIO, Literal, TextIO, cast
 
-from quotes.schema import Article
+from quotes.schema import Article, iso_date
 
 FOLDER_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
@@ -218,12 +219,22 @@ class _Reader:
         else:
             yield from self._file(path, article_id_for(path), name)
 
-    def _article(self, article_id: str, text: str, source: str, line: int | None = None) -> Item:
+    def _article(
+        self,
+        article_id: str,
+        text: str,
+        source: str,
+        line: int | None = None,
+        *,
+        date: str | None = None,
+        url: str | None = None,
+    ) -> Item:
         self._readable += 1
         if article_id in self._seen:
             return InputProblem(source, f"duplicate id {article_id!r}, skipped", line)
         self._seen.add(article_id)
-        return Article(id=article_id, text=text, source=source if line is None else f"{source}:{line}")
+        where = source if line is None else f"{source}:{line}"
+        return Article(id=article_id, text=text, source=where, date=date, url=url)
 
     def _file(self, path: Path, article_id: str, source: str) -> Iterator[Item]:
         try:
@@ -324,7 +335,19 @@ class _Reader:
             kind = type(raw_id).__name__
             yield InputProblem(source, f"'id' must be a string or an integer, got {kind}, skipped", number)
             return
-        yield self._article(article_id, text, source, number)
+        date, url = record.get("date"), record.get("url")
+        for field, value in (("date", date), ("url", url)):
+            if value is not None and not isinstance(value, str):
+                kind = type(value).__name__
+                yield InputProblem(source, f"'{field}' must be a string, got {kind}, skipped", number)
+                return
+        if date is not None:
+            try:
+                date = iso_date(date)
+            except ValueError as error:
+                yield InputProblem(source, f"'date' is {error}, skipped", number)
+                return
+        yield self._article(article_id, text, source, number, date=date, url=url)
 
     def _stdin_items(self) -> Iterator[Item]:
         stream = _byte_stream(sys.stdin if self._stdin is None else self._stdin)
