@@ -7,6 +7,7 @@
 """
 
 from quotes.api import aextract, aextract_many, extract, extract_many
+from quotes.archive import AddReport, Archive, ArchiveError
 from quotes.backends import Backend, Provenance
 from quotes.backends.llm import LLMBackend, LLMConfig
 from quotes.backends.rules import RulesBackend
@@ -19,6 +20,7 @@ from quotes.schema import (
     Evidence,
     Extraction,
     Quote,
+    SearchHit,
     Speaker,
     Usage,
     Verdict,
@@ -27,6 +29,9 @@ from quotes.store import ResponseStore, StoreMode
 from quotes.verify import averify, verify
 
 __all__ = [
+    "AddReport",
+    "Archive",
+    "ArchiveError",
     "Article",
     "Backend",
     "ChunkError",
@@ -42,6 +47,7 @@ __all__ = [
     "Quote",
     "ResponseStore",
     "RulesBackend",
+    "SearchHit",
     "Speaker",
     "StoreMode",
     "Usage",
