@@ -103,19 +103,36 @@ def test_an_inserted_negation_is_altered_with_a_diff_never_supported(seed_extrac
     assert diff_text(verdict.diff) == "Iraq [-does not stand-] {+stands+} with Iran in its economic crisis"
 
 
-def test_a_changed_word_is_altered_and_names_who_said_the_real_words(seed_extraction: Extraction) -> None:
+def test_a_changed_word_is_altered_and_a_wrong_speaker_too_is_misattributed_with_the_diff(
+    seed_extraction: Extraction,
+) -> None:
     changed, elsewhere = check(
         seed_extraction,
         ("Kadhimi", "Iraq stands with Iran in its financial crisis"),
         ("Ali Khamenei", "politics in Iraq is based on bad faith"),
     )
-    assert labels([changed, elsewhere]) == ["altered", "altered"]
+    assert labels([changed, elsewhere]) == ["altered", "misattributed"]
+    assert changed.problems == ["altered"]
     assert [(op.claim, op.article) for op in changed.diff if op.op != "equal"] == [("financial", "economic")]
+    # Both problems are reported: the real speaker and the diff; the verdict is the more serious one.
+    assert elsewhere.problems == ["misattributed", "altered"]
     assert [(op.claim, op.article) for op in elsewhere.diff if op.op != "equal"] == [
         ("bad faith", "goodwill")
     ]
     assert elsewhere.actual_speaker == KADHIMI
-    assert "not Ali Khamenei" in (elsewhere.explanation or "")
+    assert "not to Ali Khamenei" in (elsewhere.explanation or "")
+    assert "the wording differs" in (elsewhere.explanation or "")
+
+
+def test_a_changed_last_word_shows_the_article_s_word_too(seed_extraction: Extraction) -> None:
+    [verdict] = check(seed_extraction, ("Kadhimi", "politics in Iraq is based on trust"))
+    assert verdict.verdict == "altered"
+    assert [(op.op, op.claim, op.article) for op in verdict.diff if op.op != "equal"] == [
+        ("replace", "trust", "goodwill")
+    ]
+    assert verdict.evidence is not None
+    assert verdict.evidence.text.endswith("goodwill")
+    assert diff_text(verdict.diff) == "politics in Iraq is based on [-trust-] {+goodwill+}"
 
 
 def test_quotation_marks_apostrophes_case_and_punctuation_do_not_matter(seed_extraction: Extraction) -> None:
@@ -139,18 +156,21 @@ def test_the_article_s_titles_and_name_parts_resolve_to_the_speaker(seed_extract
     ) == ["supported"]
 
 
-def test_words_missing_or_attributed_to_no_one_are_not_found(seed_extraction: Extraction) -> None:
+def test_missing_words_are_not_found_and_words_attributed_to_no_one_are_unattributed(
+    seed_extraction: Extraction,
+) -> None:
     absent, unattributed = check(
         seed_extraction,
         ("Kadhimi", "Iraq will leave the oil cartel next spring"),
         ("Kadhimi", "trade between the two countries has declined"),
     )
     assert (absent.verdict, absent.evidence, absent.score) == ("not_found", None, 0.0)
-    assert unattributed.verdict == "not_found"
+    assert absent.confidence is not None and absent.confidence > 0.5
+    assert unattributed.verdict == "unattributed"
     assert unattributed.evidence is not None
     assert unattributed.evidence.speaker is None
     assert unattributed.evidence.text == "trade between the two countries has declined"
-    assert "in no statement" in (unattributed.explanation or "")
+    assert "attributes them to no one" in (unattributed.explanation or "")
 
 
 def test_rules_judge_a_paraphrase_by_content_words_of_that_speaker_s_statements(
@@ -566,8 +586,10 @@ def test_cli_reports_a_failed_extraction_on_stderr(tmp_path: Path) -> None:
     assert "error: extraction failed for characters 0–" in result.stderr
     assert "no stored response" in result.stderr
     [verdict] = json.loads(result.stdout)
-    assert verdict["verdict"] == "not_found"
-    assert "statements there are unknown" in verdict["explanation"]
+    # The words are in the article, but who said them is unknown: no verdict, and no score to mislead.
+    assert (verdict["verdict"], verdict["confidence"]) == ("could_not_check", None)
+    assert "who said them is unknown" in verdict["explanation"]
+    assert "no stored response" in verdict["explanation"]
 
 
 def test_words_a_spokeswoman_or_supporters_said_are_not_the_named_person_s() -> None:

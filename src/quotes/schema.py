@@ -269,7 +269,9 @@ class Evidence(BaseModel):
     """The article's span that decided the verdict and who the article says said it.
 
     Evidence from a quote archive also names its article (`article_id`, `source`, `date`, `url`) and
-    the verdict that article alone gives the claim (`verdict`).
+    the verdict that article alone gives the claim (`verdict`). `cue` is the statement's cue. For words no statement covers (`unattributed`), `speaker` is None and
+    `nearest_speaker` and `cue` are those of the statement whose speaker is mentioned closest to the
+    words in their paragraph, if any: a lead, not an attribution.
     """
 
     start: int
@@ -282,9 +284,21 @@ class Evidence(BaseModel):
     date: str | None = None
     url: str | None = None
     verdict: VerdictLabel | None = None
+    cue: str | None = None
+    nearest_speaker: Speaker | None = None
 
 
 class Verdict(BaseModel):
+    """The answer to one claim against one article.
+
+    `verdict` is the most serious of `problems` (not_found, misattributed, unattributed, altered, in that
+    order), or supported when there is none; could_not_check when a failed extraction leaves it unknown.
+    `score` is the similarity (0-100) of the claim's words to the evidence; `confidence` (0-1) how far the
+    evidence bears the verdict out, None for could_not_check. `diff` is word by word from the claim to the
+    article, both sides shown; `variants` names the differences that change no meaning (spelling, case,
+    a compound, an ellipsis, the person shift of reported speech).
+    """
+
     claim: Claim
     verdict: VerdictLabel
     score: float
@@ -297,6 +311,9 @@ class Verdict(BaseModel):
     explanation: str | None = None
     # Across a quote archive: every article's evidence, earliest first (undated articles last).
     evidence_all: list[Evidence] = Field(default_factory=list)
+    confidence: float | None = None
+    problems: list[VerdictLabel] = Field(default_factory=list)
+    variants: list[str] = Field(default_factory=list)
 
 
 class VerifyAnswer(BaseModel):

@@ -1,14 +1,21 @@
 """Claims → verdicts: did X really say Y, here?
 
-A claim is judged against one article's Extraction, words first:
-1. the claim's words inside an extracted statement, compared as word tokens (so quotation marks,
-   whitespace, case and punctuation do not count, and a claim may quote part of a statement): supported
-   when the article gives the statement to the claimed speaker, misattributed when to someone else;
-2. else the statement window closest to the claim (rapidfuzz): altered, with a word-level diff;
-3. else the article text itself (`SourceText.align_quote`), for words no statement covers;
-4. else, for a claim in the claimant's own words ("Rouhani said Iran wants ..."), a paraphrase judgement:
-   by the model with `prompts/verify` when the backend is an LLM, otherwise by content-word overlap with
-   the claimed speaker's indirect and mixed statements.
+A claim is judged against one article's Extraction, words first (compared by `quotes.wording`, so
+quotation marks, case, punctuation and harmless variants such as spelling or the person shift of reported
+speech do not count):
+1. the claim's words, or the closest run of words, in each extracted statement and in the whole text;
+2. the closest of these decides, and every problem with it is reported: the words are given to someone
+   other than the claimed speaker (misattributed), to no one (unattributed), or differ in meaning
+   (altered, with a word-level diff showing both sides). The verdict is the most serious problem, in the
+   order of `SEVERITY`; `problems` lists them all;
+3. when nothing in the article is close, a claim in the claimant's own words ("Rouhani said Iran wants
+   ...") gets a paraphrase judgement: by the model with `prompts/verify` when the backend is an LLM,
+   otherwise by content-word overlap with indirect and mixed statements;
+4. else not_found: the words are not in the article. When the extraction failed where the answer could
+   be, the verdict is could_not_check instead, with the reason, and no confidence.
+
+Every verdict but could_not_check has a `confidence` (0-1): how far the evidence bears the label out (the
+similarity of the words, the share of the claim inside the statement, how the label was judged).
 
 The article is extracted once for all its claims; with an LLM backend the extraction and every judgement
 go through the response store.
@@ -23,10 +30,10 @@ import difflib
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ValidationError
 from rapidfuzz import fuzz
@@ -39,11 +46,10 @@ from quotes.backends.llm import LLMBackend, LLMConfig
 from quotes.grounding import SourceText
 from quotes.pipeline import BackendChoice, Extractor, choose_backend
 from quotes.prompts import Prompt, PromptError, load_prompt
-from quotes.render import diff_text
 from quotes.schema import (
     Article,
+    ChunkError,
     Claim,
-    DiffOp,
     Evidence,
     Extraction,
     Quote,
@@ -55,6 +61,19 @@ from quotes.schema import (
 )
 from quotes.speakers import phrase_head
 from quotes.store import StoreMiss
+from quotes.wording import (
+    Change,
+    Comparison,
+    Word,
+    compare,
+    ellipses,
+    is_negation,
+    joined,
+    negated,
+    numbers,
+)
+from quotes.wording import stem as _stem
+from quotes.wording import words as tokenize
 
 # Fuzzy similarity (rapidfuzz ratio of the normalized words, 0-100) from which a different wording counts
 # as "altered" rather than "not_found".
@@ -70,16 +89,22 @@ PARAPHRASE_MIN_SHARE_WITH_FIGURES = 0.4
 # How close the model's deciding sentence must be to the article's words to count as grounded.
 SENTENCE_MIN_SCORE = 90.0
 
+# The order of seriousness of a claim's problems: its verdict is the first it has. Words given to
+# someone else contradict the claim outright; words given to no one leave the speaker open; a changed
+# wording of the speaker's own statement is the least.
+SEVERITY: tuple[VerdictLabel, ...] = ("not_found", "misattributed", "unattributed", "altered")
+# Confidence weights: of words matched only through harmless variants, of a rules paraphrase judgement
+# (by the share of content words), and of a model's judgement.
+VARIANT_CONFIDENCE = 0.95
+PARAPHRASE_CONFIDENCE = 0.7
+JUDGE_CONFIDENCE = 0.85
+
 JUDGE_TASK = "verify"
 
 _NOTHING_CLOSE = (
     "nothing in the article is close to these words, and no indirect or mixed statement shares enough of "
     "their content words (judged without a model)"
 )
-
-_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
-_APOSTROPHES = str.maketrans(dict.fromkeys("’‘‛′`", "'"))
-_NEGATIONS = frozenset({"not", "no", "never", "cannot", "nor", "neither", "nothing", "none", "nobody"})
 
 
 def _wordset(words: str) -> frozenset[str]:
@@ -102,76 +127,25 @@ _TITLE_BEFORE = re.compile(r"(?<![\w'’-])((?:[A-Z](?:[\w'’-]*|[a-z]{0,3}\.)\
 _TITLE_AFTER = re.compile(
     r",\s+((?:[\w'’-]+\s+){0,4}?[\w'’-]+)(?=\s+(?:of|for|at|in|from|on|to|with)\b|\s*,)"
 )
-_OPS: dict[str, Literal["equal", "insert", "delete", "replace"]] = {
-    "equal": "equal",
-    "insert": "insert",
-    "delete": "delete",
-    "replace": "replace",
+_CURLY = re.compile(r"“[^“”]*”")
+_STRAIGHT = re.compile(r'"[^"\n]*"')
+_CHANGES: dict[Change, str] = {
+    "negation": "a negation added or dropped",
+    "number": "a number changed",
+    "name": "a name changed",
+    "wording": "words replaced, added or left out",
 }
 
 
-# --- words ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Word:
-    norm: str
-    start: int
-    end: int
-
-
-def _words(text: str, lo: int = 0, hi: int | None = None) -> list[_Word]:
-    """Word tokens of text[lo:hi) with their offsets, compared casefolded with apostrophes unified."""
-    piece = text[lo:hi].translate(_APOSTROPHES)  # length-preserving, so offsets stay the text's
-    return [_Word(m.group().casefold(), lo + m.start(), lo + m.end()) for m in _WORD.finditer(piece)]
-
-
-def _joined(words: Sequence[_Word]) -> str:
-    return " ".join(w.norm for w in words)
-
-
-def _is_negation(word: str) -> bool:
-    return word in _NEGATIONS or word.endswith("n't")
-
-
-def _stem(word: str) -> str:
-    word = word.removesuffix("'s")
-    for suffix in ("ing", "ed", "es", "s"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
-
-
-def _content(words: Sequence[_Word]) -> set[str]:
-    return {_stem(w.norm) for w in words if w.norm not in _STOPWORDS}
-
-
-def _negated(words: Sequence[_Word]) -> bool:
-    return any(_is_negation(w.norm) for w in words)
-
-
-def _numbers(words: Sequence[_Word]) -> set[str]:
-    return {w.norm for w in words if any(c.isdigit() for c in w.norm)}
-
-
-def _diff(claim: Sequence[_Word], claim_text: str, found: Sequence[_Word], text: str) -> list[DiffOp]:
-    """Word-level edits from the claim's words to the article's, each side in its own spelling."""
-    matcher = difflib.SequenceMatcher(None, [w.norm for w in claim], [w.norm for w in found], autojunk=False)
-
-    def show(words: Sequence[_Word], source: str) -> str:
-        return " ".join(source[w.start : w.end] for w in words)
-
-    return [
-        DiffOp(op=_OPS[op], claim=show(claim[i1:i2], claim_text), article=show(found[j1:j2], text))
-        for op, i1, i2, j1, j2 in matcher.get_opcodes()
-    ]
+def _content(tokens: Sequence[Word]) -> set[str]:
+    return {_stem(w.norm) for w in tokens if w.norm not in _STOPWORDS}
 
 
 # --- speakers ------------------------------------------------------------------------------------------
 
 
 def _name_words(text: str) -> tuple[str, ...]:
-    words = (w.norm.removesuffix("'s") for w in _words(text))
+    words = (w.norm.removesuffix("'s") for w in tokenize(text))
     return tuple(w for w in words if w and w not in _NAME_FILLER)
 
 
@@ -268,45 +242,47 @@ class _Speakers:
 @dataclass(frozen=True)
 class _Statement:
     quote: Quote
-    words: list[_Word]
+    words: list[Word]
 
     def overlap(self, start: int, end: int) -> int:
         return sum(max(0, min(end, e) - max(start, s)) for s, e in self.quote.fragments())
 
 
 @dataclass(frozen=True)
+class _Claimed:
+    claim: Claim
+    words: list[Word]
+    ellipses: frozenset[int]
+
+
+@dataclass(frozen=True)
 class _Found:
-    """The article's words closest to the claim: in `statement`, or in the text when it is None."""
+    """The article's words closest to the claim: in `statement`, or in the text when it is None, and what
+    differs between them."""
 
     statement: _Statement | None
-    words: list[_Word]
+    words: list[Word]
     score: float
-    exact: bool  # the claim's words, all of them in order, with no negation just before
+    comparison: Comparison
+
+    @property
+    def start(self) -> int:
+        return self.words[0].start
+
+    @property
+    def end(self) -> int:
+        return self.words[-1].end
 
 
-def _search(claim: Sequence[_Word], statement: _Statement) -> _Found | None:
-    """The claim's words in the statement, else the statement's window of words most like them."""
-    norms = [w.norm for w in statement.words]
-    target = [w.norm for w in claim]
-    n = len(target)
-    negated: _Found | None = None
-    for i in range(len(norms) - n + 1):
-        if norms[i : i + n] != target:
-            continue
-        lead = next((k for k in range(max(0, i - NEGATION_LOOKBACK), i) if _is_negation(norms[k])), None)
-        if lead is None:
-            return _Found(statement, statement.words[i : i + n], 100.0, exact=True)
-        if negated is None:
-            window = statement.words[lead : i + n]
-            negated = _Found(statement, window, fuzz.ratio(_joined(claim), _joined(window)), exact=False)
-    if negated is not None:
-        return negated
-    if not norms:
-        return None
-    # The window is chosen by edit distance, which counts a changed word as one substitution, so a window
-    # holding the article's replacement word beats one that merely stops short of it; it is scored by
-    # fuzz.ratio, like every other similarity here.
+def _window(target: list[str], norms: list[str]) -> tuple[int, int]:
+    """The run of words most like `target`, as [i, j) into `norms`.
+
+    Chosen by edit distance, which counts a changed word as one substitution, so a window holding the
+    article's replacement word beats one that merely stops short of it; then widened by the claim's words
+    left over at either end, so the diff shows the article's side of a changed first or last word.
+    """
     wanted = " ".join(target)
+    n = len(target)
     slack = max(2, n // 3)
     best = (-1.0, 0, 0)
     for length in range(max(1, n - slack), n + slack + 1):
@@ -316,8 +292,48 @@ def _search(claim: Sequence[_Word], statement: _Statement) -> _Found | None:
             if similarity > best[0]:
                 best = (similarity, i, j)
     _, i, j = best
-    window = statement.words[i:j]
-    return _Found(statement, window, fuzz.ratio(wanted, _joined(window)), exact=False)
+    blocks = difflib.SequenceMatcher(None, target, norms[i:j], autojunk=False).get_matching_blocks()
+    matched = [b for b in blocks if b.size]
+    if matched:
+        first, last = matched[0], matched[-1]
+        left = max(0, first.a - first.b)
+        right = max(0, (n - last.a - last.size) - (j - i - last.b - last.size))
+        i, j = max(0, i - left), min(len(norms), j + right)
+    return i, j
+
+
+def _search(
+    claimed: _Claimed, segment: list[Word], compare_with: Callable[[list[Word]], Comparison]
+) -> tuple[list[Word], Comparison] | None:
+    """The claim's words in the segment (a statement's words or the article's), else the segment's run of
+    words most like them; with a negation just before the words, the window holds it."""
+    norms = [w.norm for w in segment]
+    target = [w.norm for w in claimed.words]
+    n = len(target)
+    if not norms:
+        return None
+    first: tuple[list[Word], Comparison] | None = None
+    for i in range(len(norms) - n + 1):
+        if norms[i : i + n] != target:
+            continue
+        lead = next((k for k in range(max(0, i - NEGATION_LOOKBACK), i) if is_negation(norms[k])), i)
+        window = segment[lead : i + n]
+        found = (window, compare_with(window))
+        if lead == i:
+            return found
+        first = first or found
+    if first is not None:
+        return first
+    i, j = _window(target, norms)
+    window = segment[i:j]
+    return window, compare_with(window)
+
+
+def _quoted(text: str) -> list[tuple[int, int]]:
+    """Spans inside quotation marks: curly pairs, and straight double quotes paired in order."""
+    spans = [(m.start(), m.end()) for m in _CURLY.finditer(text)]
+    spans += [(m.start(), m.end()) for m in _STRAIGHT.finditer(text)]
+    return spans
 
 
 # --- the model as judge --------------------------------------------------------------------------------
@@ -395,26 +411,57 @@ def load_judge_prompt(version: int | None = None, *, root: Path | None = None) -
 # --- verdicts ------------------------------------------------------------------------------------------
 
 
-class _Verifier:
-    """One article's extraction, indexed for judging any number of claims."""
+class Verifier:
+    """One article's extraction, indexed once for judging any number of claims against it.
 
-    def __init__(self, article: Article, extraction: Extraction, judge: Judge | None) -> None:
+    `averify` builds one per article; a caller that judges claims against many stored articles (the
+    archive) builds one per article it needs and calls `check` for each claim.
+    """
+
+    def __init__(self, article: Article, extraction: Extraction, judge: Judge | None = None) -> None:
+        if extraction.text_sha256 != article.sha256:
+            raise ValueError(f"extraction {extraction.id!r} is of another text than article {article.id!r}")
         self.article = article
         self.extraction = extraction
         self.text = article.text
-        self.source = SourceText(article.text)
+        self.words = tokenize(article.text)
         self.statements = [
-            _Statement(q, [w for s, e in q.fragments() for w in _words(article.text, s, e)])
+            _Statement(q, [w for s, e in q.fragments() for w in tokenize(article.text, s, e)])
             for q in extraction.quotes
         ]
         self.speakers = _Speakers(article.text, extraction.quotes)
+        self.quoted = _quoted(article.text)
         self.judge = judge
 
-    def verdict(self, claim: Claim, label: VerdictLabel, score: float, **fields: Any) -> Verdict:
+    async def check(self, claim: Claim) -> Verdict:
+        """The verdict on one claim."""
+        tokens = tokenize(claim.quote)
+        if not tokens:
+            return self.verdict(
+                claim, "not_found", 0.0, 1.0, explanation="the claim has no words to look for"
+            )
+        claimed = _Claimed(claim, tokens, ellipses(claim.quote, tokens))
+        candidates = self._candidates(claimed)
+        close = [f for f in candidates if f.comparison.same or f.score >= ALTERED_MIN_SCORE]
+        if close:
+            return self._from_words(claimed, max(close, key=lambda f: self._rank(claim, f)))
+        nearest = max((f.score for f in candidates), default=0.0)
+        if self.judge is not None:
+            return await self._judged(claimed, nearest)
+        return self._by_overlap(claimed) or self._absent(claimed, _NOTHING_CLOSE, nearest)
+
+    def verdict(
+        self, claim: Claim, label: VerdictLabel, score: float, confidence: float | None, **fields: Any
+    ) -> Verdict:
         fields.setdefault("backend", self.extraction.backend)
         fields.setdefault("prompt", self.extraction.prompt)
         return Verdict(
-            claim=claim, verdict=label, score=round(score, 2), article_id=self.article.id, **fields
+            claim=claim,
+            verdict=label,
+            score=round(score, 2),
+            confidence=None if confidence is None else round(min(1.0, max(0.0, confidence)), 3),
+            article_id=self.article.id,
+            **fields,
         )
 
     def evidence(self, start: int, end: int, statement: _Statement | None) -> Evidence:
@@ -425,124 +472,154 @@ class _Verifier:
             text=self.text[start:end],
             speaker=quote.speaker if quote else None,
             quote_id=quote.id if quote else None,
+            cue=quote.cue if quote else None,
         )
 
     def overlapping(self, start: int, end: int) -> _Statement | None:
         best = max(self.statements, key=lambda st: st.overlap(start, end), default=None)
         return best if best is not None and best.overlap(start, end) > 0 else None
 
-    async def check(self, claim: Claim) -> Verdict:
-        words = _words(claim.quote)
-        if not words:
-            return self.verdict(claim, "not_found", 0.0, explanation="the claim has no words to look for")
-        found = self._in_statements(claim, words) or self._in_text(claim, words)
-        if found is not None:
-            return self._from_words(claim, words, found)
-        if self.judge is not None:
-            return await self._judged(claim, words)
-        return self._by_overlap(claim, words) or self._not_found(claim, _NOTHING_CLOSE)
+    def _reported(self, offset: int) -> bool:
+        return not any(s <= offset < e for s, e in self.quoted)
 
-    def _in_statements(self, claim: Claim, words: list[_Word]) -> _Found | None:
-        found = [f for st in self.statements if (f := _search(words, st)) is not None]
-        if not found:
-            return None
-
-        def rank(f: _Found) -> tuple[bool, float, bool]:
-            assert f.statement is not None
-            return f.exact, f.score, self.speakers.said_by(claim.speaker, f.statement.quote.speaker)
-
-        best = max(found, key=rank)
-        return best if best.score >= ALTERED_MIN_SCORE else None
-
-    def _in_text(self, claim: Claim, words: list[_Word]) -> _Found | None:
-        """The claim's words in the article itself, for statements the extraction did not find whole."""
-        aligned = self.source.align_quote(claim.quote, include_marks=False, fuzzy_threshold=ALTERED_MIN_SCORE)
-        if aligned is None:
-            return None
-        span = _words(self.text, aligned.start, aligned.end)
-        if not span:
-            return None
-        exact = _joined(span) == _joined(words)
-        return _Found(self.overlapping(aligned.start, aligned.end), span, aligned.score, exact)
-
-    def _from_words(self, claim: Claim, words: list[_Word], found: _Found) -> Verdict:
-        start, end = found.words[0].start, found.words[-1].end
-        evidence = self.evidence(start, end, found.statement)
-        if found.statement is None:
-            close = "these words are" if found.exact else "words close to these are"
-            return self._not_found(
-                claim,
-                f"{close} in the article, but in no statement it attributes to anyone",
-                score=found.score,
-                evidence=evidence,
-            )
-        speaker = found.statement.quote.speaker
-        actual = speaker_name(speaker)
-        said = self.speakers.said_by(claim.speaker, speaker)
-        beyond = (
-            ""
-            if found.statement.overlap(start, end) == end - start
-            else "; the claim runs past that statement"
+    def _compare(self, claimed: _Claimed, found: list[Word]) -> Comparison:
+        return compare(
+            claimed.words,
+            claimed.claim.quote,
+            found,
+            self.text,
+            claim_ellipses=claimed.ellipses,
+            reported=self._reported,
         )
-        if not found.exact:
-            diff = _diff(words, claim.quote, found.words, self.text)
-            who = (
-                "by the claimed speaker"
-                if said
-                else f"by {actual or 'an unnamed speaker'}, not {claim.speaker}"
-            )
-            change = (
-                "a negation differs" if _negated(words) != _negated(found.words) else "the wording differs"
-            )
+
+    def _candidates(self, claimed: _Claimed) -> list[_Found]:
+        """The closest words in each statement, and, unless a statement holds the claim's very words, in
+        the whole text (words the extraction gives no one, or a claim running past a statement)."""
+
+        def compare_with(found: list[Word]) -> Comparison:
+            return self._compare(claimed, found)
+
+        wanted = joined(claimed.words)
+        found: list[_Found] = []
+        for st in self.statements:
+            hit = _search(claimed, st.words, compare_with)
+            if hit is not None:
+                found.append(_Found(st, hit[0], fuzz.ratio(wanted, joined(hit[0])), hit[1]))
+        if not any(f.score == 100 and f.comparison.same for f in found):
+            hit = _search(claimed, self.words, compare_with)
+            if hit is not None:
+                span, comparison = hit
+                statement = self.overlapping(span[0].start, span[-1].end)
+                found.append(_Found(statement, span, fuzz.ratio(wanted, joined(span)), comparison))
+        return found
+
+    def _rank(self, claim: Claim, found: _Found) -> tuple[bool, float, bool, bool]:
+        said = found.statement is not None and self.speakers.said_by(
+            claim.speaker, found.statement.quote.speaker
+        )
+        return found.comparison.same, found.score, said, found.statement is not None
+
+    def _failed(self, start: int, end: int) -> list[ChunkError]:
+        return [e for e in self.extraction.errors if e.start < end and start < e.end]
+
+    def _from_words(self, claimed: _Claimed, found: _Found) -> Verdict:
+        claim, comparison, statement = claimed.claim, found.comparison, found.statement
+        start, end = found.start, found.end
+        evidence = self.evidence(start, end, statement)
+        diff = [] if comparison.same and not comparison.variants else comparison.ops
+        actual = speaker_name(statement.quote.speaker) if statement else None
+        coverage = statement.overlap(start, end) / (end - start) if statement else 1.0
+        wording = _wording(comparison)
+        if actual is None and (failed := self._failed(start, end)):
             return self.verdict(
                 claim,
-                "altered",
+                "could_not_check",
                 found.score,
+                None,
                 evidence=evidence,
-                actual_speaker=actual,
                 diff=diff,
-                explanation=f"close words said {who}, but {change}: {diff_text(diff)}{beyond}",
+                variants=comparison.variants,
+                explanation=f"the article holds {'these' if comparison.same else 'close'} words, "
+                f"but who said them is unknown: {_failure(failed)}",
             )
+        problems: list[VerdictLabel] = []
         if actual is None:
-            return self._not_found(
-                claim,
-                "these words are in the article, in a statement it attributes to no one it names",
-                score=found.score,
-                evidence=evidence,
+            problems.append("unattributed")
+            who = self._nobody(evidence, statement)
+        elif statement is not None and self.speakers.said_by(claim.speaker, statement.quote.speaker):
+            who = f"said by {actual}{_as_mentioned(evidence.speaker)}"
+        else:
+            problems.append("misattributed")
+            who = (
+                f"the article attributes these words to {actual}{_as_mentioned(evidence.speaker)}, "
+                f"not to {claim.speaker}"
             )
-        if said:
-            return self.verdict(
-                claim,
-                "supported",
-                found.score,
-                evidence=evidence,
-                actual_speaker=actual,
-                explanation=f"said by {actual}{_as_mentioned(speaker)}{beyond}",
-            )
+        if comparison.changes:
+            problems.append("altered")
+        beyond = "" if coverage == 1.0 else "; the claim runs past that statement"
+        confidence = (
+            found.score / 100 * (0.5 + 0.5 * coverage) * (VARIANT_CONFIDENCE if comparison.variants else 1)
+        )
         return self.verdict(
             claim,
-            "misattributed",
+            min(problems, key=SEVERITY.index) if problems else "supported",
             found.score,
+            confidence,
             evidence=evidence,
             actual_speaker=actual,
-            explanation=f"the article attributes these words to {actual}{_as_mentioned(speaker)}, "
-            f"not to {claim.speaker}{beyond}",
+            diff=diff,
+            variants=comparison.variants,
+            problems=sorted(problems, key=SEVERITY.index),
+            explanation=f"{who}{wording}{beyond}",
         )
 
-    def _by_overlap(self, claim: Claim, words: list[_Word]) -> Verdict | None:
+    def _nobody(self, evidence: Evidence, statement: _Statement | None) -> str:
+        """Why no one is named for words the article holds, and who is mentioned nearest to them."""
+        if statement is not None:
+            mention = statement.quote.speaker.mention
+            return (
+                f"the article holds these words in a statement whose speaker it does not name"
+                f"{f' (“{mention}”)' if mention else ''}"
+            )
+        why = "the article holds these words, but the extraction attributes them to no one"
+        near = self._nearest(evidence.start, evidence.end)
+        if near is None:
+            return f"{why}, and no speaker is mentioned in their paragraph"
+        evidence.nearest_speaker, evidence.cue = near.speaker, near.cue
+        cue = f" (cue “{near.cue}”)" if near.cue else ""
+        return f"{why}; the nearest speaker mentioned in their paragraph is “{near.speaker.mention}”{cue}"
+
+    def _nearest(self, start: int, end: int) -> Quote | None:
+        """The statement whose speaker mention is closest to [start, end), in the same paragraph."""
+        lo = self.text.rfind("\n\n", 0, start) + 1
+        hi = self.text.find("\n\n", end)
+        hi = len(self.text) if hi < 0 else hi
+        near = [
+            (min(abs(q.speaker.start - end), abs(q.speaker.end - start)), q)
+            for q in self.extraction.quotes
+            if q.speaker.mention
+            and q.speaker.start is not None
+            and q.speaker.end is not None
+            and lo <= q.speaker.start
+            and q.speaker.end <= hi
+        ]
+        return min(near, key=lambda pair: pair[0])[1] if near else None
+
+    def _by_overlap(self, claimed: _Claimed) -> Verdict | None:
         """A paraphrased claim against indirect and mixed statements, by the content words they share."""
-        content, numbers, negated = _content(words), _numbers(words), _negated(words)
+        claim, tokens = claimed.claim, claimed.words
+        content, figures, negative = _content(tokens), numbers(tokens), negated(tokens)
         if not content:
             return None
         best: tuple[bool, float, _Statement, set[str]] | None = None
         for st in self.statements:
-            if st.quote.kind == "direct" or _negated(st.words) != negated:
+            if st.quote.kind == "direct" or negated(st.words) != negative:
                 continue
-            if not numbers <= _numbers(st.words):
+            if not figures <= numbers(st.words):
                 continue
             shared = content & _content(st.words)
             share = len(shared) / len(content)
-            least = PARAPHRASE_MIN_SHARE_WITH_FIGURES if numbers else PARAPHRASE_MIN_SHARE
+            least = PARAPHRASE_MIN_SHARE_WITH_FIGURES if figures else PARAPHRASE_MIN_SHARE
             if len(shared) < PARAPHRASE_MIN_SHARED or share < least:
                 continue
             candidate = (self.speakers.said_by(claim.speaker, st.quote.speaker), share, st, shared)
@@ -561,72 +638,106 @@ class _Verifier:
             claim,
             "supported" if said else "misattributed",
             100 * share,
+            PARAPHRASE_CONFIDENCE * share,
             evidence=self.evidence(st.quote.start, st.quote.end, st),
             actual_speaker=actual,
+            problems=[] if said else ["misattributed"],
             explanation=f"{who}; {how}",
         )
 
-    async def _judged(self, claim: Claim, words: list[_Word]) -> Verdict:
+    async def _judged(self, claimed: _Claimed, nearest: float) -> Verdict:
         assert self.judge is not None
-        judge = self.judge
+        claim, judge = claimed.claim, self.judge
         try:
             answer = await judge.ask(self.text, claim)
         except JudgeFailed as exc:
-            fallback = self._by_overlap(claim, words) or self._not_found(claim, _NOTHING_CLOSE)
+            fallback = self._by_overlap(claimed) or self._absent(claimed, _NOTHING_CLOSE, nearest)
             note = f"the model could not judge this claim ({exc}); {fallback.explanation}"
             return fallback.model_copy(update={"explanation": note})
         made: dict[str, Any] = {"backend": "llm", "prompt": judge.prompt.ref}
         if answer.verdict == "not_found":
-            return self._not_found(claim, f"model {judge.model}: {answer.explanation}", **made)
+            return self._absent(
+                claimed, f"model {judge.model}: {answer.explanation}", nearest, JUDGE_CONFIDENCE, **made
+            )
         aligned = (
-            self.source.align_quote(answer.sentence, include_marks=False, fuzzy_threshold=SENTENCE_MIN_SCORE)
+            SourceText(self.text).align_quote(
+                answer.sentence, include_marks=False, fuzzy_threshold=SENTENCE_MIN_SCORE
+            )
             if answer.sentence
             else None
         )
         if aligned is None:
-            return self._not_found(
-                claim,
+            return self._absent(
+                claimed,
                 f"model {judge.model} answered {answer.verdict}, but its sentence is not in the article, "
                 f"so it is not evidence: {answer.sentence!r}",
+                nearest,
+                JUDGE_CONFIDENCE / 2,
                 **made,
             )
         statement = self.overlapping(aligned.start, aligned.end)
         evidence = self.evidence(aligned.start, aligned.end, statement)
         if evidence.speaker is None and answer.speaker:
             evidence.speaker = self._named(answer.speaker, aligned.start, aligned.end)
-        found = _words(self.text, aligned.start, aligned.end)
-        share = len(_content(words) & _content(found)) / max(1, len(_content(words)))
+        found = tokenize(self.text, aligned.start, aligned.end)
+        share = len(_content(claimed.words) & _content(found)) / max(1, len(_content(claimed.words)))
         actual = answer.speaker or (speaker_name(evidence.speaker) if evidence.speaker else None)
         return self.verdict(
             claim,
             answer.verdict,
             100 * share,
+            JUDGE_CONFIDENCE * (0.5 + 0.5 * share),
             evidence=evidence,
             actual_speaker=actual,
-            diff=_diff(words, claim.quote, found, self.text) if answer.verdict == "altered" else [],
+            diff=self._compare(claimed, found).ops if answer.verdict == "altered" else [],
+            problems=[] if answer.verdict == "supported" else [answer.verdict],
             explanation=f"model {judge.model}: {answer.explanation}",
             **made,
         )
 
     def _named(self, name: str, start: int, end: int) -> Speaker:
         speaker = Speaker(name=name)
-        mention = self.source.align_mention(name, start, end)
+        mention = SourceText(self.text).align_mention(name, start, end)
         if mention is not None:
             speaker.mention = self.text[mention.start : mention.end]
             speaker.start, speaker.end = mention.start, mention.end
         return speaker
 
-    def _not_found(self, claim: Claim, why: str, *, score: float = 0.0, **fields: Any) -> Verdict:
-        if self.extraction.errors:
-            failed = ", ".join(f"{e.start}–{e.end}" for e in self.extraction.errors)
-            why += f" (extraction failed for characters {failed}, so statements there are unknown)"
-        return self.verdict(claim, "not_found", score, explanation=why, **fields)
+    def _absent(
+        self, claimed: _Claimed, why: str, nearest: float, weight: float = 1.0, **fields: Any
+    ) -> Verdict:
+        """Not found: the words are not in the article, and no statement reports them in other words;
+        could not check when a failed extraction leaves the second unknown."""
+        if self.extraction.errors and fields.get("backend") != "llm":
+            return self.verdict(
+                claimed.claim,
+                "could_not_check",
+                0.0,
+                None,
+                explanation="these words are not in the article, but a report of them in other words "
+                f"could be where the extraction failed: {_failure(self.extraction.errors)}",
+                **fields,
+            )
+        confidence = weight * (1 - nearest / 100)
+        return self.verdict(claimed.claim, "not_found", 0.0, confidence, explanation=why, **fields)
 
 
-def _as_mentioned(speaker: Speaker) -> str:
+def _wording(comparison: Comparison) -> str:
+    if comparison.changes:
+        return f"; the wording differs: {', '.join(_CHANGES[c] for c in comparison.changes)}"
+    if comparison.variants:
+        return f"; differs only by {'; '.join(comparison.variants)}"
+    return ""
+
+
+def _failure(errors: Sequence[ChunkError]) -> str:
+    return "; ".join(f"characters {e.start}–{e.end} failed ({e.kind}: {e.message})" for e in errors)
+
+
+def _as_mentioned(speaker: Speaker | None) -> str:
     """How the article names the speaker at the statement, when that is neither the name nor a pronoun."""
-    mention = speaker.mention
-    if not mention or mention == speaker.name or set(_name_words(mention)) <= _PRONOUNS:
+    mention = speaker.mention if speaker else None
+    if not speaker or not mention or mention == speaker.name or set(_name_words(mention)) <= _PRONOUNS:
         return ""
     return f" (as “{mention}”)"
 
@@ -666,7 +777,7 @@ async def averify(
             owned.push_async_callback(judge.aclose)
         if extraction is None:
             extraction = await extractor.aextract(doc)
-        verifier = _Verifier(doc, extraction, judge)
+        verifier = Verifier(doc, extraction, judge)
         return list(await asyncio.gather(*(verifier.check(claim) for claim in wanted)))
 
 
