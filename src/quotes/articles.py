@@ -197,6 +197,12 @@ def iter_articles(inputs: Sequence[str], stdin: TextIO | BinaryIO | None = None)
         yield from reader.read(name)
 
 
+def read_bytes(data: bytes, article_id: str, *, source: str, is_html: bool = False) -> list[Item]:
+    """One article from bytes already in memory (an upload), decoded and checked as a file's would be:
+    the article, or what is wrong with the bytes, and any warning (not UTF-8, text taken from HTML)."""
+    return list(_Reader(None)._text(data, article_id, source, is_html=is_html))
+
+
 class _Reader:
     """Reads inputs one after another, remembering ids so that a duplicate is reported, not yielded."""
 

@@ -15,7 +15,7 @@ import hashlib
 import html
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
 from itertools import pairwise
@@ -134,8 +134,8 @@ def to_html(
     if unknown:
         raise ValueError(f"verdicts given for articles that are not in the report: {', '.join(unknown)}")
     docs = [_Doc.build(n, e, verdicts.get(e.id, ())) for n, e in enumerate(extractions, 1)]
-    css = _stylesheet()
-    js = files("quotes").joinpath("assets/report.js").read_text(encoding="utf-8")
+    css = stylesheet()
+    js = report_script()
     policy = (
         f"default-src 'none'; style-src '{_csp_hash(css)}'; script-src '{_csp_hash(js)}'; "
         "img-src data:; base-uri 'none'; form-action 'none'"
@@ -155,7 +155,7 @@ def to_html(
             '<link rel="icon" href="data:,">\n',
             f"<title>{_e(title)}</title>\n<style>{css}</style>\n</head>\n<body>\n",
             f'<header class="top">\n<h1>{_e(title)}</h1>\n<p class="sub">{_e(" · ".join(summary))}</p>\n',
-            _LEGEND,
+            LEGEND,
             "</header>\n",
             _index(docs) if len(docs) > 1 else "",
             "<main>\n",
@@ -165,6 +165,24 @@ def to_html(
             f"<script>{js}</script>\n</body>\n</html>\n",
         ]
     )
+
+
+def article_html(
+    extraction: Extraction,
+    verdicts: Sequence[Verdict] = (),
+    *,
+    n: int = 1,
+    check_link: Callable[[Quote], str] | None = None,
+) -> str:
+    """One article as the report shows it (highlighted text, who said what, verdicts), for a page that
+    supplies `stylesheet()`, `report_script()` and the `#tip` element itself. `n` numbers its element
+    ids; `check_link` gives each statement a "check a claim about this" link to that URL."""
+    return _Doc.build(n, extraction, verdicts, check_link).html()
+
+
+def report_script() -> str:
+    """The report's script: tooltips on highlights and jumps between a highlight and its row."""
+    return files("quotes").joinpath("assets/report.js").read_text(encoding="utf-8")
 
 
 # --- shared helpers ----------------------------------------------------------------------------------
@@ -224,7 +242,8 @@ UNKNOWN_COLOURS = ("#e9ecef", "#495057", "#343a40", "#adb5bd")
 INK = ("#1a1a1a", "#ececec")
 
 
-def _stylesheet() -> str:
+def stylesheet() -> str:
+    """The report's stylesheet with the speaker colour classes."""
     base = files("quotes").joinpath("assets/report.css").read_text(encoding="utf-8")
     named = [(f"s{i}", colours) for i, colours in enumerate(PALETTE)] + [("su", UNKNOWN_COLOURS)]
     light = "".join(f".{name}{{--hl:{c[0]};--ac:{c[1]}}}" for name, c in named)
@@ -232,7 +251,7 @@ def _stylesheet() -> str:
     return f"{base}{light}\n@media (prefers-color-scheme: dark){{{dark}}}\n"
 
 
-_LEGEND = (
+LEGEND = (
     '<ul class="legend" aria-label="How to read the highlights">'
     "<li>colour: one per speaker in each article</li>"
     '<li><mark class="q su k-direct sample">direct</mark> solid underline</li>'
@@ -345,9 +364,16 @@ class _Doc:
     shown: set[int]
     evidence_shown: set[int]
     problems: list[str]
+    check_link: Callable[[Quote], str] | None = None
 
     @classmethod
-    def build(cls, n: int, extraction: Extraction, verdicts: Sequence[Verdict]) -> _Doc:
+    def build(
+        cls,
+        n: int,
+        extraction: Extraction,
+        verdicts: Sequence[Verdict],
+        check_link: Callable[[Quote], str] | None = None,
+    ) -> _Doc:
         quotes = sorted(extraction.quotes, key=_position)
         colour: dict[str, str] = {}
         for quote in quotes:
@@ -378,7 +404,7 @@ class _Doc:
                     evidence_shown.add(k)
                 else:
                     problems.append(f"verdict {k + 1}: evidence text[{ev.start}:{ev.end}] does not match")
-        return cls(n, extraction, verdicts, quotes, colour, shown, evidence_shown, problems)
+        return cls(n, extraction, verdicts, quotes, colour, shown, evidence_shown, problems, check_link)
 
     def anchor(self, kind: str, i: int) -> str:
         return f"{kind}-{self.n}-{i + 1}"
@@ -546,9 +572,15 @@ class _Doc:
         if quote.speaker.mention and quote.speaker.mention != quote.speaker.name:
             meta.append(f"as “{quote.speaker.mention}”")
         about = "; ".join(entity.name for entity in quote.about)
+        check = (
+            f' · <a class="check" href="{_e(self.check_link(quote))}">check a claim about this</a>'
+            if self.check_link is not None
+            else ""
+        )
         return (
             f'<tr id="{self.anchor("row", i)}" tabindex="-1"><td class="num">{number}</td>'
-            f'<td><span class="said">{_e(said)}</span><div class="meta">{_e(" · ".join(meta))}</div></td>'
+            f'<td><span class="said">{_e(said)}</span><div class="meta">{_e(" · ".join(meta))}{check}</div>'
+            "</td>"
             f'<td class="about">{_e(about) if about else "<span class=zero>—</span>"}</td></tr>'
         )
 
