@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import ipaddress
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -507,3 +508,99 @@ def verify_claims(
     if any(problem.severity == "error" for problem in problems):
         raise typer.Exit(USAGE_ERROR)
     raise typer.Exit(OK if all(v.verdict == "supported" for v in verdicts) else NOT_ALL_SUPPORTED)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command("serve")
+def serve_(
+    archive: Annotated[
+        Path | None,
+        typer.Option("--archive", help="A quote archive (quotes archive add) to search and check."),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on; other than loopback needs --token.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="QUOTES_SERVE_TOKEN",
+            help="Required of every request (env QUOTES_SERVE_TOKEN); never logged or shown.",
+            show_default=False,
+        ),
+    ] = None,
+    backend: BackendOpt = BackendName.auto,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="Model requests in flight, across every user of the server.")
+    ] = 8,
+    chunk_size: Annotated[int | None, typer.Option(min=500, help="Characters per model request.")] = None,
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for one model answer.")] = 120,
+    max_attempts: Annotated[int, typer.Option(min=1, help="Tries per request (429, 5xx, timeouts).")] = 6,
+    max_request_bytes: Annotated[
+        int, typer.Option(min=1000, help="Largest request body, uploads included (413 above).")
+    ] = 2_000_000,
+    max_chars: Annotated[int, typer.Option(min=100, help="Longest article, in characters (413 above).")] = (
+        200_000
+    ),
+    store_dir: StoreOpt = None,
+    offline: OfflineOpt = False,
+    record: RecordOpt = False,
+    openapi: Annotated[
+        Path | None, typer.Option("--openapi", help="Write the HTTP API's OpenAPI schema here and exit.")
+    ] = None,
+) -> None:
+    """A web page for fact-checkers and an HTTP API: check claims, read articles, search the archive."""
+    try:
+        import uvicorn
+
+        from quotes.archive import Archive, ArchiveError
+        from quotes.serve import Limits, Service, create_app
+    except ImportError as exc:
+        raise _fail(
+            f"quotes serve needs the serve extra ({exc.name} is missing): pip install 'quotes[serve]'"
+        ) from None
+    if not _loopback(host) and not token:
+        raise _fail(
+            f"--host {host} can be reached from other machines: give --token or set QUOTES_SERVE_TOKEN"
+        )
+    recipe = _recipe(
+        backend,
+        model,
+        base_url,
+        _store(store_dir, offline, record),
+        chunk_size,
+        concurrency,
+        timeout=timeout,
+        max_attempts=max_attempts,
+    )
+    extractor = _extractor(recipe)
+    opened = None
+    if archive is not None:
+        try:
+            opened = Archive(archive, create=False)
+        except ArchiveError as exc:
+            raise _fail(str(exc)) from None
+    limits = Limits(max_request_bytes=max_request_bytes, max_article_chars=max_chars)
+    backend_line = extractor.backend.provenance.model or extractor.backend.provenance.backend
+    service = Service(extractor, backend_line=f"backend {backend_line}", archive=opened, limits=limits)
+    web = create_app(service, token=token or None, loopback_only=_loopback(host))
+    if openapi is not None:
+        openapi.write_text(json.dumps(web.openapi(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        err.print(f"wrote {openapi}")
+        return
+    where = f"http://{host}:{port}/"
+    err.print(
+        f"serving on {where}" + (" (every request needs the token)" if token else "") + " · Ctrl+C stops",
+        soft_wrap=True,
+    )
+    uvicorn.run(web, host=host.strip("[]"), port=port, log_level="info", server_header=False)

@@ -112,7 +112,7 @@ def table(extractions: Sequence[Extraction]) -> Table:
                 Text(_speaker_label(quote)),
                 Text(quote.cue or "—"),
                 Text(quote.kind),
-                Text(_shorten(quote.text, 90)),
+                Text(shorten(quote.text, 90)),
                 Text(f"{quote.start}–{quote.end}"),
             ]
             result.add_row(*([Text(extraction.id)] if several else []), *cells)
@@ -173,11 +173,13 @@ def article_html(
     *,
     n: int = 1,
     check_link: Callable[[Quote], str] | None = None,
+    verdict_table: bool = True,
 ) -> str:
     """One article as the report shows it (highlighted text, who said what, verdicts), for a page that
     supplies `stylesheet()`, `report_script()` and the `#tip` element itself. `n` numbers its element
-    ids; `check_link` gives each statement a "check a claim about this" link to that URL."""
-    return _Doc.build(n, extraction, verdicts, check_link).html()
+    ids; `check_link` gives each statement a "check a claim about this" link to that URL;
+    `verdict_table=False` marks the verdicts' evidence in the text without their table."""
+    return _Doc.build(n, extraction, verdicts, check_link).html(verdict_table=verdict_table)
 
 
 def report_script() -> str:
@@ -202,7 +204,8 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def _shorten(text: str, width: int) -> str:
+def shorten(text: str, width: int) -> str:
+    """The text on one line, cut at a word boundary to at most `width` characters (with an ellipsis)."""
     flat = " ".join(text.split())
     if len(flat) <= width:
         return flat
@@ -469,7 +472,7 @@ class _Doc:
                     spans.append(_Span(gap_start, gap_end, 3, "span", "gap"))
         return spans
 
-    def html(self) -> str:
+    def html(self, *, verdict_table: bool = True) -> str:
         e = self.extraction
         return "".join(
             [
@@ -483,7 +486,7 @@ class _Doc:
                 f'<aside class="side" aria-label="Who said what in {_e(e.id)}">\n',
                 self._who(),
                 "</aside>\n</div>\n",
-                self._verdicts(),
+                self._verdicts() if verdict_table else "",
                 *(self._description(i, q) for i, q in enumerate(self.quotes) if i in self.shown),
                 *(
                     self._verdict_description(k, v)
@@ -567,7 +570,7 @@ class _Doc:
         if i in self.shown:
             label = f"quote {i + 1} in the text"
             number = f'<a class="n" href="#{self.anchor("q", i)}" aria-label="{label}">{i + 1}</a>'
-        said = _shorten(quote.text, 220) if self.extraction.text is not None else quote.text
+        said = shorten(quote.text, 220) if self.extraction.text is not None else quote.text
         meta = [quote.cue or "no cue", quote.kind]
         if quote.speaker.mention and quote.speaker.mention != quote.speaker.name:
             meta.append(f"as “{quote.speaker.mention}”")
@@ -595,7 +598,7 @@ class _Doc:
                 evidence = (
                     f'<a href="#{self.anchor("ev", k)}">{span}</a>' if k in self.evidence_shown else _e(span)
                 )
-            diff = "".join(_diff_op(op.op, op.claim, op.article) for op in v.diff)
+            diff = diff_html(v.diff)
             note = f'<div class="meta">{_e(v.explanation)}</div>' if v.explanation else ""
             rows.append(
                 f'<tr id="{self.anchor("vrow", k)}" tabindex="-1"><td>{_badge(v.verdict)}</td>'
@@ -648,12 +651,16 @@ class _Doc:
         )
 
 
-def _diff_op(op: str, claim: str, article: str) -> str:
-    if op == "equal":
-        return _e(claim) + " "
-    removed = f"<del>{_e(claim)}</del> " if claim else ""
-    added = f"<ins>{_e(article)}</ins> " if article else ""
-    return removed + added
+def diff_html(ops: Sequence[DiffOp]) -> str:
+    """A word diff from the claim to the article: the claim's words struck out, the article's inserted."""
+    parts = []
+    for op in ops:
+        if op.op == "equal":
+            parts.append(_e(op.claim) + " ")
+            continue
+        parts.append(f"<del>{_e(op.claim)}</del> " if op.claim else "")
+        parts.append(f"<ins>{_e(op.article)}</ins> " if op.article else "")
+    return "".join(parts)
 
 
 def _index(docs: Sequence[_Doc]) -> str:
