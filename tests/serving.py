@@ -69,13 +69,14 @@ ARCHIVE_ARTICLES = [
         id="varnholm-quay-later",
         date="2024-04-10",
         url="https://news.example/varnholm-quay-later",
-        text="Ana Ruiz repeated her pledge on Monday. “The harbour will reopen in May,” Ruiz told reporters.\n",
+        text="Ana Ruiz repeated her pledge on Monday. “The harbour will reopen in May,” Ruiz told "
+        "reporters.\n",
     ),
     Article(id="varnholm-harbour", date="2024-03-01", text=HARBOUR),
     Article(
         id="kessel-bridge",
         date="2024-05-02",
-        text="“Kessel bridge needs new cables before the winter,” said engineer Lio Brandt.\n\n"
+        text="“Kessel bridge needs new cables before the winter,” said Lio Brandt, an engineer.\n\n"
         "Councillor Mara Odun said the repairs would cost “far more than planned.”\n",
     ),
 ]

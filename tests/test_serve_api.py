@@ -14,6 +14,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
+
+from quotes.cli import app as cli
+from quotes.schema import Extraction, SearchHit, Verdict
+from quotes.serve import create_app
+from quotes.testing import StubReply, StubServer, chat_completion, error_body
 from serving import (
     ARCHIVE_ARTICLES,
     CLAIMS,
@@ -24,12 +30,6 @@ from serving import (
     rules_service,
     serve,
 )
-from typer.testing import CliRunner
-
-from quotes.cli import app as cli
-from quotes.schema import Extraction, SearchHit, Verdict
-from quotes.serve import create_app
-from quotes.testing import StubReply, StubServer, chat_completion, error_body
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 TOKEN = "s3cret-token-for-tests-0042"
@@ -219,7 +219,8 @@ def test_the_token_is_required_and_never_shown(token_url: str, caplog: pytest.Lo
         assert login.status_code == 303
         assert login.headers["location"] == "/search"
         cookie = browser.cookies.get("quotes_session")
-        assert cookie and TOKEN not in cookie
+        assert cookie
+        assert TOKEN not in cookie
         assert "httponly" in login.headers["set-cookie"].lower()
         page = browser.get("/check")
         assert page.status_code == 200
@@ -324,8 +325,20 @@ def test_serve_refuses_a_missing_archive(tmp_path: Path) -> None:
 def test_quotes_serve_runs_and_answers(tmp_path: Path, archive_path: Path) -> None:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "quotes", "serve", "--port", str(port), "--backend", "rules"]
-        + ["--archive", str(archive_path), "--token", TOKEN],
+        [
+            sys.executable,
+            "-m",
+            "quotes",
+            "serve",
+            "--port",
+            str(port),
+            "--backend",
+            "rules",
+            "--archive",
+            str(archive_path),
+            "--token",
+            TOKEN,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -355,3 +368,46 @@ def _wait_for(address: str, headers: dict[str, str]) -> dict[str, object]:
         answer.raise_for_status()
         result: dict[str, object] = answer.json()
         return result
+
+
+# --- the pages' forms, over HTTP -----------------------------------------------------------------------
+
+
+def test_a_ten_megabyte_upload_gets_a_413_page(url: str) -> None:
+    files = {"file": ("huge.txt", b"All quiet in Varnholm. " * 450_000, "text/plain")}
+    answer = httpx.post(f"{url}/read", files=files)
+    assert answer.status_code == 413
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "larger than this server takes" in answer.text
+    assert httpx.get(f"{url}/v1/health").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "says"),
+    [
+        ("photo.txt", bytes(range(256)) * 40, "photo.txt: looks binary"),
+        ("empty.txt", b"   \n", "empty.txt: empty (only whitespace)"),
+        ("wide.txt", "“Hi,” said Ana.".encode("utf-16"), "UTF-16 text is not supported"),
+    ],
+)
+def test_an_unreadable_upload_brings_the_form_back_saying_why(
+    url: str, name: str, data: bytes, says: str
+) -> None:
+    form = {"speaker": "Ana Ruiz", "quote": "the harbour", "source": "file"}
+    answer = httpx.post(f"{url}/check", data=form, files={"file": (name, data, "text/plain")})
+    assert answer.status_code == 400
+    assert says in answer.text
+    assert 'value="Ana Ruiz"' in answer.text  # what was typed is kept
+
+
+def test_a_claim_form_without_words_says_what_is_missing(url: str) -> None:
+    answer = httpx.post(f"{url}/check", data={"speaker": "Ana Ruiz", "quote": " ", "source": "text"})
+    assert answer.status_code == 400
+    assert "the words claimed" in answer.text
+
+
+def test_a_pasted_article_over_the_limit_gets_a_413_on_the_form(url: str) -> None:
+    answer = httpx.post(f"{url}/read", data={"text": "Varnholm. " * 2_100})
+    assert answer.status_code == 413
+    assert "21,000 characters" in answer.text
+    assert "at most 20,000" in answer.text

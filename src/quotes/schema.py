@@ -268,10 +268,11 @@ class DiffOp(BaseModel):
 class Evidence(BaseModel):
     """The article's span that decided the verdict and who the article says said it.
 
-    Evidence from a quote archive also names its article (`article_id`, `source`, `date`, `url`) and
-    the verdict that article alone gives the claim (`verdict`). `cue` is the statement's cue. For words no statement covers (`unattributed`), `speaker` is None and
+    `cue` is the statement's cue. For words no statement covers (`unattributed`), `speaker` is None and
     `nearest_speaker` and `cue` are those of the statement whose speaker is mentioned closest to the
-    words in their paragraph, if any: a lead, not an attribution.
+    words in their paragraph, if any: a lead, not an attribution. Evidence from a quote archive also
+    names its article (`article_id`, `source`, `date`, `url`) and the verdict that article alone gives
+    the claim (`verdict`).
     """
 
     start: int

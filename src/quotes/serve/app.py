@@ -92,7 +92,7 @@ def create_app(service: Service, *, token: str | None = None, loopback_only: boo
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if exc.status_code == 400 and request.method == "POST" and _is_api(request):
             # FastAPI's answer to a body it cannot decode at all (invalid UTF-8, say) names nothing.
-            return answer(request, 400, "the body is not JSON in UTF-8: send {\"text\": ...} as UTF-8")
+            return answer(request, 400, 'the body is not JSON in UTF-8: send {"text": ...} as UTF-8')
         return answer(request, exc.status_code, str(exc.detail))
 
     @app.exception_handler(Exception)
