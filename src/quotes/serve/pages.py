@@ -322,7 +322,7 @@ async def search_page(
             if asked
             else []
         )
-        results = views.search_results(hits, asked)
+        results = views.search_results(hits, asked, by_words=bool(q.strip()))
     except BadInput as error:
         results, status = views.notice("That search cannot be done", str(error)), 400
     main = "<h1>Search the archive</h1>" + form + results

@@ -349,7 +349,8 @@ def claim_of(values: Mapping[str, str]) -> Claim:
 # --- search --------------------------------------------------------------------------------------------
 
 
-def search_results(hits: Sequence[SearchHit], asked: bool) -> str:
+def search_results(hits: Sequence[SearchHit], asked: bool, *, by_words: bool = True) -> str:
+    """The hits of a search: best first when words were searched for, else newest first."""
     if not asked:
         return '<p class="sub">Search statements by their words, speaker, who they are about and date.</p>'
     if not hits:
@@ -360,12 +361,13 @@ def search_results(hits: Sequence[SearchHit], asked: bool) -> str:
         rows.append(
             '<li class="hit">'
             f'<a class="said" href="{esc(article_path(hit.article_id, q.id))}">'
-            f"“{esc(render.shorten(q.text, 260))}”</a>"
+            f"{esc(render.shorten(q.text, 260))}</a>"
             f'<div class="meta"><b>{esc(_who(q))}</b> · {esc(q.cue or "no cue")} · {esc(q.kind)}'
             f" · {esc(hit.article_id)}{' · ' + esc(hit.date) if hit.date else ''}"
             f"{' · about ' + esc('; '.join(e.name for e in q.about)) if q.about else ''}</div></li>"
         )
     return (
-        f'<p class="sub" role="status">{_count(len(hits), "statement")}, best first</p>'
+        f'<p class="sub" role="status">{_count(len(hits), "statement")}, '
+        f"{'best' if by_words else 'newest'} first</p>"
         f'<ol class="hits">{"".join(rows)}</ol>'
     )
