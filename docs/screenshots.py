@@ -1,6 +1,6 @@
 """Take the README's screenshots of `quotes serve` in headless Chromium (the tests' invented articles).
 
-    .venv/bin/python docs/screenshots.py      # writes docs/serve-check.png, serve-read.png, serve-search.png
+.venv/bin/python docs/screenshots.py      # writes docs/serve-check.png, serve-read.png, serve-search.png
 """
 
 from __future__ import annotations

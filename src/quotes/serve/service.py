@@ -85,6 +85,9 @@ class Service:
         self.archive = archive
         self.limits = limits or Limits()
         backend = extractor.backend
+        # Checks across the archive each load and judge several articles: at most `concurrency` at once,
+        # so a burst of them queues instead of holding every candidate article in memory together.
+        self._archive_slots = asyncio.Semaphore(extractor.concurrency)
         self.judge: Judge | None = (
             _BoundJudge(backend.config, asyncio.Semaphore(extractor.concurrency))
             if isinstance(backend, LLMBackend)
@@ -143,7 +146,8 @@ class Service:
     async def check_archive(self, claim: Claim) -> Verdict:
         """The claim judged across the whole archive: the strongest verdict, every evidence earliest first."""
         archive = self._archive()
-        [verdict] = await archive.averify([claim], judge=self.judge)
+        async with self._archive_slots:
+            [verdict] = await archive.averify([claim], judge=self.judge)
         return verdict
 
     async def search(
