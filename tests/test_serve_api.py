@@ -411,3 +411,28 @@ def test_a_pasted_article_over_the_limit_gets_a_413_on_the_form(url: str) -> Non
     assert answer.status_code == 413
     assert "21,000 characters" in answer.text
     assert "at most 20,000" in answer.text
+
+
+def test_a_claim_about_an_archived_article_is_checked_against_that_article(url: str) -> None:
+    link = httpx.get(f"{url}/articles/kessel-bridge")
+    assert "check a claim about this" in link.text
+    form = httpx.get(
+        f"{url}/check", params={"article": "kessel-bridge", "speaker": "Mara Odun", "quote": "far more"}
+    )
+    assert "the article “kessel-bridge”" in form.text
+    assert 'id="src-ref" checked' in form.text
+    claim = {"speaker": "Lio Brandt", "quote": "the repairs would cost far more than planned"}
+    with httpx.Client(base_url=url, follow_redirects=False) as client:
+        sent = client.post("/check", data={**claim, "source": "ref", "article": "kessel-bridge"})
+        assert sent.status_code == 303
+        job = sent.headers["location"]
+        assert client.get(f"{job}/state").json()["done"] is True
+        page = client.get(job).text
+    assert "Misattributed" in page
+    assert "These words were said by Councillor Mara Odun, not by Lio Brandt." in page
+    assert "checked against the archived article “kessel-bridge”" in page
+
+
+def test_an_unknown_job_is_a_404(url: str) -> None:
+    assert httpx.get(f"{url}/jobs/not-a-job").status_code == 404
+    assert httpx.get(f"{url}/jobs/not-a-job/state").json() == {"detail": "no such job"}
