@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import re
 import sqlite3
 import threading
@@ -51,14 +50,13 @@ FORMAT = "quotes-archive"
 FORMAT_VERSION = "1"
 # Extractions written per transaction while adding: an interrupted add keeps every batch before.
 BATCH = 500
-# Candidate articles for a claim: those holding all of its RAREST words, earliest first (`candidates`
-# of them), then the CLOSEST_STATEMENTS articles whose statements, and the CLOSEST_TEXTS whose texts,
-# share the most of its words.
-CANDIDATES = 8
+# Candidate articles for a claim (see Archive._candidates): up to `candidates` whose statements hold its
+# RAREST words, earliest first; else the CLOSEST whose statements hold fewer of them, and the earliest
+# whose text holds them. Rarity is counted up to COUNT_CAP statements.
+CANDIDATES = 2
+CLOSEST = 1
 RAREST = 4
-CLOSEST_STATEMENTS = 4
-CLOSEST_TEXTS = 2
-CLOSEST_TERMS = 8
+COUNT_CAP = 1000
 # bm25 weights of statements_fts's columns: statement, speaker, cue, about, article.
 _BM25 = "bm25(statements_fts, 1.0, 1.0, 0.5, 1.0, 0.5)"
 # How much a per-article verdict says about the claim, for choosing the archive's verdict.
@@ -261,16 +259,15 @@ class Archive:
         text_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
         if text_sha256 != extraction.text_sha256:
             return f"article {extraction.id!r}: its text does not match its text_sha256"
-        record = extraction.model_dump(mode="json", exclude={"text"})
-        usage = record.pop("usage")
-        content_sha256 = hashlib.sha256(json.dumps(record, ensure_ascii=False).encode("utf-8")).hexdigest()
+        # Usage is left out of the content: a rerun answered from the response store is the same content.
+        content = extraction.model_dump_json(exclude={"text", "usage"})
+        content_sha256 = hashlib.sha256(content.encode("utf-8")).hexdigest()
         db = self._db
         if db.execute("SELECT 1 FROM extractions WHERE content_sha256 = ?", (content_sha256,)).fetchone():
             return False
-        record["usage"] = usage
         text_id = self._text_id(text, text_sha256)
         db.execute("UPDATE extractions SET current = 0 WHERE article_id = ? AND current", (extraction.id,))
-        body = json.dumps(record, ensure_ascii=False).encode("utf-8")
+        body = extraction.model_dump_json(exclude={"text"}).encode("utf-8")
         cursor = db.execute(
             "INSERT INTO extractions (article_id, text_id, backend, model, prompt, prompt_sha256, source, "
             "date, url, statements, errors, content_sha256, current, added_at, size, record) "
@@ -505,48 +502,70 @@ class Archive:
         return self._extractor
 
     def _candidates(self, claim: Claim, limit: int) -> tuple[list[int], int]:
-        """The current extractions to judge a claim against, and how many more hold its rarest words."""
-        terms = list(dict.fromkeys(_TOKEN.findall(_fold(claim.quote))))
-        if not terms:
+        """The current extractions to judge a claim against, and how many more hold its words.
+
+        FTS5 answers an AND of words by walking the rarest word's list and seeking in the others, and
+        pays for every word at every match: so each query asks for the claim's RAREST words only (by
+        how many statements hold each, counted up to COUNT_CAP, longer words first among equals):
+        1. statements holding those words: the earliest said by the claimed speaker (by the words of
+           the speaker's name, mention or role) and the earliest of all, up to `limit` articles; a word
+           in no statement at all (as a changed word often is) is left out, so an altered claim finds
+           the statement it alters;
+        2. else the CLOSEST statements holding fewer of them;
+        3. and when some word is in no statement, only the first of those, and the earliest text
+           holding the rarest words, those first (words no statement covers).
+        """
+        tokens = list(dict.fromkeys(_TOKEN.findall(_fold(claim.quote))))
+        if not tokens:
             return [], 0
-        marks = ",".join("?" * len(terms))
-        df = dict(self._db.execute(f"SELECT term, doc FROM texts_vocab WHERE term IN ({marks})", terms))
-        present = sorted((t for t in terms if df.get(t)), key=lambda t: df[t])
-        if not present:
-            return [], 0
-        holding = [
-            row
-            for (row,) in self._db.execute(
-                "SELECT e.id FROM texts_fts JOIN extractions e ON e.text_id = texts_fts.rowid AND e.current "
-                "WHERE texts_fts MATCH ? ORDER BY e.date IS NULL, e.date, e.id",
-                (" AND ".join(map(_phrase, present[:RAREST])),),
-            )
-        ]
-        rows = dict.fromkeys(holding[:limit])
-        closest = " OR ".join(map(_phrase, present[:CLOSEST_TERMS]))
-        rows.update(
-            dict.fromkeys(
-                row
-                for (row,) in self._db.execute(
-                    "SELECT DISTINCT e.id FROM (SELECT rowid, rank FROM statements_fts "
-                    "WHERE statements_fts MATCH ? ORDER BY rank LIMIT ?) AS hit "
-                    "JOIN statements s ON s.id = hit.rowid JOIN extractions e ON e.id = s.extraction "
-                    "AND e.current",
-                    (f"statement : ({closest})", 4 * CLOSEST_STATEMENTS),
-                )
-            )
+        counts = {token: self._count(f"statement : {_phrase(token)}") for token in tokens}
+        ranked = sorted(tokens, key=lambda t: (counts[t] == 0, counts[t], -len(t)))
+        rare = [t for t in ranked if counts[t]][:RAREST]
+        earliest = (
+            "SELECT e.id FROM statements_fts JOIN statements s ON s.id = statements_fts.rowid "
+            "JOIN extractions e ON e.id = s.extraction AND e.current WHERE statements_fts MATCH ? "
+            "GROUP BY e.id ORDER BY e.date IS NULL, e.date, e.id"
         )
-        rows.update(
-            dict.fromkeys(
-                row
-                for (row,) in self._db.execute(
-                    "SELECT e.id FROM (SELECT rowid, rank FROM texts_fts WHERE texts_fts MATCH ? "
-                    "ORDER BY rank LIMIT ?) AS hit JOIN extractions e ON e.text_id = hit.rowid AND e.current",
-                    (closest, CLOSEST_TEXTS),
-                )
+        words = " AND ".join(map(_phrase, rare))
+        holding = self._rows(earliest, f"statement : ({words})") if rare else []
+        chosen: list[int] = []
+        if holding:
+            name = " AND ".join(map(_phrase, _TOKEN.findall(_fold(claim.speaker))))
+            said = (
+                self._rows(earliest + " LIMIT 1", f"statement : ({words}) AND speaker : ({name})")
+                if name
+                else []
             )
+            chosen = list(dict.fromkeys(said + holding))[:limit]
+        for size in range(len(rare) - 1, 0, -1):
+            if chosen:
+                break
+            chosen = self._rows(
+                "SELECT DISTINCT e.id FROM (SELECT rowid, rank FROM statements_fts WHERE statements_fts "
+                "MATCH ? ORDER BY rank LIMIT ?) AS hit JOIN statements s ON s.id = hit.rowid "
+                "JOIN extractions e ON e.id = s.extraction AND e.current",
+                f"statement : ({' AND '.join(map(_phrase, rare[:size]))})",
+                4 * CLOSEST,
+            )[:CLOSEST]
+        if holding and all(counts.values()):
+            return chosen, len(holding) - len(chosen)
+        # A word in no statement is a changed word or one no statement covers, whose judging is the
+        # slow fuzzy kind: one statement's article, and the earliest text holding the rarest words.
+        chosen = chosen[:1]
+        in_text = self._rows(
+            "SELECT e.id FROM texts_fts JOIN extractions e ON e.text_id = texts_fts.rowid AND e.current "
+            "WHERE texts_fts MATCH ? ORDER BY e.date IS NULL, e.date, e.id LIMIT 1",
+            " AND ".join(map(_phrase, ranked[:RAREST])),
         )
-        return list(rows), max(0, len(holding) - limit)
+        return list(dict.fromkeys(chosen + in_text)), max(0, len(holding) - len(chosen))
+
+    def _rows(self, sql: str, *params: object) -> list[int]:
+        return [int(row[0]) for row in self._db.execute(sql, params)]
+
+    def _count(self, query: str) -> int:
+        """How many statements match, counted up to COUNT_CAP (enough to tell rare words from common)."""
+        sql = "SELECT count(*) FROM (SELECT 1 FROM statements_fts WHERE statements_fts MATCH ? LIMIT ?)"
+        return int(self._db.execute(sql, (query, COUNT_CAP)).fetchone()[0])
 
 
 # --- the archive's verdict -----------------------------------------------------------------------------
