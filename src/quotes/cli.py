@@ -613,7 +613,8 @@ def archive_add(
             try:
                 report = archive.add_run(run)
             except OSError as exc:
-                err.print(Text.assemble(("error: ", "red"), f"{run}: cannot read: {exc.strerror or exc}"))
+                message = f"{run}: cannot read: {exc.strerror or exc}"
+                err.print(Text.assemble(("error: ", "red"), message), soft_wrap=True)
                 failed = True
                 continue
             except ArchiveError as exc:
@@ -621,7 +622,7 @@ def archive_add(
             _report_problems(report.problems)
             failed |= bool(report.problems)
             bad = f", {len(report.problems)} not added" if report.problems else ""
-            err.print(f"{run}: {report.added} added, {report.skipped} already in {db}{bad}")
+            err.print(f"{run}: {report.added} added, {report.skipped} already in {db}{bad}", soft_wrap=True)
     raise typer.Exit(USAGE_ERROR if failed else OK)
 
 
