@@ -57,6 +57,8 @@ CANDIDATES = 2
 CLOSEST = 1
 RAREST = 4
 COUNT_CAP = 1000
+# A search ranks this many times `limit` statements before filtering them by date and version.
+SEARCH_FETCH = 4
 # bm25 weights of statements_fts's columns: statement, speaker, cue, about, article.
 _BM25 = "bm25(statements_fts, 1.0, 1.0, 0.5, 1.0, 0.5)"
 # How much a per-article verdict says about the claim, for choosing the archive's verdict.
@@ -413,26 +415,34 @@ class Archive:
         if until is not None:
             where.append("substr(e.date, 1, 10) <= ?")
             params.append(_day(until))
+        filters = " AND ".join(where)
+        queries: list[tuple[str, list[object]]] = []
         if parts:
-            sql = (
-                f"SELECT s.id, s.ordinal, e.id, -{_BM25} AS score "
-                "FROM statements_fts JOIN statements s ON s.id = statements_fts.rowid "
-                "JOIN extractions e ON e.id = s.extraction "
-                f"WHERE statements_fts MATCH ? AND {' AND '.join(where)} "
-                "ORDER BY score DESC, e.date DESC LIMIT ?"
-            )
-            params = [" AND ".join(parts), *params]
+            # The best statements first, ranked inside FTS5 before any join; when the filters leave
+            # fewer than `limit` of them, every match is joined and ranked.
+            for inner in (f"LIMIT {SEARCH_FETCH * limit}", ""):
+                sql = (
+                    f"SELECT s.id, s.ordinal, e.id, hit.score FROM (SELECT rowid, -{_BM25} AS score "
+                    f"FROM statements_fts WHERE statements_fts MATCH ? ORDER BY score DESC {inner}) AS hit "
+                    "JOIN statements s ON s.id = hit.rowid JOIN extractions e ON e.id = s.extraction "
+                    f"WHERE {filters} ORDER BY hit.score DESC, e.date DESC LIMIT ?"
+                )
+                queries.append((sql, [" AND ".join(parts), *params, limit]))
         else:
             sql = (
                 "SELECT s.id, s.ordinal, e.id, 0.0 FROM extractions e "
-                "JOIN statements s ON s.extraction = e.id "
-                f"WHERE {' AND '.join(where)} ORDER BY e.date DESC, s.id DESC LIMIT ?"
+                f"JOIN statements s ON s.extraction = e.id WHERE {filters} "
+                "ORDER BY e.date DESC, s.id DESC LIMIT ?"
             )
+            queries.append((sql, [*params, limit]))
         with self._lock:
-            try:
-                rows = self._db.execute(sql, [*params, limit]).fetchall()
-            except sqlite3.OperationalError as exc:
-                raise ValueError(f"cannot search for {words!r}: {exc}") from None
+            for sql, values in queries:
+                try:
+                    rows = self._db.execute(sql, values).fetchall()
+                except sqlite3.OperationalError as exc:
+                    raise ValueError(f"cannot search for {words!r}: {exc}") from None
+                if len(rows) == limit:
+                    break
             stored = self._load(row for _, _, row, _ in rows)
         hits = []
         for rank, (_, ordinal, row, score) in enumerate(rows, start=1):
