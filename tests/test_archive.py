@@ -361,3 +361,25 @@ def test_the_archive_file_can_be_copied_and_reopened(archive: Archive, tmp_path:
     with Archive(copy, create=False) as reopened:
         assert reopened.stats().articles == 4
         assert json.loads(reopened.search("ferry")[0].model_dump_json())["article_id"] == "wall-2022"
+
+
+def test_a_locked_archive_is_an_error_naming_it_and_keeps_what_it_holds(
+    tmp_path: Path, extractions: list[Extraction]
+) -> None:
+    path = tmp_path / "quotes.db"
+    with Archive(path) as archive:
+        archive.add(extractions[:1])
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process in the middle of adding
+    try:
+        with (
+            Archive(path, timeout=0) as archive,
+            pytest.raises(ArchiveError, match=f"{path}: database is locked"),
+        ):
+            archive.add(extractions[1:])
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    with Archive(path) as archive:
+        assert archive.stats().articles == 1
+        assert archive.add(extractions[1:]).added == 3

@@ -95,7 +95,6 @@ CREATE TABLE statements (id INTEGER PRIMARY KEY, extraction INTEGER NOT NULL, or
 CREATE VIRTUAL TABLE statements_fts USING fts5 (
     statement, speaker, cue, about, article, content='', tokenize='unicode61 remove_diacritics 2');
 CREATE VIRTUAL TABLE texts_fts USING fts5 (text, content='', tokenize='unicode61 remove_diacritics 2');
-CREATE VIRTUAL TABLE texts_vocab USING fts5vocab (texts_fts, row);
 """
 
 _TOKEN = re.compile(r"[^\W_]+")
@@ -117,7 +116,9 @@ class AddReport:
 
 
 @dataclass
-class Provenance:
+class ProvenanceCount:
+    """How many extractions in the archive one backend, model and prompt made."""
+
     backend: str
     model: str | None
     prompt: str | None
@@ -136,7 +137,7 @@ class Stats:
     texts: int
     first_date: str | None
     last_date: str | None
-    provenances: list[Provenance]
+    provenances: list[ProvenanceCount]
 
 
 @dataclass(frozen=True)
@@ -161,17 +162,20 @@ class Archive:
     ...     hits = archive.search("harvest", speaker="Ada Kern", since="2024-01-01")
     ...     [verdict] = archive.verify([quotes.Claim(speaker="Ada Kern", quote="the harvest is late")])
 
-    The file is created when missing (unless `create=False`). One Archive may be shared by threads.
+    The file is created when missing (unless `create=False`); `timeout` is how many seconds to wait while
+    another process writes to it. One Archive may be shared by threads.
     """
 
-    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True, timeout: float = 10.0) -> None:
         self.path = Path(path)
         if not create and not self.path.is_file():
             raise ArchiveError(f"{self.path}: no such archive (make one with `quotes archive add RUN.jsonl`)")
         self._lock = threading.RLock()
         self._extractor: Extractor | None = None
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
         except sqlite3.Error as exc:
             raise ArchiveError(f"{self.path}: cannot open: {exc}") from None
         try:
@@ -185,7 +189,6 @@ class Archive:
 
     def _open(self) -> None:
         db = self._db
-        db.execute("PRAGMA busy_timeout = 10000")
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not tables:
             db.execute("PRAGMA journal_mode = WAL")
@@ -228,8 +231,8 @@ class Archive:
         report = AddReport()
         with self._lock:
             batch = 0
-            self._db.execute("BEGIN IMMEDIATE")
             try:
+                self._db.execute("BEGIN IMMEDIATE")
                 for item, source, line in items:
                     if isinstance(item, RecordFileError):
                         message = str(item).removeprefix(f"{source}:{line}: ")
@@ -247,8 +250,11 @@ class Archive:
                         self._db.execute("COMMIT")
                         self._db.execute("BEGIN IMMEDIATE")
                         batch = 0
-            except BaseException:
-                self._db.execute("ROLLBACK")
+            except BaseException as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise ArchiveError(f"{self.path}: {exc} (what was added before is kept)") from None
                 raise
             self._db.execute("COMMIT")
         return report
@@ -375,7 +381,7 @@ class Archive:
             (extractions,) = db.execute("SELECT count(*) FROM extractions").fetchone()
             (texts,) = db.execute("SELECT count(*) FROM texts").fetchone()
             provenances = [
-                Provenance(backend, model, prompt, count)
+                ProvenanceCount(backend, model, prompt, count)
                 for backend, model, prompt, count in db.execute(
                     "SELECT backend, model, prompt, count(*) FROM extractions "
                     "GROUP BY backend, model, prompt, prompt_sha256 ORDER BY min(id)"
