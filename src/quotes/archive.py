@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import re
 import sqlite3
 import threading
@@ -51,14 +50,15 @@ FORMAT = "quotes-archive"
 FORMAT_VERSION = "1"
 # Extractions written per transaction while adding: an interrupted add keeps every batch before.
 BATCH = 500
-# Candidate articles for a claim: those holding all of its RAREST words, earliest first (`candidates`
-# of them), then the CLOSEST_STATEMENTS articles whose statements, and the CLOSEST_TEXTS whose texts,
-# share the most of its words.
-CANDIDATES = 8
+# Candidate articles for a claim (see Archive._candidates): up to `candidates` whose statements hold its
+# RAREST words, earliest first; else the CLOSEST whose statements hold fewer of them, and the earliest
+# whose text holds them. Rarity is counted up to COUNT_CAP statements.
+CANDIDATES = 2
+CLOSEST = 1
 RAREST = 4
-CLOSEST_STATEMENTS = 4
-CLOSEST_TEXTS = 2
-CLOSEST_TERMS = 8
+COUNT_CAP = 1000
+# A search ranks this many times `limit` statements before filtering them by date and version.
+SEARCH_FETCH = 4
 # bm25 weights of statements_fts's columns: statement, speaker, cue, about, article.
 _BM25 = "bm25(statements_fts, 1.0, 1.0, 0.5, 1.0, 0.5)"
 # How much a per-article verdict says about the claim, for choosing the archive's verdict.
@@ -95,7 +95,6 @@ CREATE TABLE statements (id INTEGER PRIMARY KEY, extraction INTEGER NOT NULL, or
 CREATE VIRTUAL TABLE statements_fts USING fts5 (
     statement, speaker, cue, about, article, content='', tokenize='unicode61 remove_diacritics 2');
 CREATE VIRTUAL TABLE texts_fts USING fts5 (text, content='', tokenize='unicode61 remove_diacritics 2');
-CREATE VIRTUAL TABLE texts_vocab USING fts5vocab (texts_fts, row);
 """
 
 _TOKEN = re.compile(r"[^\W_]+")
@@ -117,7 +116,9 @@ class AddReport:
 
 
 @dataclass
-class Provenance:
+class ProvenanceCount:
+    """How many extractions in the archive one backend, model and prompt made."""
+
     backend: str
     model: str | None
     prompt: str | None
@@ -136,7 +137,7 @@ class Stats:
     texts: int
     first_date: str | None
     last_date: str | None
-    provenances: list[Provenance]
+    provenances: list[ProvenanceCount]
 
 
 @dataclass(frozen=True)
@@ -161,17 +162,20 @@ class Archive:
     ...     hits = archive.search("harvest", speaker="Ada Kern", since="2024-01-01")
     ...     [verdict] = archive.verify([quotes.Claim(speaker="Ada Kern", quote="the harvest is late")])
 
-    The file is created when missing (unless `create=False`). One Archive may be shared by threads.
+    The file is created when missing (unless `create=False`); `timeout` is how many seconds to wait while
+    another process writes to it. One Archive may be shared by threads.
     """
 
-    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True, timeout: float = 10.0) -> None:
         self.path = Path(path)
         if not create and not self.path.is_file():
             raise ArchiveError(f"{self.path}: no such archive (make one with `quotes archive add RUN.jsonl`)")
         self._lock = threading.RLock()
         self._extractor: Extractor | None = None
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
         except sqlite3.Error as exc:
             raise ArchiveError(f"{self.path}: cannot open: {exc}") from None
         try:
@@ -185,7 +189,6 @@ class Archive:
 
     def _open(self) -> None:
         db = self._db
-        db.execute("PRAGMA busy_timeout = 10000")
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not tables:
             db.execute("PRAGMA journal_mode = WAL")
@@ -228,8 +231,8 @@ class Archive:
         report = AddReport()
         with self._lock:
             batch = 0
-            self._db.execute("BEGIN IMMEDIATE")
             try:
+                self._db.execute("BEGIN IMMEDIATE")
                 for item, source, line in items:
                     if isinstance(item, RecordFileError):
                         message = str(item).removeprefix(f"{source}:{line}: ")
@@ -247,8 +250,11 @@ class Archive:
                         self._db.execute("COMMIT")
                         self._db.execute("BEGIN IMMEDIATE")
                         batch = 0
-            except BaseException:
-                self._db.execute("ROLLBACK")
+            except BaseException as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise ArchiveError(f"{self.path}: {exc} (what was added before is kept)") from None
                 raise
             self._db.execute("COMMIT")
         return report
@@ -261,16 +267,15 @@ class Archive:
         text_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
         if text_sha256 != extraction.text_sha256:
             return f"article {extraction.id!r}: its text does not match its text_sha256"
-        record = extraction.model_dump(mode="json", exclude={"text"})
-        usage = record.pop("usage")
-        content_sha256 = hashlib.sha256(json.dumps(record, ensure_ascii=False).encode("utf-8")).hexdigest()
+        # Usage is left out of the content: a rerun answered from the response store is the same content.
+        content = extraction.model_dump_json(exclude={"text", "usage"})
+        content_sha256 = hashlib.sha256(content.encode("utf-8")).hexdigest()
         db = self._db
         if db.execute("SELECT 1 FROM extractions WHERE content_sha256 = ?", (content_sha256,)).fetchone():
             return False
-        record["usage"] = usage
         text_id = self._text_id(text, text_sha256)
         db.execute("UPDATE extractions SET current = 0 WHERE article_id = ? AND current", (extraction.id,))
-        body = json.dumps(record, ensure_ascii=False).encode("utf-8")
+        body = extraction.model_dump_json(exclude={"text"}).encode("utf-8")
         cursor = db.execute(
             "INSERT INTO extractions (article_id, text_id, backend, model, prompt, prompt_sha256, source, "
             "date, url, statements, errors, content_sha256, current, added_at, size, record) "
@@ -376,7 +381,7 @@ class Archive:
             (extractions,) = db.execute("SELECT count(*) FROM extractions").fetchone()
             (texts,) = db.execute("SELECT count(*) FROM texts").fetchone()
             provenances = [
-                Provenance(backend, model, prompt, count)
+                ProvenanceCount(backend, model, prompt, count)
                 for backend, model, prompt, count in db.execute(
                     "SELECT backend, model, prompt, count(*) FROM extractions "
                     "GROUP BY backend, model, prompt, prompt_sha256 ORDER BY min(id)"
@@ -416,26 +421,34 @@ class Archive:
         if until is not None:
             where.append("substr(e.date, 1, 10) <= ?")
             params.append(_day(until))
+        filters = " AND ".join(where)
+        queries: list[tuple[str, list[object]]] = []
         if parts:
-            sql = (
-                f"SELECT s.id, s.ordinal, e.id, -{_BM25} AS score "
-                "FROM statements_fts JOIN statements s ON s.id = statements_fts.rowid "
-                "JOIN extractions e ON e.id = s.extraction "
-                f"WHERE statements_fts MATCH ? AND {' AND '.join(where)} "
-                "ORDER BY score DESC, e.date DESC LIMIT ?"
-            )
-            params = [" AND ".join(parts), *params]
+            # The best statements first, ranked inside FTS5 before any join; when the filters leave
+            # fewer than `limit` of them, every match is joined and ranked.
+            for inner in (f"LIMIT {SEARCH_FETCH * limit}", ""):
+                sql = (
+                    f"SELECT s.id, s.ordinal, e.id, hit.score FROM (SELECT rowid, -{_BM25} AS score "
+                    f"FROM statements_fts WHERE statements_fts MATCH ? ORDER BY score DESC {inner}) AS hit "
+                    "JOIN statements s ON s.id = hit.rowid JOIN extractions e ON e.id = s.extraction "
+                    f"WHERE {filters} ORDER BY hit.score DESC, e.date DESC LIMIT ?"
+                )
+                queries.append((sql, [" AND ".join(parts), *params, limit]))
         else:
             sql = (
                 "SELECT s.id, s.ordinal, e.id, 0.0 FROM extractions e "
-                "JOIN statements s ON s.extraction = e.id "
-                f"WHERE {' AND '.join(where)} ORDER BY e.date DESC, s.id DESC LIMIT ?"
+                f"JOIN statements s ON s.extraction = e.id WHERE {filters} "
+                "ORDER BY e.date DESC, s.id DESC LIMIT ?"
             )
+            queries.append((sql, [*params, limit]))
         with self._lock:
-            try:
-                rows = self._db.execute(sql, [*params, limit]).fetchall()
-            except sqlite3.OperationalError as exc:
-                raise ValueError(f"cannot search for {words!r}: {exc}") from None
+            for sql, values in queries:
+                try:
+                    rows = self._db.execute(sql, values).fetchall()
+                except sqlite3.OperationalError as exc:
+                    raise ValueError(f"cannot search for {words!r}: {exc}") from None
+                if len(rows) == limit:
+                    break
             stored = self._load(row for _, _, row, _ in rows)
         hits = []
         for rank, (_, ordinal, row, score) in enumerate(rows, start=1):
@@ -505,48 +518,70 @@ class Archive:
         return self._extractor
 
     def _candidates(self, claim: Claim, limit: int) -> tuple[list[int], int]:
-        """The current extractions to judge a claim against, and how many more hold its rarest words."""
-        terms = list(dict.fromkeys(_TOKEN.findall(_fold(claim.quote))))
-        if not terms:
+        """The current extractions to judge a claim against, and how many more hold its words.
+
+        FTS5 answers an AND of words by walking the rarest word's list and seeking in the others, and
+        pays for every word at every match: so each query asks for the claim's RAREST words only (by
+        how many statements hold each, counted up to COUNT_CAP, longer words first among equals):
+        1. statements holding those words: the earliest said by the claimed speaker (by the words of
+           the speaker's name, mention or role) and the earliest of all, up to `limit` articles; a word
+           in no statement at all (as a changed word often is) is left out, so an altered claim finds
+           the statement it alters;
+        2. else the CLOSEST statements holding fewer of them;
+        3. and when some word is in no statement, only the first of those, and the earliest text
+           holding the rarest words, those first (words no statement covers).
+        """
+        tokens = list(dict.fromkeys(_TOKEN.findall(_fold(claim.quote))))
+        if not tokens:
             return [], 0
-        marks = ",".join("?" * len(terms))
-        df = dict(self._db.execute(f"SELECT term, doc FROM texts_vocab WHERE term IN ({marks})", terms))
-        present = sorted((t for t in terms if df.get(t)), key=lambda t: df[t])
-        if not present:
-            return [], 0
-        holding = [
-            row
-            for (row,) in self._db.execute(
-                "SELECT e.id FROM texts_fts JOIN extractions e ON e.text_id = texts_fts.rowid AND e.current "
-                "WHERE texts_fts MATCH ? ORDER BY e.date IS NULL, e.date, e.id",
-                (" AND ".join(map(_phrase, present[:RAREST])),),
-            )
-        ]
-        rows = dict.fromkeys(holding[:limit])
-        closest = " OR ".join(map(_phrase, present[:CLOSEST_TERMS]))
-        rows.update(
-            dict.fromkeys(
-                row
-                for (row,) in self._db.execute(
-                    "SELECT DISTINCT e.id FROM (SELECT rowid, rank FROM statements_fts "
-                    "WHERE statements_fts MATCH ? ORDER BY rank LIMIT ?) AS hit "
-                    "JOIN statements s ON s.id = hit.rowid JOIN extractions e ON e.id = s.extraction "
-                    "AND e.current",
-                    (f"statement : ({closest})", 4 * CLOSEST_STATEMENTS),
-                )
-            )
+        counts = {token: self._count(f"statement : {_phrase(token)}") for token in tokens}
+        ranked = sorted(tokens, key=lambda t: (counts[t] == 0, counts[t], -len(t)))
+        rare = [t for t in ranked if counts[t]][:RAREST]
+        earliest = (
+            "SELECT e.id FROM statements_fts JOIN statements s ON s.id = statements_fts.rowid "
+            "JOIN extractions e ON e.id = s.extraction AND e.current WHERE statements_fts MATCH ? "
+            "GROUP BY e.id ORDER BY e.date IS NULL, e.date, e.id"
         )
-        rows.update(
-            dict.fromkeys(
-                row
-                for (row,) in self._db.execute(
-                    "SELECT e.id FROM (SELECT rowid, rank FROM texts_fts WHERE texts_fts MATCH ? "
-                    "ORDER BY rank LIMIT ?) AS hit JOIN extractions e ON e.text_id = hit.rowid AND e.current",
-                    (closest, CLOSEST_TEXTS),
-                )
+        words = " AND ".join(map(_phrase, rare))
+        holding = self._rows(earliest, f"statement : ({words})") if rare else []
+        chosen: list[int] = []
+        if holding:
+            name = " AND ".join(map(_phrase, _TOKEN.findall(_fold(claim.speaker))))
+            said = (
+                self._rows(earliest + " LIMIT 1", f"statement : ({words}) AND speaker : ({name})")
+                if name
+                else []
             )
+            chosen = list(dict.fromkeys(said + holding))[:limit]
+        for size in range(len(rare) - 1, 0, -1):
+            if chosen:
+                break
+            chosen = self._rows(
+                "SELECT DISTINCT e.id FROM (SELECT rowid, rank FROM statements_fts WHERE statements_fts "
+                "MATCH ? ORDER BY rank LIMIT ?) AS hit JOIN statements s ON s.id = hit.rowid "
+                "JOIN extractions e ON e.id = s.extraction AND e.current",
+                f"statement : ({' AND '.join(map(_phrase, rare[:size]))})",
+                4 * CLOSEST,
+            )[:CLOSEST]
+        if holding and all(counts.values()):
+            return chosen, len(holding) - len(chosen)
+        # A word in no statement is a changed word or one no statement covers, whose judging is the
+        # slow fuzzy kind: one statement's article, and the earliest text holding the rarest words.
+        chosen = chosen[:1]
+        in_text = self._rows(
+            "SELECT e.id FROM texts_fts JOIN extractions e ON e.text_id = texts_fts.rowid AND e.current "
+            "WHERE texts_fts MATCH ? ORDER BY e.date IS NULL, e.date, e.id LIMIT 1",
+            " AND ".join(map(_phrase, ranked[:RAREST])),
         )
-        return list(rows), max(0, len(holding) - limit)
+        return list(dict.fromkeys(chosen + in_text)), max(0, len(holding) - len(chosen))
+
+    def _rows(self, sql: str, *params: object) -> list[int]:
+        return [int(row[0]) for row in self._db.execute(sql, params)]
+
+    def _count(self, query: str) -> int:
+        """How many statements match, counted up to COUNT_CAP (enough to tell rare words from common)."""
+        sql = "SELECT count(*) FROM (SELECT 1 FROM statements_fts WHERE statements_fts MATCH ? LIMIT ?)"
+        return int(self._db.execute(sql, (query, COUNT_CAP)).fetchone()[0])
 
 
 # --- the archive's verdict -----------------------------------------------------------------------------

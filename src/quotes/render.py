@@ -23,7 +23,7 @@ from itertools import pairwise
 from rich.table import Table
 from rich.text import Text
 
-from quotes.schema import DiffOp, Extraction, Quote, Verdict, VerdictLabel
+from quotes.schema import DiffOp, Extraction, Quote, SearchHit, Verdict, VerdictLabel
 
 CSV_COLUMNS = (
     "article_id",
@@ -804,4 +804,65 @@ def verdicts_table(verdicts: Sequence[Verdict]) -> Table:
             v.actual_speaker or "—",
             v.explanation or "",
         )
+    return table
+
+
+# --- the quote archive ---------------------------------------------------------------------------------
+
+
+def hits_json(hits: Sequence[SearchHit]) -> str:
+    return json.dumps([h.model_dump(mode="json") for h in hits], ensure_ascii=False, indent=2) + "\n"
+
+
+def hits_jsonl(hits: Sequence[SearchHit]) -> str:
+    return "".join(h.model_dump_json() + "\n" for h in hits)
+
+
+def hits_table(hits: Sequence[SearchHit]) -> Table:
+    """Search hits best first: where each statement stands (article, date, offsets) and who said it."""
+    table = Table(show_lines=True)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("article", ratio=2)
+    table.add_column("date", no_wrap=True)
+    table.add_column("speaker", ratio=2)
+    table.add_column("statement", ratio=6)
+    for hit in hits:
+        quote = hit.quote
+        table.add_row(
+            str(hit.rank),
+            f"{hit.score:.2f}",
+            f"{hit.article_id} [{quote.start}–{quote.end}]",
+            hit.date or "—",
+            _speaker_label(quote),
+            f"{' '.join(quote.text.split())}" + (f" ({quote.cue})" if quote.cue else ""),
+        )
+    return table
+
+
+def archive_verdicts_table(verdicts: Sequence[Verdict]) -> Table:
+    """Verdicts across a quote archive: each claim's verdict, then every article's evidence earliest
+    first, with the verdict that article alone gives."""
+    table = Table(show_lines=True)
+    table.add_column("claim / where", ratio=3)
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("evidence", ratio=4)
+    table.add_column("said by", ratio=2)
+    for n, v in enumerate(verdicts, start=1):
+        label = v.claim.id or str(n)
+        table.add_row(
+            f"{label}. {v.claim.speaker}: “{v.claim.quote}”",
+            Text(v.verdict, style=_VERDICT_STYLES[v.verdict]),
+            v.explanation or "",
+            v.actual_speaker or "—",
+        )
+        for ev in v.evidence_all:
+            where = f"  {ev.article_id}" + (f" ({ev.date})" if ev.date else "")
+            said = (ev.speaker.name or ev.speaker.mention) if ev.speaker else None
+            table.add_row(
+                where,
+                Text(ev.verdict or "", style=_VERDICT_STYLES[ev.verdict] if ev.verdict else ""),
+                f"{' '.join(ev.text.split())} [{ev.start}–{ev.end}]",
+                said or "—",
+            )
     return table
