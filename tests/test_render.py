@@ -26,7 +26,19 @@ from quotes.render import (
     to_html,
     to_json,
 )
-from quotes.schema import ChunkError, Claim, Entity, Evidence, Extraction, Quote, Speaker, Usage, Verdict
+from quotes.schema import (
+    ChunkError,
+    Claim,
+    DiffOp,
+    Entity,
+    Evidence,
+    Extraction,
+    Quote,
+    Speaker,
+    Usage,
+    Verdict,
+)
+from report_tables import verdict_rows
 
 TEXT = (
     "“We will not sign,” said Mara Lind on Tuesday.\n"
@@ -367,6 +379,41 @@ def test_verdict_badges_sit_on_the_evidence_and_in_the_verdicts_table() -> None:
     )  # table row, quote tooltip, evidence tooltip
     assert '<span class="badge v-not_found">∅ not found</span>' in page
     assert 'href="#ev-1-1"' in page
+
+
+def test_the_verdicts_table_shows_confidence_never_a_score_without_evidence_and_the_diff_once() -> None:
+    extraction = make_extraction()
+    q1 = extraction.quotes[0]
+    altered = Verdict(
+        claim=Claim(speaker="Mara Lind", quote="We will sign"),
+        verdict="altered",
+        score=88.0,
+        confidence=0.88,
+        evidence=Evidence(start=q1.start, end=q1.end, text=q1.text, quote_id=q1.id),
+        diff=[
+            DiffOp(op="equal", claim="We will", article="We will"),
+            DiffOp(op="insert", claim="", article="not"),
+            DiffOp(op="equal", claim="sign", article="sign"),
+        ],
+        explanation="said by Mara Lind; the wording differs: a negation added or dropped",
+    )
+    absent = Verdict(
+        claim=Claim(speaker="Mara Lind", quote="we love the deal"),
+        verdict="not_found",
+        score=100.0,
+        confidence=0.9,
+    )
+    unknown = Verdict(
+        claim=Claim(speaker="Mara Lind", quote="talks would go on"),
+        verdict="could_not_check",
+        score=100.0,
+        explanation="who said them is unknown",
+    )
+    page = to_html([extraction], {extraction.id: [altered, absent, unknown]})
+    rows = verdict_rows(page)
+    assert [row[2:4] for row in rows] == [["0.88", "88"], ["0.90", "—"], ["—", "—"]]
+    assert "100" not in " ".join(rows[1] + rows[2])
+    assert page.count("<ins>not</ins>") == 1  # in the diff column, not again in the explanation
 
 
 def test_verdicts_for_an_article_not_in_the_report_are_an_error() -> None:

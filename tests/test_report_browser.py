@@ -20,7 +20,18 @@ from selenium.webdriver.common.keys import Keys
 
 from quotes.api import extract
 from quotes.render import to_html
-from quotes.schema import Article, ChunkError, Claim, Entity, Evidence, Extraction, Quote, Speaker, Verdict
+from quotes.schema import (
+    Article,
+    ChunkError,
+    Claim,
+    DiffOp,
+    Entity,
+    Evidence,
+    Extraction,
+    Quote,
+    Speaker,
+    Verdict,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -167,15 +178,30 @@ def seed_verdicts(extraction: Extraction) -> list[Verdict]:
         Verdict(
             claim=Claim(speaker="Hassan Rouhani", quote="Iraq stands with Iran in its economic crisis"),
             verdict="misattributed",
-            score=0.97,
+            score=97.0,
+            confidence=0.97,
             evidence=evidence("q6"),
             actual_speaker="Mustafa al-Kadhimi",
         ),
         Verdict(
-            claim=Claim(speaker="Mustafa al-Kadhimi", quote="politics in Iraq is based on goodwill"),
-            verdict="supported",
-            score=1.0,
+            claim=Claim(speaker="Mustafa al-Kadhimi", quote="politics in Iraq is based on trust"),
+            verdict="altered",
+            score=88.0,
+            confidence=0.88,
             evidence=evidence("q7"),
+            actual_speaker="Mustafa al-Kadhimi",
+            diff=[
+                DiffOp(
+                    op="equal", claim="politics in Iraq is based on", article="politics in Iraq is based on"
+                ),
+                DiffOp(op="replace", claim="trust", article="goodwill"),
+            ],
+        ),
+        Verdict(
+            claim=Claim(speaker="Mustafa al-Kadhimi", quote="Iraq will leave the oil cartel"),
+            verdict="not_found",
+            score=0.0,
+            confidence=0.9,
         ),
     ]
 
@@ -347,3 +373,15 @@ def test_no_console_errors_and_no_fetches(browser: webdriver.Chrome, report: Pat
         browser.execute_script("return document.querySelectorAll('script[src], link[rel=stylesheet]').length")
         == 0
     )
+
+
+def test_the_verdicts_table_reads_confidence_and_both_sides_of_a_changed_word(
+    browser: webdriver.Chrome, report: Path
+) -> None:
+    browser.get(report.as_uri())
+    rows = browser.find_elements(By.CSS_SELECTOR, "section.verdicts tbody tr")
+    cells = [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")] for row in rows]
+    assert [row[2:4] for row in cells] == [["0.97", "97"], ["0.88", "88"], ["0.90", "—"]]
+    changed = rows[1].find_elements(By.CSS_SELECTOR, "del, ins")
+    assert [(e.tag_name, e.text) for e in changed] == [("del", "trust"), ("ins", "goodwill")]
+    assert cells[1][1].count("goodwill") == 0  # the diff is in its own column, not repeated in the claim's

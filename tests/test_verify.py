@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -19,11 +20,12 @@ from quotes.cli import app
 from quotes.pipeline import Extractor
 from quotes.prompts import PROMPTS_ROOT, PromptError
 from quotes.render import diff_text, verdicts_csv
-from quotes.schema import Article, Claim, Extraction, Kind, Quote, Speaker, Verdict, VerdictLabel
+from quotes.schema import Article, ChunkError, Claim, Extraction, Kind, Quote, Speaker, Verdict, VerdictLabel
 from quotes.store import ResponseStore
 from quotes.testing import Handler, StubReply, StubRequest, StubServer, chat_completion, error_body
 from quotes.verify import (
     JUDGE_TASK,
+    Verifier,
     averify,
     judge_text,
     load_judge_prompt,
@@ -165,7 +167,7 @@ def test_missing_words_are_not_found_and_words_attributed_to_no_one_are_unattrib
         ("Kadhimi", "trade between the two countries has declined"),
     )
     assert (absent.verdict, absent.evidence, absent.score) == ("not_found", None, 0.0)
-    assert absent.confidence is not None and absent.confidence > 0.5
+    assert (absent.confidence or 0) > 0.5
     assert unattributed.verdict == "unattributed"
     assert unattributed.evidence is not None
     assert unattributed.evidence.speaker is None
@@ -313,8 +315,10 @@ def test_claims_csv_needs_the_columns_and_reports_bad_rows(tmp_path: Path) -> No
 def test_csv_output_has_one_row_per_verdict(seed_extraction: Extraction) -> None:
     verdicts = check(seed_extraction, ("Rouhani", HONOUR), ("Kadhimi", "Iraq does not stand with Iran"))
     header, *rows = csv.reader(io.StringIO(verdicts_csv(verdicts)))
-    assert header[:5] == ["claim_id", "speaker", "quote", "verdict", "score"]
+    assert header[:6] == ["claim_id", "speaker", "quote", "verdict", "confidence", "score"]
     assert [row[3] for row in rows] == ["supported", "altered"]
+    assert [float(row[4]) for row in rows] == [v.confidence for v in verdicts]
+    assert rows[1][header.index("problems")] == "altered"
     assert rows[1][header.index("diff")] == "Iraq [-does not stand-] {+stands+} with Iran"
     assert rows[1][header.index("evidence_text")] == "Iraq stands with Iran"
 
@@ -629,3 +633,184 @@ def test_words_a_spokeswoman_or_supporters_said_are_not_the_named_person_s() -> 
     )
     assert labels(verdicts) == ["misattributed", "supported", "misattributed", "supported"]
     assert verdicts[0].actual_speaker == "a spokeswoman for Carla Fenn"
+
+
+# --- what a difference means ---------------------------------------------------------------------------
+
+HARMLESS = [
+    (
+        "spelling",
+        "“The centre will honour the labour agreement,” Mayor Ada Brink said.",
+        "The center will honor the labor agreement",
+        "spelling “center” / “centre”; spelling “honor” / “honour”; spelling “labor” / “labour”",
+    ),
+    (
+        "inflection",
+        "“We organised the vote,” Mayor Ada Brink said.",
+        "We organized the vote",
+        "spelling “organized” / “organised”",
+    ),
+    (
+        "compound",
+        "“It is a health care crisis,” Mayor Ada Brink said.",
+        "It is a healthcare crisis",
+        "compound “healthcare” / “health care”",
+    ),
+    (
+        "hyphen",
+        "“The co-operative will sign,” Mayor Ada Brink said.",
+        "The cooperative will sign",
+        "compound “cooperative” / “co-operative”",
+    ),
+    (
+        "figure",
+        "“We will hire 1,200 nurses,” Mayor Ada Brink said.",
+        "We will hire 1200 nurses",
+        "figure “1200” / “1,200”",
+    ),
+    ("quotes", "“The ‘fair deal’ is dead,” Mayor Ada Brink said.", 'the "fair deal" is dead', None),
+    (
+        "ellipsis",
+        "“The plan, as written, is dead,” Mayor Ada Brink said.",
+        "The plan ... is dead",
+        "an ellipsis for “as written”",
+    ),
+    (
+        "person",
+        "Mayor Ada Brink said her office would reopen on Monday.",
+        "my office would reopen on Monday",
+        "person shift of reported speech (“my” / “her”)",
+    ),
+    (
+        "agreement",
+        "Mayor Ada Brink said she wants the bridge rebuilt.",
+        "I want the bridge rebuilt",
+        "person shift of reported speech (“I” / “she”)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "claim", "variant"), [h[1:] for h in HARMLESS], ids=[h[0] for h in HARMLESS]
+)
+def test_a_difference_that_changes_no_meaning_is_supported_and_named(
+    text: str, claim: str, variant: str | None
+) -> None:
+    article = Article(id="brink", text=text)
+    [verdict] = check(extract(article, backend="rules"), ("Ada Brink", claim), article=article)
+    assert (verdict.verdict, verdict.actual_speaker, verdict.problems) == ("supported", "Ada Brink", [])
+    assert "; ".join(verdict.variants) == (variant or "")
+    assert (variant or "") in (verdict.explanation or "")
+
+
+MEANINGFUL = [
+    (
+        "negation",
+        "“We will sign the deal,” Mayor Ada Brink said.",
+        "We will never sign the deal",
+        "a negation",
+    ),
+    ("number", "“We will hire 1,200 nurses,” Mayor Ada Brink said.", "We will hire 2,100 nurses", "a number"),
+    (
+        "number word",
+        "“We will build two bridges,” Mayor Ada Brink said.",
+        "We will build three bridges",
+        "a number",
+    ),
+    (
+        "name",
+        "“Tom Vance will lead the talks,” Mayor Ada Brink said.",
+        "Tom Vale will lead the talks",
+        "a name",
+    ),
+    ("content word", "“The deal is fair,” Mayor Ada Brink said.", "The deal is unfair", "words replaced"),
+    (
+        "short compound",
+        "“They set a part of it aside,” Mayor Ada Brink said.",
+        "They set apart of it aside",
+        "words replaced",
+    ),
+    # A pronoun inside the quotation marks is the speaker's own word: changing it changes who is meant.
+    ("quoted pronoun", "“He will resign,” Mayor Ada Brink said.", "I will resign", "words replaced"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "claim", "change"), [m[1:] for m in MEANINGFUL], ids=[m[0] for m in MEANINGFUL]
+)
+def test_negations_numbers_names_and_content_words_stay_altered(text: str, claim: str, change: str) -> None:
+    article = Article(id="brink", text=text)
+    [verdict] = check(extract(article, backend="rules"), ("Ada Brink", claim), article=article)
+    assert (verdict.verdict, verdict.problems, verdict.variants) == ("altered", ["altered"], [])
+    assert f"the wording differs: {change}" in (verdict.explanation or "")
+    assert any(op.op != "equal" for op in verdict.diff)
+
+
+# --- confidence and failed extractions ---------------------------------------------------------------------
+
+
+def test_confidence_orders_exact_words_above_variants_and_altered_words(seed_extraction: Extraction) -> None:
+    exact, variant, altered = check(
+        seed_extraction,
+        ("Kadhimi", STANDS),
+        ("Kadhimi", "IRAQ STANDS WITH IRAN IN ITS ECONOMIC CRISIS"),
+        ("Kadhimi", "Iraq stands with Iran in its financial crisis"),
+    )
+    assert labels([exact, variant, altered]) == ["supported", "supported", "altered"]
+    assert (exact.confidence or 0) > (variant.confidence or 0) > (altered.confidence or 0) > 0
+
+
+def test_a_failed_chunk_makes_its_words_could_not_check_and_leaves_the_rest_judged() -> None:
+    text = "“The ferry runs again on Monday,” harbour master Lin Oduya said. The tolls will rise in May."
+    article = Article(id="ferry", text=text)
+    extraction = extract(article, backend="rules")
+    failed = text.index("The tolls")
+    broken = extraction.model_copy(
+        update={
+            "errors": [ChunkError(chunk=1, start=failed, end=len(text), kind="timeout", message="no answer")]
+        }
+    )
+    judged, unknown, absent = check(
+        broken,
+        ("Lin Oduya", "The ferry runs again on Monday"),
+        ("Lin Oduya", "The tolls will rise in May"),
+        ("Lin Oduya", "the bridge will close for a year"),
+        article=article,
+    )
+    assert labels([judged, unknown, absent]) == ["supported", "could_not_check", "could_not_check"]
+    assert (unknown.confidence, absent.confidence) == (None, None)
+    assert unknown.evidence is not None
+    assert unknown.evidence.text == "The tolls will rise in May"
+    assert f"characters {failed}–{len(text)} failed (timeout: no answer)" in (unknown.explanation or "")
+    assert "could be where the extraction failed" in (absent.explanation or "")
+    # Without the failure the same words are the article's, given to no one.
+    assert labels(check(extraction, ("Lin Oduya", "The tolls will rise in May"), article=article)) == [
+        "unattributed"
+    ]
+
+
+def test_a_verifier_is_built_once_per_article_and_judges_any_number_of_claims(
+    seed_extraction: Extraction,
+) -> None:
+    verifier = Verifier(SEED, seed_extraction)
+    first = asyncio.run(verifier.check(Claim(speaker="Rouhani", quote=HONOUR)))
+    assert first == verify(SEED, Claim(speaker="Rouhani", quote=HONOUR), extraction=seed_extraction)[0]
+    other = extract(Article(id="other", text="Nothing was said."), backend="rules")
+    with pytest.raises(ValueError, match="another text"):
+        Verifier(SEED, other)
+
+
+def test_a_role_ending_in_another_speaker_s_name_does_not_pass_that_name_off_as_this_speaker() -> None:
+    article = Article(
+        id="pier",
+        text="“The pier reopens in June,” Mayor Ada Brink said. “It will not,” union leader Ann Vey said.",
+    )
+    extraction = extraction_of(
+        article,
+        ("“The pier reopens in June,”", "Ada Brink", "Mayor Ada Brink", "direct"),
+        ("“It will not,”", "Ann Vey", "union leader Ann Vey", "direct"),
+    )
+    # An extractor's slip: a role that swallowed the next speaker's name.
+    extraction.quotes[0].speaker.role = "said Ann Vey"
+    [verdict] = check(extraction, ("Vey", "The pier reopens in June"), article=article)
+    assert (verdict.verdict, verdict.actual_speaker) == ("misattributed", "Ada Brink")

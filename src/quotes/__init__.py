@@ -26,7 +26,7 @@ from quotes.schema import (
     Verdict,
 )
 from quotes.store import ResponseStore, StoreMode
-from quotes.verify import averify, verify
+from quotes.verify import Verifier, averify, verify
 
 __all__ = [
     "AddReport",
@@ -52,6 +52,7 @@ __all__ = [
     "StoreMode",
     "Usage",
     "Verdict",
+    "Verifier",
     "aextract",
     "aextract_many",
     "averify",

@@ -603,14 +603,14 @@ class _Doc:
             rows.append(
                 f'<tr id="{self.anchor("vrow", k)}" tabindex="-1"><td>{_badge(v.verdict)}</td>'
                 f"<td>{_e(v.claim.speaker)}: “{_e(v.claim.quote)}”{note}</td>"
-                f'<td class="num">{v.score:.2f}</td><td>{evidence}</td>'
-                f"<td>{_e(v.actual_speaker or '—')}</td><td>{diff or '—'}</td></tr>"
+                f'<td class="num">{_e(confidence_text(v))}</td><td class="num">{_e(score_text(v))}</td>'
+                f"<td>{evidence}</td><td>{_e(v.actual_speaker or '—')}</td><td>{diff or '—'}</td></tr>"
             )
         return (
             f'<section class="verdicts" aria-labelledby="vh-{self.n}"><h3 id="vh-{self.n}">Verdicts</h3>\n'
-            '<table><thead><tr><th>verdict</th><th>claim</th><th class="num">score</th><th>evidence</th>'
-            f"<th>actually said by</th><th>claim → article</th></tr></thead><tbody>{''.join(rows)}</tbody>"
-            "</table></section>\n"
+            '<table><thead><tr><th>verdict</th><th>claim</th><th class="num">confidence</th>'
+            '<th class="num">similarity</th><th>evidence</th><th>actually said by</th>'
+            f"<th>claim → article</th></tr></thead><tbody>{''.join(rows)}</tbody></table></section>\n"
         )
 
     def _description(self, i: int, quote: Quote) -> str:
@@ -646,8 +646,8 @@ class _Doc:
         actual = f"<dt>said by</dt><dd>{_e(verdict.actual_speaker)}</dd>" if verdict.actual_speaker else ""
         return (
             f'<div class="desc" id="{self.anchor("dv", k)}" hidden><p>{_badge(verdict.verdict)} '
-            f"score {verdict.score:.2f}</p><dl><dt>claim</dt><dd>{_e(verdict.claim.speaker)}: "
-            f"“{_e(verdict.claim.quote)}”</dd>{actual}</dl></div>\n"
+            f"confidence {_e(confidence_text(verdict))}</p><dl><dt>claim</dt>"
+            f"<dd>{_e(verdict.claim.speaker)}: “{_e(verdict.claim.quote)}”</dd>{actual}</dl></div>\n"
         )
 
 
@@ -716,11 +716,25 @@ def diff_text(ops: Sequence[DiffOp]) -> str:
     return " ".join(parts)
 
 
+def confidence_text(verdict: Verdict) -> str:
+    """The verdict's confidence for people, or a dash when there is none (could_not_check)."""
+    return "—" if verdict.confidence is None else f"{verdict.confidence:.2f}"
+
+
+def score_text(verdict: Verdict) -> str:
+    """The similarity of the claim to its evidence, or a dash when there is no evidence to be like (a
+    score of a missing or unchecked span would mislead)."""
+    if verdict.evidence is None or verdict.verdict == "could_not_check":
+        return "—"
+    return f"{verdict.score:.0f}"
+
+
 VERDICT_CSV_COLUMNS = (
     "claim_id",
     "speaker",
     "quote",
     "verdict",
+    "confidence",
     "score",
     "actual_speaker",
     "evidence_start",
@@ -729,6 +743,8 @@ VERDICT_CSV_COLUMNS = (
     "evidence_mention",
     "quote_id",
     "diff",
+    "problems",
+    "variants",
     "article_id",
     "backend",
     "prompt",
@@ -764,7 +780,8 @@ def verdicts_csv(verdicts: Sequence[Verdict]) -> str:
                 v.claim.speaker,
                 v.claim.quote,
                 v.verdict,
-                f"{v.score:.2f}",
+                "" if v.confidence is None else f"{v.confidence:.3f}",
+                "" if v.verdict == "could_not_check" else f"{v.score:.2f}",
                 v.actual_speaker or "",
                 "" if ev is None else ev.start,
                 "" if ev is None else ev.end,
@@ -772,6 +789,8 @@ def verdicts_csv(verdicts: Sequence[Verdict]) -> str:
                 "" if ev is None or ev.speaker is None else ev.speaker.mention or "",
                 "" if ev is None else ev.quote_id or "",
                 diff_text(v.diff),
+                " ".join(v.problems),
+                "; ".join(v.variants),
                 v.article_id or "",
                 v.backend or "",
                 v.prompt or "",
@@ -785,7 +804,7 @@ def verdicts_table(verdicts: Sequence[Verdict]) -> Table:
     table = Table(show_lines=True)
     table.add_column("claim", ratio=3)
     table.add_column("verdict", no_wrap=True)
-    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("confidence", justify="right", no_wrap=True)
     table.add_column("evidence", ratio=3)
     table.add_column("said by", ratio=2)
     table.add_column("why", ratio=4)
@@ -796,13 +815,16 @@ def verdicts_table(verdicts: Sequence[Verdict]) -> Table:
             if v.evidence is None
             else f"{' '.join(v.evidence.text.split())} [{v.evidence.start}–{v.evidence.end}]"
         )
+        why = v.explanation or ""
+        if v.diff:
+            why += f"\nclaim → article: {diff_text(v.diff)}"
         table.add_row(
             f"{label}. {v.claim.speaker}: “{v.claim.quote}”",
             Text(v.verdict, style=_VERDICT_STYLES[v.verdict]),
-            f"{v.score:.0f}",
+            confidence_text(v),
             evidence,
             v.actual_speaker or "—",
-            v.explanation or "",
+            why,
         )
     return table
 

@@ -270,9 +270,9 @@ class Evidence(BaseModel):
 
     `cue` is the statement's cue. For words no statement covers (`unattributed`), `speaker` is None and
     `nearest_speaker` and `cue` are those of the statement whose speaker is mentioned closest to the
-    words in their paragraph, if any: a lead, not an attribution. Evidence from a quote archive also
-    names its article (`article_id`, `source`, `date`, `url`) and the verdict that article alone gives
-    the claim (`verdict`).
+    words (within 300 characters), if any: a lead, not an attribution. Evidence from a quote archive
+    also names its article (`article_id`, `source`, `date`, `url`) and the verdict that article alone
+    gives the claim (`verdict`).
     """
 
     start: int

@@ -24,10 +24,12 @@ go through the response store.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import csv
 import difflib
 import io
+import itertools
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -93,11 +95,23 @@ SENTENCE_MIN_SCORE = 90.0
 # someone else contradict the claim outright; words given to no one leave the speaker open; a changed
 # wording of the speaker's own statement is the least.
 SEVERITY: tuple[VerdictLabel, ...] = ("not_found", "misattributed", "unattributed", "altered")
+# How far (in words) the closest run of words may move at either end to match more of the claim's words.
+REFINE_REACH = 2
+# The edit-distance similarity (0-1) below which a run of words is too far from the claim to settle.
+REFINE_FROM = 0.55
+# How many words of the article an ellipsis in a claim may stand for.
+ELLIPSIS_REACH = 40
+# How far from words no statement covers a speaker mention is still offered as the nearest.
+NEAREST_REACH = 300
 # Confidence weights: of words matched only through harmless variants, of a rules paraphrase judgement
 # (by the share of content words), and of a model's judgement.
 VARIANT_CONFIDENCE = 0.95
 PARAPHRASE_CONFIDENCE = 0.7
 JUDGE_CONFIDENCE = 0.85
+# Not found, without a model: a paraphrase the content-word overlap misses is possible.
+RULES_ABSENT_CONFIDENCE = 0.9
+# The similarity (rapidfuzz ratio) of unrelated words; closer words lower a not_found's confidence.
+UNRELATED_SCORE = 55.0
 
 JUDGE_TASK = "verify"
 
@@ -229,6 +243,11 @@ class _Speakers:
                 words = _title(phrase_head(extra or ""), person.names)
                 if words and not set(words) <= _PRONOUNS:
                     person.phrases.add(words)
+        # A phrase ending in another speaker's name is no title of this one ("said Ann Vey" or "after Vey"
+        # taken into a role): it would let Vey's name pass for this speaker.
+        for person in self._people.values():
+            others = set().union(*(p.names for p in self._people.values() if p is not person))
+            person.phrases = {phrase for phrase in person.phrases if phrase[-1] not in others - person.names}
 
     def said_by(self, claimed: str, speaker: Speaker) -> bool:
         name = speaker_name(speaker)
@@ -277,29 +296,68 @@ class _Found:
 def _window(target: list[str], norms: list[str]) -> tuple[int, int]:
     """The run of words most like `target`, as [i, j) into `norms`.
 
-    Chosen by edit distance, which counts a changed word as one substitution, so a window holding the
-    article's replacement word beats one that merely stops short of it; then widened by the claim's words
-    left over at either end, so the diff shows the article's side of a changed first or last word.
+    Found by edit distance over the whole segment, which counts a changed word as one substitution; then
+    settled nearby on the run that matches most of the claim's words (by stem) with fewest words of its
+    own; then widened by the claim's words left over at either end, so the diff shows the article's side
+    of a changed first or last word.
     """
     wanted = " ".join(target)
     n = len(target)
     slack = max(2, n // 3)
-    best = (-1.0, 0, 0)
+    lo, hi = _neighbourhood(wanted, norms, n + 2 * slack)
+    best = (-1.0, lo, lo)
     for length in range(max(1, n - slack), n + slack + 1):
-        for i in range(max(1, len(norms) - length + 1)):
-            j = min(len(norms), i + length)
+        for i in range(lo, max(lo + 1, hi - length + 1)):
+            j = min(hi, i + length)
             similarity = Levenshtein.normalized_similarity(wanted, " ".join(norms[i:j]))
             if similarity > best[0]:
                 best = (similarity, i, j)
-    _, i, j = best
-    blocks = difflib.SequenceMatcher(None, target, norms[i:j], autojunk=False).get_matching_blocks()
-    matched = [b for b in blocks if b.size]
-    if matched:
-        first, last = matched[0], matched[-1]
+    similarity, i, j = best
+    if similarity < REFINE_FROM:
+        return i, j  # nothing here is close to the claim: the window only says how far it is
+    stems = [_stem(w) for w in target]
+    near = {k: _stem(norms[k]) for k in range(max(0, i - REFINE_REACH), min(len(norms), j + REFINE_REACH))}
+
+    def matched(a: int, b: int) -> list[difflib.Match]:
+        window = [near.get(k) or _stem(norms[k]) for k in range(a, b)]
+        return [
+            m
+            for m in difflib.SequenceMatcher(None, stems, window, autojunk=False).get_matching_blocks()
+            if m.size
+        ]
+
+    def fit(span: tuple[int, int]) -> tuple[int, int, int]:
+        a, b = span
+        hits = sum(m.size for m in matched(a, b))
+        return hits, -(b - a - hits), -(abs(a - i) + abs(b - j))
+
+    spans = [
+        (a, b)
+        for a in range(max(0, i - REFINE_REACH), min(len(norms), i + REFINE_REACH + 1))
+        for b in range(max(a + 1, j - REFINE_REACH), min(len(norms), j + REFINE_REACH) + 1)
+    ]
+    i, j = max(spans, key=fit, default=(i, j))
+    blocks = matched(i, j)
+    if blocks:
+        first, last = blocks[0], blocks[-1]
         left = max(0, first.a - first.b)
         right = max(0, (n - last.a - last.size) - (j - i - last.b - last.size))
         i, j = max(0, i - left), min(len(norms), j + right)
     return i, j
+
+
+def _neighbourhood(wanted: str, norms: list[str], reach: int) -> tuple[int, int]:
+    """Where in a long segment to look for the words closest to `wanted`, as [lo, hi) into `norms`: around
+    the best partial alignment of the characters (found in C, so the word-by-word scan stays short)."""
+    if len(norms) <= 3 * reach:
+        return 0, len(norms)
+    starts = list(itertools.accumulate((len(w) + 1 for w in norms), initial=0))
+    aligned = fuzz.partial_ratio_alignment(wanted, " ".join(norms))
+    if aligned is None:
+        return 0, len(norms)
+    first = bisect.bisect_right(starts, aligned.dest_start) - 1
+    last = bisect.bisect_left(starts, aligned.dest_end)
+    return max(0, first - reach), min(len(norms), last + reach)
 
 
 def _search(
@@ -312,6 +370,11 @@ def _search(
     n = len(target)
     if not norms:
         return None
+    if claimed.ellipses:
+        chain = _chain(_pieces(target, claimed.ellipses), norms)
+        if chain is not None:
+            window = segment[chain[0] : chain[1]]
+            return window, compare_with(window)
     first: tuple[list[Word], Comparison] | None = None
     for i in range(len(norms) - n + 1):
         if norms[i : i + n] != target:
@@ -327,6 +390,34 @@ def _search(
     i, j = _window(target, norms)
     window = segment[i:j]
     return window, compare_with(window)
+
+
+def _pieces(target: list[str], cuts: frozenset[int]) -> list[list[str]]:
+    """The claim's words between its ellipses."""
+    bounds = [0, *sorted(cuts), len(target)]
+    return [target[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def _chain(pieces: list[list[str]], norms: list[str]) -> tuple[int, int] | None:
+    """Where the pieces stand in order, each within `ELLIPSIS_REACH` words of the one before, as [i, j)."""
+
+    def at(piece: list[str], lo: int, hi: int) -> list[int]:
+        return [
+            i for i in range(lo, min(hi, len(norms) - len(piece) + 1)) if norms[i : i + len(piece)] == piece
+        ]
+
+    if not pieces:
+        return None
+    for start in at(pieces[0], 0, len(norms)):
+        end = start + len(pieces[0])
+        for piece in pieces[1:]:
+            found = at(piece, end, end + ELLIPSIS_REACH + 1)
+            if not found:
+                break
+            end = found[0] + len(piece)
+        else:
+            return start, end
+    return None
 
 
 def _quoted(text: str) -> list[tuple[int, int]]:
@@ -448,7 +539,9 @@ class Verifier:
         nearest = max((f.score for f in candidates), default=0.0)
         if self.judge is not None:
             return await self._judged(claimed, nearest)
-        return self._by_overlap(claimed) or self._absent(claimed, _NOTHING_CLOSE, nearest)
+        return self._by_overlap(claimed) or self._absent(
+            claimed, _NOTHING_CLOSE, nearest, RULES_ABSENT_CONFIDENCE
+        )
 
     def verdict(
         self, claim: Claim, label: VerdictLabel, score: float, confidence: float | None, **fields: Any
@@ -478,6 +571,17 @@ class Verifier:
     def overlapping(self, start: int, end: int) -> _Statement | None:
         best = max(self.statements, key=lambda st: st.overlap(start, end), default=None)
         return best if best is not None and best.overlap(start, end) > 0 else None
+
+    def _covered(self, found: Sequence[Word], statement: _Statement) -> float:
+        """The share of these words (by characters) inside statements of the statement's speaker."""
+        name = speaker_name(statement.quote.speaker)
+        same = [
+            st
+            for st in self.statements
+            if st is statement or (name and speaker_name(st.quote.speaker) == name)
+        ]
+        inside = sum(max(st.overlap(w.start, w.end) for st in same) for w in found)
+        return inside / max(1, sum(w.end - w.start for w in found))
 
     def _reported(self, offset: int) -> bool:
         return not any(s <= offset < e for s, e in self.quoted)
@@ -526,9 +630,10 @@ class Verifier:
         claim, comparison, statement = claimed.claim, found.comparison, found.statement
         start, end = found.start, found.end
         evidence = self.evidence(start, end, statement)
-        diff = [] if comparison.same and not comparison.variants else comparison.ops
+        diff = comparison.ops if any(op.op != "equal" for op in comparison.ops) else []
         actual = speaker_name(statement.quote.speaker) if statement else None
-        coverage = statement.overlap(start, end) / (end - start) if statement else 1.0
+        said = [w for k, w in enumerate(found.words) if k not in comparison.skipped]
+        coverage = self._covered(said, statement) if statement else 1.0
         wording = _wording(comparison)
         if actual is None and (failed := self._failed(start, end)):
             return self.verdict(
@@ -584,26 +689,22 @@ class Verifier:
         why = "the article holds these words, but the extraction attributes them to no one"
         near = self._nearest(evidence.start, evidence.end)
         if near is None:
-            return f"{why}, and no speaker is mentioned in their paragraph"
+            return f"{why}, and it names no speaker within {NEAREST_REACH} characters of them"
         evidence.nearest_speaker, evidence.cue = near.speaker, near.cue
-        cue = f" (cue “{near.cue}”)" if near.cue else ""
-        return f"{why}; the nearest speaker mentioned in their paragraph is “{near.speaker.mention}”{cue}"
+        name = speaker_name(near.speaker)
+        who = f"“{near.speaker.mention}”" + (f" ({name})" if name and name != near.speaker.mention else "")
+        cue = f", cue “{near.cue}”" if near.cue else ""
+        return f"{why}; the nearest speaker it names is {who}{cue}"
 
     def _nearest(self, start: int, end: int) -> Quote | None:
-        """The statement whose speaker mention is closest to [start, end), in the same paragraph."""
-        lo = self.text.rfind("\n\n", 0, start) + 1
-        hi = self.text.find("\n\n", end)
-        hi = len(self.text) if hi < 0 else hi
+        """The statement whose speaker mention is closest to [start, end), within `NEAREST_REACH`."""
         near = [
             (min(abs(q.speaker.start - end), abs(q.speaker.end - start)), q)
             for q in self.extraction.quotes
-            if q.speaker.mention
-            and q.speaker.start is not None
-            and q.speaker.end is not None
-            and lo <= q.speaker.start
-            and q.speaker.end <= hi
+            if q.speaker.mention and q.speaker.start is not None and q.speaker.end is not None
         ]
-        return min(near, key=lambda pair: pair[0])[1] if near else None
+        close = [pair for pair in near if pair[0] <= NEAREST_REACH]
+        return min(close, key=lambda pair: pair[0])[1] if close else None
 
     def _by_overlap(self, claimed: _Claimed) -> Verdict | None:
         """A paraphrased claim against indirect and mixed statements, by the content words they share."""
@@ -651,7 +752,9 @@ class Verifier:
         try:
             answer = await judge.ask(self.text, claim)
         except JudgeFailed as exc:
-            fallback = self._by_overlap(claimed) or self._absent(claimed, _NOTHING_CLOSE, nearest)
+            fallback = self._by_overlap(claimed) or self._absent(
+                claimed, _NOTHING_CLOSE, nearest, RULES_ABSENT_CONFIDENCE
+            )
             note = f"the model could not judge this claim ({exc}); {fallback.explanation}"
             return fallback.model_copy(update={"explanation": note})
         made: dict[str, Any] = {"backend": "llm", "prompt": judge.prompt.ref}
@@ -718,7 +821,10 @@ class Verifier:
                 f"could be where the extraction failed: {_failure(self.extraction.errors)}",
                 **fields,
             )
-        confidence = weight * (1 - nearest / 100)
+        # Unrelated words of a text are 40-60 alike by rapidfuzz's ratio: only nearer than that lowers the
+        # confidence, down to none at the threshold from which they would be altered.
+        distance = min(1.0, (ALTERED_MIN_SCORE - nearest) / (ALTERED_MIN_SCORE - UNRELATED_SCORE))
+        confidence = weight * distance
         return self.verdict(claimed.claim, "not_found", 0.0, confidence, explanation=why, **fields)
 
 

@@ -5,11 +5,13 @@ punctuation never count. A diff between a claim's words and the article's is the
 differences are harmless *variants*, named so a fact-checker sees them:
 
 - a spelling variant (`honour` / `honor`, from the list in `assets/wording-en.json`, with its
-  inflections), or a difference of case;
+  inflections), a figure's separators (`1200` / `1,200`), or a difference of case;
 - a compound written as one word, two words or with a hyphen (`good will` / `goodwill`, `e-mail` /
   `email`): the same letters in the same order, each part of a spaced compound at least
   `COMPOUND_MIN_PART` letters long (so `a part` is not `apart`);
 - an ellipsis in the claim standing for words the article has, when they hold no negation;
+- the attribution interrupting a quotation (`“The budget does not add up,” he said. “Someone will pay”`
+  claimed as one run of words);
 - the person shift of reported speech: the article's `they discussed` or `his country`, written by the
   reporter outside quotation marks, claimed as the speaker's `we discussed` or `my country` (pronouns of
   the same role, first person against third, with the verbs that agree with them).
@@ -33,7 +35,8 @@ from quotes.schema import DiffOp
 
 COMPOUND_MIN_PART = 3
 
-_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+# A figure is one word with its separators ("4,000", "1.2"); any other word may hold apostrophes.
+_WORD = re.compile(r"\d+(?:[.,]\d+)*(?![^\W_])|[^\W_]+(?:'[^\W_]+)*")
 _APOSTROPHES = str.maketrans(dict.fromkeys("’‘‛′`", "'"))
 _ELLIPSIS = re.compile(r"…|\.\s?\.\s?\.|\[\s*(?:…|\.\.\.)\s*\]")
 _NEGATIONS = frozenset({"not", "no", "never", "cannot", "nor", "neither", "nothing", "none", "nobody"})
@@ -100,7 +103,8 @@ def words(text: str, lo: int = 0, hi: int | None = None) -> list[Word]:
     found = []
     for m in _WORD.finditer(piece):
         folded = m.group().casefold()
-        found.append(Word(spelling.get(folded, folded), lo + m.start(), lo + m.end(), folded))
+        norm = folded.replace(",", "") if folded[0].isdigit() else spelling.get(folded, folded)
+        found.append(Word(norm, lo + m.start(), lo + m.end(), folded))
     return found
 
 
@@ -143,6 +147,7 @@ class Comparison:
     ops: list[DiffOp]
     variants: list[str]
     changes: list[Change]
+    skipped: frozenset[int] = frozenset()  # the article's words an ellipsis or an attribution stands for
 
     @property
     def same(self) -> bool:
@@ -168,6 +173,7 @@ def compare(
     ops: list[DiffOp] = []
     variants: list[str] = []
     changes: list[Change] = []
+    skipped: set[int] = set()
 
     def show(tokens: Sequence[Word], source: str) -> str:
         return " ".join(source[w.start : w.end] for w in tokens)
@@ -180,20 +186,30 @@ def compare(
         ours, theirs = claim[i1:i2], found[j1:j2]
         ops.append(DiffOp(op=_OPS[tag], claim=show(ours, claim_text), article=show(theirs, text)))
         if tag == "equal":
-            for c, a in zip(ours, theirs, strict=True):
+            for k, (c, a) in enumerate(zip(ours, theirs, strict=True), start=i1):
                 if c.folded != a.folded:
-                    note(f"spelling “{claim_text[c.start : c.end]}” / “{text[a.start : a.end]}”")
-                elif claim_text[c.start : c.end] != text[a.start : a.end]:
-                    note("case")
+                    kind = "figure" if c.folded[0].isdigit() else "spelling"
+                    note(f"{kind} “{claim_text[c.start : c.end]}” / “{text[a.start : a.end]}”")
+                elif k and claim_text[c.start : c.end] != text[a.start : a.end]:
+                    note("case")  # not of the first word, which a claim quoting from mid-sentence lowers
             continue
-        variant = _variant(ours, claim_text, theirs, text, i1 in claim_ellipses, reported)
+        interrupted = (
+            j1 > 0 and j2 < len(found) and not reported(found[j1 - 1].start) and not reported(found[j2].start)
+        )
+        variant = _variant(ours, claim_text, theirs, text, i1 in claim_ellipses, reported) or (
+            f"the attribution “{_span(theirs, text)}” between quoted words"
+            if interrupted and not ours and all(reported(w.start) for w in theirs)
+            else None
+        )
         if variant is not None:
             note(variant)
+            if not ours:
+                skipped.update(range(j1, j2))
             continue
         change = _change(ours, claim_text, theirs, text)
         if change not in changes:
             changes.append(change)
-    return Comparison(ops, variants, changes)
+    return Comparison(ops, variants, changes, frozenset(skipped))
 
 
 def _variant(
@@ -210,7 +226,7 @@ def _variant(
             return f"compound “{_span(ours, claim_text)}” / “{_span(theirs, text)}”"
         return None
     if not ours and after_ellipsis and not negated(theirs):
-        return f"an ellipsis for {len(theirs)} word{'s' if len(theirs) > 1 else ''}"
+        return f"an ellipsis for “{_span(theirs, text)}”"
     if ours and len(ours) == len(theirs):
         shifted = [c for c, a in zip(ours, theirs, strict=True) if _shift(c.norm, a.norm)]
         if shifted and all(

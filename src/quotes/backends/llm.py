@@ -156,10 +156,11 @@ class LLMBackend:
         """True once the server has rejected json_schema structured output."""
         return self._json_object
 
-    def request_for(self, chunk_text: str) -> dict[str, Any]:
-        """The exact request body the first ask for this text sends (the store key is computed from it).
-        Its fixed part (prompt, examples, response format) is shared by every request: not to be changed."""
-        return self._template(Answer).body(self._messages(chunk_text, []))
+    def request_for(self, chunk_text: str, answer_type: type[BaseModel] = Answer) -> dict[str, Any]:
+        """The exact request body the first ask for this text sends (the store key is computed from it),
+        for an answer of `answer_type` (`ask`'s). Its fixed part (prompt, examples, response format) is
+        shared by every request: not to be changed."""
+        return self._template(answer_type).body(self._messages(chunk_text, []))
 
     async def extract_chunk(self, chunk: Chunk) -> ChunkAnswer:
         answer, usage = await self.ask(chunk.text, Answer)
