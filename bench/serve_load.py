@@ -1,9 +1,10 @@
 """Load on `quotes serve`: many concurrent verify requests against the rules backend, over real HTTP.
 
-Starts `quotes serve --backend rules` (the CLI, in its own process) on a free port of 127.0.0.1, then
-sends `--rounds` rounds of `--requests` concurrent `POST /v1/verify` (each a claim against an invented
-article, or across an archive with `--archive`), and reports latency (p50 / p99 / max), errors and the
-server's resident memory before, between and after the rounds.
+Starts `quotes serve --backend rules` (the CLI, in its own process) on a free port of 127.0.0.1, sends
+`--alone` requests one at a time (the latency of a request on its own), then `--rounds` rounds of
+`--requests` concurrent `POST /v1/verify` (each a claim against an invented article, or across an
+archive with `--archive`), and reports latency (p50 / p99 / max), errors and the server's resident
+memory before and after each round.
 
     .venv/bin/python bench/serve_load.py                        # 5 rounds of 200 claims against a text
     .venv/bin/python bench/serve_load.py --archive /tmp/q.db    # across an archive (quotes archive add)
@@ -109,6 +110,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200, help="concurrent requests per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=8, help="the server's --concurrency")
+    parser.add_argument("--alone", type=int, default=20, help="requests sent one at a time first")
     parser.add_argument("--archive", type=Path, help="verify across this archive instead of a text")
     parser.add_argument("--json", type=Path, help="write the numbers here too")
     args = parser.parse_args()
@@ -123,6 +125,9 @@ def main() -> int:
     try:
         _wait_ready(base, time.monotonic() + 60)
         memory = [_rss_mb(server.pid)]
+        alone = [asyncio.run(_round(base, 1, args.archive is not None))[0][0] for _ in range(args.alone)]
+        alone_ms = round(1000 * statistics.median(alone), 1)
+        print(f"one request at a time: p50 {alone_ms} ms over {args.alone}", flush=True)
         rounds = []
         for number in range(1, args.rounds + 1):
             started = time.perf_counter()
@@ -159,7 +164,11 @@ def main() -> int:
             server.kill()
             server.wait()
     if args.json:
-        summary = {"mode": "archive" if args.archive else "text", "rss_mb_before": round(memory[0], 1)}
+        summary = {
+            "mode": "archive" if args.archive else "text",
+            "alone_p50_ms": alone_ms,
+            "rss_mb_before": round(memory[0], 1),
+        }
         args.json.write_text(json.dumps({**summary, "rounds": rounds}, indent=2) + "\n", encoding="utf-8")
     return 1 if any(row["errors"] for row in rounds) else 0
 

@@ -20,6 +20,12 @@ sys.path.insert(0, str(DOCS.parent / "tests"))
 from serving import HARBOUR, build_archive, rules_service, serve  # noqa: E402
 
 
+def _submit_article(driver: webdriver.Chrome, text: str) -> None:
+    area = driver.find_element(By.NAME, "text")
+    driver.execute_script("arguments[0].value = arguments[1]", area, text)
+    driver.find_element(By.CSS_SELECTOR, "form.work button[type=submit]").click()
+
+
 def main() -> None:
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
@@ -35,16 +41,12 @@ def main() -> None:
             driver.find_element(By.NAME, "speaker").send_keys("Tomas Vell")
             driver.find_element(By.NAME, "quote").send_keys("The harbour will reopen in May")
             driver.find_element(By.ID, "src-text").click()
-            area = driver.find_element(By.NAME, "text")
-            driver.execute_script("arguments[0].value = arguments[1]", area, HARBOUR)
-            driver.find_element(By.CSS_SELECTOR, "form.work button[type=submit]").click()
+            _submit_article(driver, HARBOUR)
             wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "section.verdict"))
             driver.save_screenshot(str(DOCS / "serve-check.png"))
 
             driver.get(f"{site}/read")
-            area = driver.find_element(By.NAME, "text")
-            driver.execute_script("arguments[0].value = arguments[1]", area, HARBOUR)
-            driver.find_element(By.CSS_SELECTOR, "form.work button[type=submit]").click()
+            _submit_article(driver, HARBOUR)
             wait.until(lambda d: d.find_elements(By.ID, "text-1"))
             driver.save_screenshot(str(DOCS / "serve-read.png"))
 

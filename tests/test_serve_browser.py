@@ -52,6 +52,25 @@ def _wait(browser: webdriver.Chrome, css: str, seconds: float = 20) -> WebElemen
     return found
 
 
+def _paste(browser: webdriver.Chrome, text: str) -> None:
+    """The article into the form's text box, as a user's paste would (send_keys types key by key)."""
+    browser.execute_script("arguments[0].value = arguments[1]", browser.find_element(By.NAME, "text"), text)
+
+
+def _submit(browser: webdriver.Chrome) -> None:
+    browser.find_element(By.CSS_SELECTOR, "form.work button[type=submit]").click()
+
+
+def _read(browser: webdriver.Chrome, site: str, *, text: str = "", upload: Path | None = None) -> None:
+    """Send an article to "Read an article", pasted or uploaded."""
+    browser.get(f"{site}/read")
+    if upload is not None:
+        browser.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(str(upload))
+    else:
+        _paste(browser, text)
+    _submit(browser)
+
+
 def _check(
     browser: webdriver.Chrome, site: str, speaker: str, words: str, source: str, text: str = ""
 ) -> None:
@@ -60,10 +79,8 @@ def _check(
     browser.find_element(By.NAME, "quote").send_keys(words)
     browser.find_element(By.ID, f"src-{source}").click()
     if text:
-        # The article goes in as a user's paste would (send_keys would type it key by key).
-        area = browser.find_element(By.NAME, "text")
-        browser.execute_script("arguments[0].value = arguments[1]", area, text)
-    browser.find_element(By.CSS_SELECTOR, "form.work button[type=submit]").click()
+        _paste(browser, text)
+    _submit(browser)
     _wait(browser, "section.verdict")
 
 
@@ -103,9 +120,7 @@ def test_an_uploaded_article_is_highlighted_exactly_over_its_offsets(
 ) -> None:
     upload = tmp_path / "ruiz & co <tricky>.txt"
     upload.write_bytes(TRICKY.encode("utf-8"))
-    browser.get(f"{site}/read")
-    browser.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(str(upload))
-    browser.find_element(By.CSS_SELECTOR, "form.work button[type=submit]").click()
+    _read(browser, site, upload=upload)
     container = _wait(browser, "#text-1")
     assert _text(browser, container) == TRICKY
 
@@ -122,11 +137,7 @@ def test_an_uploaded_article_is_highlighted_exactly_over_its_offsets(
 
 
 def test_check_a_claim_about_a_statement_of_the_article_read(browser: webdriver.Chrome, site: str) -> None:
-    browser.get(f"{site}/read")
-    browser.execute_script(
-        "arguments[0].value = arguments[1]", browser.find_element(By.NAME, "text"), HARBOUR
-    )
-    browser.find_element(By.CSS_SELECTOR, "form.work button[type=submit]").click()
+    _read(browser, site, text=HARBOUR)
     _wait(browser, "#text-1")
     links = browser.find_elements(By.CSS_SELECTOR, "a.check")
     assert len(links) == 2
@@ -137,7 +148,7 @@ def test_check_a_claim_about_a_statement_of_the_article_read(browser: webdriver.
     assert (
         browser.find_element(By.NAME, "quote").get_attribute("value") == "“The harbour will reopen in May,”"
     )
-    browser.find_element(By.CSS_SELECTOR, "form.work button[type=submit]").click()
+    _submit(browser)
     verdict = _wait(browser, "section.verdict")
     assert "v-supported" in (verdict.get_attribute("class") or "")
     assert "the article “pasted article”" in verdict.text
@@ -190,17 +201,13 @@ def test_a_bad_upload_is_refused_on_the_form_and_a_cp1252_one_read(
 ) -> None:
     binary = tmp_path / "photo.txt"
     binary.write_bytes(bytes(range(256)) * 8)
-    browser.get(f"{site}/read")
-    browser.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(str(binary))
-    browser.find_element(By.CSS_SELECTOR, "form.work button[type=submit]").click()
+    _read(browser, site, upload=binary)
     alert = _wait(browser, "form .notice.bad")
     assert "photo.txt: looks binary" in alert.text
 
     legacy = tmp_path / "old-desk.txt"
     legacy.write_bytes("“Caf\xe9 prices will rise,” said Jo\xe3o Pires.\n".encode("cp1252"))
-    browser.get(f"{site}/read")
-    browser.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(str(legacy))
-    browser.find_element(By.CSS_SELECTOR, "form.work button[type=submit]").click()
+    _read(browser, site, upload=legacy)
     _wait(browser, "#text-1")
     assert "not valid UTF-8" in browser.find_element(By.CSS_SELECTOR, ".notice.warn").text
     assert "Café prices will rise" in browser.find_element(By.ID, "text-1").text
@@ -226,10 +233,7 @@ def test_long_work_shows_what_it_is_doing_then_the_result(browser: webdriver.Chr
 
     with StubServer(handler) as stub:
         for base in serve(llm_service(stub.base_url)):
-            browser.get(f"{base}/read")
-            area = browser.find_element(By.NAME, "text")
-            browser.execute_script("arguments[0].value = arguments[1]", area, HARBOUR)
-            browser.find_element(By.CSS_SELECTOR, "form.work button[type=submit]").click()
+            _read(browser, base, text=HARBOUR)
             working = _wait(browser, "section.working")
             assert working.get_attribute("aria-busy") == "true"
             assert "extracting the statements of" in browser.find_element(By.ID, "stage").text
@@ -245,10 +249,7 @@ def test_a_failed_model_call_says_what_failed_and_what_was_kept(browser: webdriv
 
     with StubServer(handler) as stub:
         for base in serve(llm_service(stub.base_url)):
-            browser.get(f"{base}/read")
-            area = browser.find_element(By.NAME, "text")
-            browser.execute_script("arguments[0].value = arguments[1]", area, HARBOUR)
-            browser.find_element(By.CSS_SELECTOR, "form.work button[type=submit]").click()
+            _read(browser, base, text=HARBOUR)
             notice = _wait(browser, ".result .notice.bad", seconds=30)
             assert "The model failed on part of the article" in notice.text
             assert f"characters 0–{len(HARBOUR)}" in notice.text
