@@ -436,3 +436,19 @@ def test_a_claim_about_an_archived_article_is_checked_against_that_article(url: 
 def test_an_unknown_job_is_a_404(url: str) -> None:
     assert httpx.get(f"{url}/jobs/not-a-job").status_code == 404
     assert httpx.get(f"{url}/jobs/not-a-job/state").json() == {"detail": "no such job"}
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example/", "https://evil.example/"])
+def test_a_sign_in_never_sends_the_browser_elsewhere(token_url: str, target: str) -> None:
+    answer = httpx.post(f"{token_url}/login", data={"token": TOKEN, "next": target})
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/"
+
+
+def test_a_claim_longer_than_a_claim_is_refused(url: str) -> None:
+    page = httpx.post(f"{url}/check", data={"speaker": "Ana Ruiz", "quote": "word " * 1200, "source": "text"})
+    assert page.status_code == 400
+    assert "at most 5,000" in page.text
+    api = httpx.post(f"{url}/v1/verify", json={"speaker": "Ana Ruiz", "quote": "word " * 1200})
+    assert api.status_code == 422
+    assert "quote: String should have at most 5000 characters" in api.json()["detail"]

@@ -13,8 +13,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from quotes.schema import Claim, Extraction, SearchHit, Verdict
-from quotes.serve.service import Service
+from quotes.schema import Extraction, SearchHit, Verdict
+from quotes.serve.service import MAX_QUOTE_CHARS, MAX_SPEAKER_CHARS, Service
 
 router = APIRouter(prefix="/v1", tags=["v1"])
 
@@ -51,8 +51,10 @@ class VerifyRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    speaker: str = Field(min_length=1, max_length=300, description="Who the claim says said it.")
-    quote: str = Field(min_length=1, max_length=5000, description="The words claimed.")
+    speaker: str = Field(
+        min_length=1, max_length=MAX_SPEAKER_CHARS, description="Who the claim says said it."
+    )
+    quote: str = Field(min_length=1, max_length=MAX_QUOTE_CHARS, description="The words claimed.")
     text: str | None = Field(default=None, description="The article to check against; omit for the archive.")
     id: str | None = Field(default=None, max_length=500, description="The article's id, when text is given.")
 
@@ -93,7 +95,7 @@ async def extract(body: ExtractRequest, svc: ServiceDep) -> Extraction:
 async def verify(body: VerifyRequest, svc: ServiceDep) -> Verdict:
     """Did they say it? Against the article in `text`, or across the whole archive when there is none
     (then `evidence_all` lists every article's evidence, earliest first)."""
-    claim = Claim(speaker=body.speaker.strip(), quote=body.quote.strip())
+    claim = svc.claim(body.speaker, body.quote)
     if body.text is None:
         return await svc.check_archive(claim)
     article = svc.article(body.text, body.id or "text")

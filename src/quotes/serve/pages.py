@@ -134,9 +134,7 @@ async def check_submit(request: Request, svc: ServiceDep, registry: JobsDep) -> 
         form = await _form(request, svc)
         values = _values(form, ("speaker", "quote", "source", "text", "job", "article"))
         ref = await _article_ref(svc, registry, job=values.get("job", ""), article=values.get("article", ""))
-        claim = Claim(speaker=values.get("speaker", "").strip(), quote=values.get("quote", "").strip())
-        if not claim.speaker or not claim.quote:
-            raise BadInput("give both who is said to have said it and the words claimed")
+        claim = svc.claim(values.get("speaker", ""), values.get("quote", ""))
         work = await _check_work(svc, registry, values, form.get("file"), claim)
     except BadInput as error:
         form_html = views.check_form(values, has_archive=svc.archive is not None, ref=ref, error=str(error))
@@ -352,9 +350,7 @@ async def login(request: Request) -> Response:
     token: str | None = request.app.state.token
     form = await request.form(max_files=0, max_fields=4)
     given, target = form.get("token"), form.get("next")
-    target = (
-        target if isinstance(target, str) and target.startswith("/") and not target.startswith("//") else "/"
-    )
+    target = views.local_path(target if isinstance(target, str) else "/")
     if token is None:
         return RedirectResponse(target, status_code=303)
     if not isinstance(given, str) or not token_matches(token, given.strip()):

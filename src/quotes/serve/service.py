@@ -20,6 +20,9 @@ from quotes.verify import Judge, averify
 
 DEFAULT_MAX_REQUEST_BYTES = 2_000_000
 DEFAULT_MAX_ARTICLE_CHARS = 200_000
+# A claim's speaker and words: longer is not a claim but an article pasted in the wrong box.
+MAX_SPEAKER_CHARS = 300
+MAX_QUOTE_CHARS = 5000
 
 
 class BadInput(Exception):
@@ -109,6 +112,19 @@ class Service:
             raise BadInput("the article text is empty")
         self._check_length(len(text))
         return Article(id=(article_id or "").strip() or "pasted", text=text, source=source)
+
+    @staticmethod
+    def claim(speaker: str, quote: str) -> Claim:
+        """A claim from a form or a request, its speaker and words present and of a claim's length."""
+        speaker, quote = speaker.strip(), quote.strip()
+        if not speaker or not quote:
+            raise BadInput("give both who is said to have said it and the words claimed")
+        if len(speaker) > MAX_SPEAKER_CHARS or len(quote) > MAX_QUOTE_CHARS:
+            raise BadInput(
+                f"a claim's speaker takes at most {MAX_SPEAKER_CHARS} characters and its words at most "
+                f"{MAX_QUOTE_CHARS:,}; to check a whole text, read it as an article"
+            )
+        return Claim(speaker=speaker, quote=quote)
 
     def upload(self, data: bytes, filename: str | None, article_id: str | None = None) -> Read:
         """An uploaded file as an article, decoded and checked as `quotes extract` reads a file."""

@@ -15,7 +15,7 @@ from string import Template
 from urllib.parse import quote, urlencode
 
 from quotes import render
-from quotes.schema import Claim, Evidence, Extraction, Quote, SearchHit, Verdict, VerdictLabel
+from quotes.schema import Evidence, Extraction, Quote, SearchHit, Verdict, VerdictLabel
 
 PAGES = (("/check", "Check a claim"), ("/read", "Read an article"), ("/search", "Search the archive"))
 
@@ -59,8 +59,14 @@ _STATUS_WORDS = {
 }
 
 
+def local_path(path: str) -> str:
+    """`path` when it is a path on this server, else "/": a sign-in never sends the browser elsewhere
+    ("//host" and "/\\host" are other hosts to a browser)."""
+    return path if path.startswith("/") and not path.startswith(("//", "/\\")) else "/"
+
+
 def login_page(message: str, next_path: str) -> str:
-    target = next_path if next_path.startswith("/") and not next_path.startswith("//") else "/"
+    target = local_path(next_path)
     main = (
         f'<section class="notice" role="alert"><h1>Sign in</h1><p>{esc(message)} Paste it here; the '
         "browser keeps a session cookie derived from it, never the token itself.</p>"
@@ -340,10 +346,6 @@ def article_path(article_id: str, quote_id: str | None = None) -> str:
     """The article view of an archived article, opened at one statement when `quote_id` is given."""
     path = "/articles/" + quote(article_id, safe="")
     return path + ("?" + urlencode({"quote": quote_id}) if quote_id else "")
-
-
-def claim_of(values: Mapping[str, str]) -> Claim:
-    return Claim(speaker=values.get("speaker", "").strip(), quote=values.get("quote", "").strip())
 
 
 # --- search --------------------------------------------------------------------------------------------
