@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from quotes.cli import app as cli
 from quotes.schema import Extraction, SearchHit, Verdict
 from quotes.serve import create_app
+from quotes.serve.jobs import Busy, Job, Jobs
 from quotes.testing import StubReply, StubServer, chat_completion, error_body
 from serving import (
     ARCHIVE_ARTICLES,
@@ -452,3 +453,25 @@ def test_a_claim_longer_than_a_claim_is_refused(url: str) -> None:
     api = httpx.post(f"{url}/v1/verify", json={"speaker": "Ana Ruiz", "quote": "word " * 1200})
     assert api.status_code == 422
     assert "quote: String should have at most 5000 characters" in api.json()["detail"]
+
+
+async def test_jobs_past_the_limit_are_refused_and_finished_ones_forgotten() -> None:
+    release = asyncio.Event()
+
+    async def wait(job: Job) -> str:
+        job.stage = "waiting"
+        await release.wait()
+        return "done"
+
+    jobs = Jobs(keep=1, max_running=2)
+    first, second = jobs.start("read", "one", "start", wait), jobs.start("read", "two", "start", wait)
+    with pytest.raises(Busy, match="busy with 2 other"):
+        jobs.start("read", "three", "start", wait)
+    release.set()
+    await jobs.wait(first, 5)
+    await jobs.wait(second, 5)
+    assert (first.result, second.result, second.stage) == ("done", "done", "waiting")
+    third = jobs.start("check", "three", "start", wait)
+    await jobs.wait(third, 5)
+    assert jobs.get(first.id) is None
+    assert jobs.get(third.id) is third

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from quotes import render
 from quotes.serve import api, pages, views
 from quotes.serve.guard import Guard
-from quotes.serve.jobs import Jobs
+from quotes.serve.jobs import Busy, Jobs
 from quotes.serve.service import BadInput, Service, TooLarge
 
 log = logging.getLogger("quotes.serve")
@@ -62,7 +62,7 @@ def create_app(service: Service, *, token: str | None = None, loopback_only: boo
         lifespan=lifespan,
     )
     app.state.service = service
-    app.state.jobs = Jobs()
+    app.state.jobs = Jobs(max_running=4 * service.extractor.concurrency)
     app.state.token = token
     app.include_router(api.router)
     app.include_router(pages.router)
@@ -83,6 +83,10 @@ def create_app(service: Service, *, token: str | None = None, loopback_only: boo
     @app.exception_handler(BadInput)
     async def bad_input(request: Request, exc: BadInput) -> Response:
         return answer(request, 413 if isinstance(exc, TooLarge) else 400, str(exc))
+
+    @app.exception_handler(Busy)
+    async def busy(request: Request, exc: Busy) -> Response:
+        return answer(request, 503, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -18,7 +18,12 @@ from typing import Any
 
 log = logging.getLogger("quotes.serve")
 
-DEFAULT_KEEP = 200
+DEFAULT_KEEP = 100
+DEFAULT_MAX_RUNNING = 32
+
+
+class Busy(Exception):
+    """As many jobs are running as the server takes; the message says so."""
 
 
 @dataclass
@@ -45,13 +50,19 @@ class Job:
 
 
 class Jobs:
-    """The server's jobs; the oldest finished ones are forgotten past `keep`."""
+    """The server's jobs: at most `max_running` at once (each holds its article), and the newest `keep`
+    finished ones; older ones are forgotten."""
 
-    def __init__(self, keep: int = DEFAULT_KEEP) -> None:
+    def __init__(self, keep: int = DEFAULT_KEEP, max_running: int = DEFAULT_MAX_RUNNING) -> None:
         self.keep = keep
+        self.max_running = max_running
         self._jobs: OrderedDict[str, Job] = OrderedDict()
 
     def start(self, kind: str, title: str, stage: str, work: Callable[[Job], Awaitable[Any]]) -> Job:
+        """Run `work` as a new job; Busy when `max_running` jobs are still running."""
+        running = sum(not job.done for job in self._jobs.values())
+        if running >= self.max_running:
+            raise Busy(f"the server is busy with {running} other articles and claims; try again in a moment")
         job = Job(id=secrets.token_urlsafe(16), kind=kind, title=title, stage=stage)
 
         async def run() -> None:

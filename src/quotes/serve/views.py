@@ -56,6 +56,7 @@ _STATUS_WORDS = {
     413: "Too large",
     422: "That cannot be done",
     502: "The model call failed",
+    503: "Busy",
 }
 
 
