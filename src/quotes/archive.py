@@ -522,7 +522,8 @@ class Archive:
 
         FTS5 answers an AND of words by walking the rarest word's list and seeking in the others, and
         pays for every word at every match: so each query asks for the claim's RAREST words only (by
-        how many statements hold each, counted up to COUNT_CAP, longer words first among equals):
+        how many statements hold each, counted up to COUNT_CAP, longer words first among equals), or,
+        when even the rarest is that common, for all its words in a row:
         1. statements holding those words: the earliest said by the claimed speaker (by the words of
            the speaker's name, mention or role) and the earliest of all, up to `limit` articles; a word
            in no statement at all (as a changed word often is) is left out, so an altered claim finds
@@ -542,7 +543,14 @@ class Archive:
             "JOIN extractions e ON e.id = s.extraction AND e.current WHERE statements_fts MATCH ? "
             "GROUP BY e.id ORDER BY e.date IS NULL, e.date, e.id"
         )
-        words = " AND ".join(map(_phrase, rare))
+        # Words all too common to pick statements out ("this is an issue that has") are asked for in a
+        # row instead: slower, as FTS5 then reads their positions, but only such claims pay for it.
+        common = bool(rare) and counts[rare[0]] >= COUNT_CAP
+        words = (
+            _phrase(" ".join(_TOKEN.findall(_fold(claim.quote))))
+            if common
+            else " AND ".join(map(_phrase, rare))
+        )
         holding = self._rows(earliest, f"statement : ({words})") if rare else []
         chosen: list[int] = []
         if holding:
@@ -571,7 +579,7 @@ class Archive:
         in_text = self._rows(
             "SELECT e.id FROM texts_fts JOIN extractions e ON e.text_id = texts_fts.rowid AND e.current "
             "WHERE texts_fts MATCH ? ORDER BY e.date IS NULL, e.date, e.id LIMIT 1",
-            " AND ".join(map(_phrase, ranked[:RAREST])),
+            words if common else " AND ".join(map(_phrase, ranked[:RAREST])),
         )
         return list(dict.fromkeys(chosen + in_text)), max(0, len(holding) - len(chosen))
 
