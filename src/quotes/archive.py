@@ -56,7 +56,7 @@ BATCH = 500
 CANDIDATES = 2
 CLOSEST = 1
 RAREST = 4
-COUNT_CAP = 1000
+COUNT_CAP = 5000
 # A search ranks this many times `limit` statements before filtering them by date and version.
 SEARCH_FETCH = 4
 # bm25 weights of statements_fts's columns: statement, speaker, cue, about, article.
@@ -523,7 +523,7 @@ class Archive:
         FTS5 answers an AND of words by walking the rarest word's list and seeking in the others, and
         pays for every word at every match: so each query asks for the claim's RAREST words only (by
         how many statements hold each, counted up to COUNT_CAP, longer words first among equals), or,
-        when even the rarest is that common, for all its words in a row:
+        when even the rarest is that common, for its longest run of words statements hold, in a row:
         1. statements holding those words: the earliest said by the claimed speaker (by the words of
            the speaker's name, mention or role) and the earliest of all, up to `limit` articles; a word
            in no statement at all (as a changed word often is) is left out, so an altered claim finds
@@ -543,15 +543,17 @@ class Archive:
             "JOIN extractions e ON e.id = s.extraction AND e.current WHERE statements_fts MATCH ? "
             "GROUP BY e.id ORDER BY e.date IS NULL, e.date, e.id"
         )
-        # Words all too common to pick statements out ("this is an issue that has") are asked for in a
-        # row instead: slower, as FTS5 then reads their positions, but only such claims pay for it.
-        common = bool(rare) and counts[rare[0]] >= COUNT_CAP
-        words = (
-            _phrase(" ".join(_TOKEN.findall(_fold(claim.quote))))
-            if common
-            else " AND ".join(map(_phrase, rare))
-        )
-        holding = self._rows(earliest, f"statement : ({words})") if rare else []
+        holding: list[int] = []
+        if rare and counts[rare[0]] >= COUNT_CAP:
+            # Words all too common to pick statements out ("this is an issue that has"): the claim's
+            # longest run of words that statements hold, in a row. Slower, as FTS5 then reads their
+            # positions, but only such claims pay for it.
+            run = max(_runs([t if counts[t] else "" for t in _TOKEN.findall(_fold(claim.quote))]), key=len)
+            words = _phrase(" ".join(run))
+            holding = self._rows(earliest, f"statement : ({words})")
+        if rare and not holding:
+            words = " AND ".join(map(_phrase, rare))
+            holding = self._rows(earliest, f"statement : ({words})")
         chosen: list[int] = []
         if holding:
             name = " AND ".join(map(_phrase, _TOKEN.findall(_fold(claim.speaker))))
@@ -579,7 +581,7 @@ class Archive:
         in_text = self._rows(
             "SELECT e.id FROM texts_fts JOIN extractions e ON e.text_id = texts_fts.rowid AND e.current "
             "WHERE texts_fts MATCH ? ORDER BY e.date IS NULL, e.date, e.id LIMIT 1",
-            words if common else " AND ".join(map(_phrase, ranked[:RAREST])),
+            " AND ".join(map(_phrase, ranked[:RAREST])),
         )
         return list(dict.fromkeys(chosen + in_text)), max(0, len(holding) - len(chosen))
 
@@ -683,6 +685,17 @@ def _match(words: str) -> str:
         if _TOKEN.search(text):
             parts.append(_phrase(text) + ("*" if prefix else ""))
     return " AND ".join(parts)
+
+
+def _runs(tokens: list[str]) -> list[list[str]]:
+    """The runs of tokens between empty ones."""
+    runs: list[list[str]] = [[]]
+    for token in tokens:
+        if token:
+            runs[-1].append(token)
+        elif runs[-1]:
+            runs.append([])
+    return runs
 
 
 def _day(value: str | date) -> str:
