@@ -16,10 +16,11 @@ One file a user can copy (stdlib `sqlite3`, write-ahead log while open). Inside:
 * `texts_fts`: the article texts, indexed, so that words no statement covers are found too.
 
 Verifying a claim against the archive judges only a few candidate articles, chosen through the
-full-text indexes: those holding the claim's rarest words (earliest first), and those whose statements
-or text share the most of its words. Each is judged by `quotes.verify.averify`, the one judge of a
-claim against an article; the archive's verdict is the strongest of theirs, with every article's
-evidence listed earliest first.
+full-text indexes by the claim's rarest words (`Archive._candidates`): the earliest whose statement by
+the claimed speaker holds them and the earliest of all; else the closest statement, and the earliest
+text that holds them outside any statement. Each is judged by `quotes.verify.averify`, the one judge of
+a claim against an article, with its stored Extraction; the archive's verdict is the strongest of
+theirs, with every judged article's evidence listed earliest first.
 """
 
 from __future__ import annotations
@@ -500,9 +501,7 @@ class Archive:
         ):
             for index, verdict in pairs:
                 found[index].append((stored[row], verdict))
-        return [
-            _across(claim, found[i], more=chosen[i][1], size=len(stored)) for i, claim in enumerate(claims)
-        ]
+        return [_across(claim, found[i], more=chosen[i][1]) for i, claim in enumerate(claims)]
 
     def verify(
         self, claims: Sequence[Claim], *, judge: Judge | None = None, candidates: int = CANDIDATES
@@ -597,7 +596,7 @@ class Archive:
 # --- the archive's verdict -----------------------------------------------------------------------------
 
 
-def _across(claim: Claim, judged: list[tuple[_Stored, Verdict]], *, more: int, size: int) -> Verdict:
+def _across(claim: Claim, judged: list[tuple[_Stored, Verdict]], *, more: int) -> Verdict:
     """One verdict from every article's: the strongest label, from the closest and then earliest
     article, with each article's evidence (tagged with that article's own verdict) earliest first."""
     evidence: list[tuple[tuple[bool, str, int], int, Evidence]] = []
