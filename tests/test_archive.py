@@ -383,3 +383,14 @@ def test_a_locked_archive_is_an_error_naming_it_and_keeps_what_it_holds(
     with Archive(path) as archive:
         assert archive.stats().articles == 1
         assert archive.add(extractions[1:]).added == 3
+
+
+def test_claims_of_common_words_are_looked_for_in_a_row(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every word counts as common: candidates come from the claim's words in a row, an altered claim's
+    # from its longest run of words that some statement holds ("never" is in none).
+    monkeypatch.setattr("quotes.archive.COUNT_CAP", 1)
+    assert one(archive, REYES, "will not raise fares on the ferry").verdict == "supported"
+    altered = one(archive, REYES, "We will never raise fares on the ferry")
+    assert (altered.verdict, altered.article_id) == ("altered", "wall-2022")

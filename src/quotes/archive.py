@@ -16,10 +16,11 @@ One file a user can copy (stdlib `sqlite3`, write-ahead log while open). Inside:
 * `texts_fts`: the article texts, indexed, so that words no statement covers are found too.
 
 Verifying a claim against the archive judges only a few candidate articles, chosen through the
-full-text indexes: those holding the claim's rarest words (earliest first), and those whose statements
-or text share the most of its words. Each is judged by `quotes.verify.averify`, the one judge of a
-claim against an article; the archive's verdict is the strongest of theirs, with every article's
-evidence listed earliest first.
+full-text indexes by the claim's rarest words (`Archive._candidates`): the earliest whose statement by
+the claimed speaker holds them and the earliest of all; else the closest statement, and the earliest
+text that holds them outside any statement. Each is judged by `quotes.verify.averify`, the one judge of
+a claim against an article, with its stored Extraction; the archive's verdict is the strongest of
+theirs, with every judged article's evidence listed earliest first.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ BATCH = 500
 CANDIDATES = 2
 CLOSEST = 1
 RAREST = 4
-COUNT_CAP = 1000
+COUNT_CAP = 5000
 # A search ranks this many times `limit` statements before filtering them by date and version.
 SEARCH_FETCH = 4
 # bm25 weights of statements_fts's columns: statement, speaker, cue, about, article.
@@ -500,9 +501,7 @@ class Archive:
         ):
             for index, verdict in pairs:
                 found[index].append((stored[row], verdict))
-        return [
-            _across(claim, found[i], more=chosen[i][1], size=len(stored)) for i, claim in enumerate(claims)
-        ]
+        return [_across(claim, found[i], more=chosen[i][1]) for i, claim in enumerate(claims)]
 
     def verify(
         self, claims: Sequence[Claim], *, judge: Judge | None = None, candidates: int = CANDIDATES
@@ -522,7 +521,8 @@ class Archive:
 
         FTS5 answers an AND of words by walking the rarest word's list and seeking in the others, and
         pays for every word at every match: so each query asks for the claim's RAREST words only (by
-        how many statements hold each, counted up to COUNT_CAP, longer words first among equals):
+        how many statements hold each, counted up to COUNT_CAP, longer words first among equals), or,
+        when even the rarest is that common, for its longest run of words statements hold, in a row:
         1. statements holding those words: the earliest said by the claimed speaker (by the words of
            the speaker's name, mention or role) and the earliest of all, up to `limit` articles; a word
            in no statement at all (as a changed word often is) is left out, so an altered claim finds
@@ -542,8 +542,17 @@ class Archive:
             "JOIN extractions e ON e.id = s.extraction AND e.current WHERE statements_fts MATCH ? "
             "GROUP BY e.id ORDER BY e.date IS NULL, e.date, e.id"
         )
-        words = " AND ".join(map(_phrase, rare))
-        holding = self._rows(earliest, f"statement : ({words})") if rare else []
+        holding: list[int] = []
+        if rare and counts[rare[0]] >= COUNT_CAP:
+            # Words all too common to pick statements out ("this is an issue that has"): the claim's
+            # longest run of words that statements hold, in a row. Slower, as FTS5 then reads their
+            # positions, but only such claims pay for it.
+            run = max(_runs([t if counts[t] else "" for t in _TOKEN.findall(_fold(claim.quote))]), key=len)
+            words = _phrase(" ".join(run))
+            holding = self._rows(earliest, f"statement : ({words})")
+        if rare and not holding:
+            words = " AND ".join(map(_phrase, rare))
+            holding = self._rows(earliest, f"statement : ({words})")
         chosen: list[int] = []
         if holding:
             name = " AND ".join(map(_phrase, _TOKEN.findall(_fold(claim.speaker))))
@@ -587,7 +596,7 @@ class Archive:
 # --- the archive's verdict -----------------------------------------------------------------------------
 
 
-def _across(claim: Claim, judged: list[tuple[_Stored, Verdict]], *, more: int, size: int) -> Verdict:
+def _across(claim: Claim, judged: list[tuple[_Stored, Verdict]], *, more: int) -> Verdict:
     """One verdict from every article's: the strongest label, from the closest and then earliest
     article, with each article's evidence (tagged with that article's own verdict) earliest first."""
     evidence: list[tuple[tuple[bool, str, int], int, Evidence]] = []
@@ -675,6 +684,17 @@ def _match(words: str) -> str:
         if _TOKEN.search(text):
             parts.append(_phrase(text) + ("*" if prefix else ""))
     return " AND ".join(parts)
+
+
+def _runs(tokens: list[str]) -> list[list[str]]:
+    """The runs of tokens between empty ones."""
+    runs: list[list[str]] = [[]]
+    for token in tokens:
+        if token:
+            runs[-1].append(token)
+        elif runs[-1]:
+            runs.append([])
+    return runs
 
 
 def _day(value: str | date) -> str:
