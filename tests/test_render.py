@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from typing import get_args
 
 import pytest
 from rich.console import Console
@@ -37,6 +38,7 @@ from quotes.schema import (
     Speaker,
     Usage,
     Verdict,
+    VerdictLabel,
 )
 from report_tables import verdict_rows
 
@@ -491,3 +493,9 @@ def test_text_over_every_speaker_colour_meets_wcag_aa(colours: tuple[str, str, s
     assert _contrast(INK[1], dark) >= 4.5
     assert _contrast(light_accent, light) >= 3
     assert _contrast(dark_accent, dark) >= 3
+
+
+def test_every_verdict_label_has_a_badge_colour() -> None:
+    css = to_html([make_extraction()])
+    for label in get_args(VerdictLabel):
+        assert re.search(rf"\.v-{label} \{{ --v: [^;]+; \}}", css), label

@@ -172,6 +172,16 @@ HARBOUR = [
         "The harbour handled 1.2 million tonnes of cargo last year",
         problems=("unattributed",),
     ),
+    Expect(
+        "unattributed-altered",
+        "Okafor",
+        "the harbour handled 2.1 million tonnes of cargo last year",
+        "unattributed",
+        None,
+        "The harbour handled 1.2 million tonnes of cargo last year",
+        changed=(("2.1", "1.2"),),
+        problems=("unattributed", "altered"),
+    ),
     Expect("absent", "Okafor", "the harbour will be sold to a private buyer", "not_found", None, None),
 ]
 

@@ -500,6 +500,13 @@ async def test_a_failed_judgement_falls_back_to_the_rules_and_says_so(
     assert verdict.prompt == "extract@v1"
     assert (verdict.explanation or "").startswith("the model could not judge this claim (http_4xx")
     assert "without a model" in (verdict.explanation or "")
+    # With nothing for the rules to go on either, the answer is unknown, not "not found".
+    async with llm_extractor(server, store) as extractor:
+        [unknown] = await averify(
+            SEED, Claim(speaker="Kadhimi", quote="Iraq will leave the oil cartel"), extractor=extractor
+        )
+    assert (unknown.verdict, unknown.confidence) == ("could_not_check", None)
+    assert "http_4xx" in (unknown.explanation or "")
 
 
 def test_the_verify_prompt_s_worked_examples_are_checked(tmp_path: Path) -> None:
@@ -682,6 +689,18 @@ HARMLESS = [
         "person shift of reported speech (“my” / “her”)",
     ),
     (
+        "tense",
+        "Mayor Ada Brink said the bridge would reopen in June.",
+        "the bridge will reopen in June",
+        "tense shift of reported speech (“will” / “would”)",
+    ),
+    (
+        "person and tense",
+        "Mayor Ada Brink said she wanted the bridge rebuilt.",
+        "I want the bridge rebuilt",
+        "person and tense shift of reported speech (“I” / “she”, “want” / “wanted”)",
+    ),
+    (
         "agreement",
         "Mayor Ada Brink said she wants the bridge rebuilt.",
         "I want the bridge rebuilt",
@@ -732,6 +751,19 @@ MEANINGFUL = [
     ),
     # A pronoun inside the quotation marks is the speaker's own word: changing it changes who is meant.
     ("quoted pronoun", "“He will resign,” Mayor Ada Brink said.", "I will resign", "words replaced"),
+    (
+        "quoted tense",
+        "“The bridge would reopen,” Mayor Ada Brink said.",
+        "The bridge will reopen",
+        "words replaced",
+    ),
+    # Reported speech moves a tense back, never forward: the claim's past is not the article's future.
+    (
+        "tense forward",
+        "Mayor Ada Brink said the bridge will reopen.",
+        "the bridge would reopen",
+        "words replaced",
+    ),
 ]
 
 

@@ -473,7 +473,8 @@ def verify_claims(
     record: RecordOpt = False,
 ) -> None:
     """Did they really say it? Check claims against one article, or with --archive against every article
-    in a quote archive: supported (where, and first when), misattributed, altered, not found.
+    in a quote archive (where, and first when): supported, misattributed, unattributed, altered, not
+    found, or could not check, each with its evidence and a confidence.
 
     Exit 0 when every claim is supported, 1 when any is not, 2 on usage or input errors (a bad claims line
     is reported with its file and line, and the other claims are still checked).

@@ -297,7 +297,7 @@ class Verdict(BaseModel):
     `score` is the similarity (0-100) of the claim's words to the evidence; `confidence` (0-1) how far the
     evidence bears the verdict out, None for could_not_check. `diff` is word by word from the claim to the
     article, both sides shown; `variants` names the differences that change no meaning (spelling, case,
-    a compound, an ellipsis, the person shift of reported speech).
+    a compound, an ellipsis, the person or tense shift of reported speech).
     """
 
     claim: Claim

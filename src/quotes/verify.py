@@ -12,7 +12,8 @@ speech do not count):
    ...") gets a paraphrase judgement: by the model with `prompts/verify` when the backend is an LLM,
    otherwise by content-word overlap with indirect and mixed statements;
 4. else not_found: the words are not in the article. When the extraction failed where the answer could
-   be, the verdict is could_not_check instead, with the reason, and no confidence.
+   be, or the model's judgement failed, the verdict is could_not_check instead, with the reason, and no
+   confidence.
 
 Every verdict but could_not_check has a `confidence` (0-1): how far the evidence bears the label out (the
 similarity of the words, the share of the claim inside the statement, how the label was judged).
@@ -28,6 +29,7 @@ import bisect
 import contextlib
 import csv
 import difflib
+import functools
 import io
 import itertools
 import json
@@ -583,6 +585,11 @@ class Verifier:
         inside = sum(max(st.overlap(w.start, w.end) for st in same) for w in found)
         return inside / max(1, sum(w.end - w.start for w in found))
 
+    @functools.cached_property
+    def source(self) -> SourceText:
+        """The article indexed for grounding a model's sentence (only a model's judgement needs it)."""
+        return SourceText(self.text)
+
     def _reported(self, offset: int) -> bool:
         return not any(s <= offset < e for s, e in self.quoted)
 
@@ -650,7 +657,7 @@ class Verifier:
         problems: list[VerdictLabel] = []
         if actual is None:
             problems.append("unattributed")
-            who = self._nobody(evidence, statement)
+            who = self._nobody(evidence, statement, "these" if comparison.same else "close")
         elif statement is not None and self.speakers.said_by(claim.speaker, statement.quote.speaker):
             who = f"said by {actual}{_as_mentioned(evidence.speaker)}"
         else:
@@ -665,28 +672,30 @@ class Verifier:
         confidence = (
             found.score / 100 * (0.5 + 0.5 * coverage) * (VARIANT_CONFIDENCE if comparison.variants else 1)
         )
+        problems.sort(key=SEVERITY.index)
         return self.verdict(
             claim,
-            min(problems, key=SEVERITY.index) if problems else "supported",
+            problems[0] if problems else "supported",
             found.score,
             confidence,
             evidence=evidence,
             actual_speaker=actual,
             diff=diff,
             variants=comparison.variants,
-            problems=sorted(problems, key=SEVERITY.index),
+            problems=problems,
             explanation=f"{who}{wording}{beyond}",
         )
 
-    def _nobody(self, evidence: Evidence, statement: _Statement | None) -> str:
-        """Why no one is named for words the article holds, and who is mentioned nearest to them."""
+    def _nobody(self, evidence: Evidence, statement: _Statement | None, which: str) -> str:
+        """Why no one is named for `which` ("these" or "close") words the article holds, and who is
+        mentioned nearest to them."""
         if statement is not None:
             mention = statement.quote.speaker.mention
             return (
-                f"the article holds these words in a statement whose speaker it does not name"
+                f"the article holds {which} words in a statement whose speaker it does not name"
                 f"{f' (“{mention}”)' if mention else ''}"
             )
-        why = "the article holds these words, but the extraction attributes them to no one"
+        why = f"the article holds {which} words, but the extraction attributes them to no one"
         near = self._nearest(evidence.start, evidence.end)
         if near is None:
             return f"{why}, and it names no speaker within {NEAREST_REACH} characters of them"
@@ -752,9 +761,18 @@ class Verifier:
         try:
             answer = await judge.ask(self.text, claim)
         except JudgeFailed as exc:
-            fallback = self._by_overlap(claimed) or self._absent(
-                claimed, _NOTHING_CLOSE, nearest, RULES_ABSENT_CONFIDENCE
-            )
+            fallback = self._by_overlap(claimed)
+            if fallback is None:
+                # The words are not in the article; whether it reports them in other words was the
+                # model's to judge, and it could not.
+                return self.verdict(
+                    claim,
+                    "could_not_check",
+                    0.0,
+                    None,
+                    explanation="these words are not in the article, and the model that judges a report of "
+                    f"them in other words could not: {exc}",
+                )
             note = f"the model could not judge this claim ({exc}); {fallback.explanation}"
             return fallback.model_copy(update={"explanation": note})
         made: dict[str, Any] = {"backend": "llm", "prompt": judge.prompt.ref}
@@ -763,9 +781,7 @@ class Verifier:
                 claimed, f"model {judge.model}: {answer.explanation}", nearest, JUDGE_CONFIDENCE, **made
             )
         aligned = (
-            SourceText(self.text).align_quote(
-                answer.sentence, include_marks=False, fuzzy_threshold=SENTENCE_MIN_SCORE
-            )
+            self.source.align_quote(answer.sentence, include_marks=False, fuzzy_threshold=SENTENCE_MIN_SCORE)
             if answer.sentence
             else None
         )
@@ -800,7 +816,7 @@ class Verifier:
 
     def _named(self, name: str, start: int, end: int) -> Speaker:
         speaker = Speaker(name=name)
-        mention = SourceText(self.text).align_mention(name, start, end)
+        mention = self.source.align_mention(name, start, end)
         if mention is not None:
             speaker.mention = self.text[mention.start : mention.end]
             speaker.start, speaker.end = mention.start, mention.end

@@ -12,9 +12,10 @@ differences are harmless *variants*, named so a fact-checker sees them:
 - an ellipsis in the claim standing for words the article has, when they hold no negation;
 - the attribution interrupting a quotation (`“The budget does not add up,” he said. “Someone will pay”`
   claimed as one run of words);
-- the person shift of reported speech: the article's `they discussed` or `his country`, written by the
-  reporter outside quotation marks, claimed as the speaker's `we discussed` or `my country` (pronouns of
-  the same role, first person against third, with the verbs that agree with them).
+- the person and tense shift of reported speech: the article's `they discussed`, `his country` or `the
+  quay would open`, written by the reporter outside quotation marks, claimed as the speaker's `we
+  discussed`, `my country` or `the quay will open` (pronouns of the same role, first person against third,
+  with the verbs that agree with them; a verb moved back a tense, never forward).
 
 Any other difference is a *change*, named by what it touches: a negation, a number, a name, or wording.
 """
@@ -56,6 +57,7 @@ class _Lexicon:
     pronouns: dict[str, set[tuple[str, str]]]  # pronoun -> {(role, person)}
     agreement: dict[str, int]  # verb form -> its group
     number_words: frozenset[str]
+    backshift: dict[str, str]  # the speaker's tense -> the reporter's
 
 
 def _inflections(word: str) -> list[str]:
@@ -79,7 +81,8 @@ def _lexicon() -> _Lexicon:
             for form in forms:
                 pronouns.setdefault(form, set()).add((role, person))
     agreement = {form: n for n, group in enumerate(data["agreement"]) for form in group}
-    return _Lexicon(spelling, pronouns, agreement, frozenset(data["number_words"]))
+    backshift: dict[str, str] = dict(data["backshift"])
+    return _Lexicon(spelling, pronouns, agreement, frozenset(data["number_words"]), backshift)
 
 
 # --- words ---------------------------------------------------------------------------------------------
@@ -167,7 +170,7 @@ def compare(
     """Compare the claim's words with the article's `found` words (from `text`).
 
     `reported(offset)` says whether the article's word at that offset is in the reporter's voice (outside
-    quotation marks), where a pronoun may be the person shift of reported speech.
+    quotation marks), where a pronoun or a tense may be shifted as reported speech shifts them.
     """
     matcher = difflib.SequenceMatcher(None, [w.norm for w in claim], [w.norm for w in found], autojunk=False)
     ops: list[DiffOp] = []
@@ -228,17 +231,31 @@ def _variant(
     if not ours and after_ellipsis and not negated(theirs):
         return f"an ellipsis for “{_span(theirs, text)}”"
     if ours and len(ours) == len(theirs):
-        shifted = [c for c, a in zip(ours, theirs, strict=True) if _shift(c.norm, a.norm)]
-        if shifted and all(
-            (_shift(c.norm, a.norm) and reported(a.start)) or _agrees(c.norm, a.norm)
-            for c, a in zip(ours, theirs, strict=True)
+        pairs = list(zip(ours, theirs, strict=True))
+        shifts = [_reporting(c.norm, a.norm) if reported(a.start) else None for c, a in pairs]
+        if any(shifts) and all(
+            shift or _agrees(c.norm, a.norm) for shift, (c, a) in zip(shifts, pairs, strict=True)
         ):
-            pairs = ", ".join(
+            kinds = " and ".join(kind for kind in ("person", "tense") if kind in shifts)
+            named = ", ".join(
                 f"“{claim_text[c.start : c.end]}” / “{text[a.start : a.end]}”"
-                for c, a in zip(ours, theirs, strict=True)
-                if _shift(c.norm, a.norm)
+                for shift, (c, a) in zip(shifts, pairs, strict=True)
+                if shift
             )
-            return f"person shift of reported speech ({pairs})"
+            return f"{kinds} shift of reported speech ({named})"
+    return None
+
+
+def _reporting(claimed: str, article: str) -> Literal["person", "tense"] | None:
+    """How a reporter's word differs from the speaker's in reported speech: a pronoun's person, or a verb
+    moved back a tense ('will' / 'would', 'wants' / 'wanted'); None when it is no such shift."""
+    if _shift(claimed, article):
+        return "person"
+    backshift = _lexicon().backshift
+    if backshift.get(claimed) == article or (
+        article.endswith("ed") and not claimed.endswith("ed") and stem(claimed) == stem(article)
+    ):
+        return "tense"
     return None
 
 
