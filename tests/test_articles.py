@@ -255,6 +255,32 @@ def test_jsonl_reports_bad_lines_by_number_and_keeps_the_good_ones(tmp_path: Pat
     assert str(problems[0]).startswith(f"{corpus}:2: not valid JSON")
 
 
+def test_jsonl_dates_and_urls_are_kept_and_a_date_that_is_not_iso_8601_is_reported(tmp_path: Path) -> None:
+    corpus = write_jsonl(
+        tmp_path / "dated.jsonl",
+        [
+            json.dumps({"id": "a", "text": "One.", "date": "2024-03-05", "url": "https://example.test/a"}),
+            json.dumps({"id": "b", "text": "Two.", "date": "2024-03-05T09:30:00Z"}),
+            json.dumps({"id": "c", "text": "Three.", "date": "March 5th"}),
+            json.dumps({"id": "d", "text": "Four.", "date": 20240305}),
+            json.dumps({"id": "e", "text": "Five.", "url": ["not", "a", "url"]}),
+            json.dumps({"id": "f", "text": "Six."}),
+        ],
+    )
+    articles, problems = read(str(corpus))
+    assert [(a.id, a.date, a.url) for a in articles] == [
+        ("a", "2024-03-05", "https://example.test/a"),
+        ("b", "2024-03-05T09:30:00+00:00", None),
+        ("f", None, None),
+    ]
+    assert [(p.line, p.message) for p in problems] == [
+        (3, "'date' is not an ISO 8601 date (YYYY-MM-DD, or with a time): 'March 5th', skipped"),
+        (4, "'date' must be a string, got int, skipped"),
+        (5, "'url' must be a string, got list, skipped"),
+    ]
+    assert str(problems[0]).startswith(f"{corpus}:3: 'date'")
+
+
 def test_jsonl_text_is_kept_exactly(tmp_path: Path) -> None:
     text = "Line one.\r\nLine two\u2028still two.\n"
     corpus = write_jsonl(tmp_path / "c.jsonl", [json.dumps({"id": "x", "text": text}, ensure_ascii=False)])

@@ -18,7 +18,16 @@ from typing import Any
 
 import pytest
 
-from quotes import Article, Extraction, Extractor, LLMBackend, LLMConfig, ResponseStore, StoreMode
+from quotes import (
+    Article,
+    Extraction,
+    Extractor,
+    LLMBackend,
+    LLMConfig,
+    ResponseStore,
+    RulesBackend,
+    StoreMode,
+)
 from quotes.prompts import load_prompt
 from quotes.testing import StubReply, StubRequest, StubServer, chat_completion
 
@@ -406,3 +415,25 @@ async def test_an_unquoted_statement_split_by_its_attribution(serve: Any) -> Non
     assert statement.speaker.start == text.index("Lopez said")
     assert statement.cue_start == text.index("said")
     assert [text[a:b] for a, b in statement.spans] == ["The harbour plan", "will fail by winter"]
+
+
+def test_an_article_s_date_and_url_ride_onto_its_extraction() -> None:
+    article = Article(
+        id="dated",
+        text="“The pier opens Friday,” said Mara Quell.",
+        date="2024-02-29",
+        url="https://example.test/p",
+    )
+
+    async def run() -> Extraction:
+        async with Extractor(RulesBackend()) as extractor:
+            return await extractor.aextract(article)
+
+    extraction = asyncio.run(run())
+    assert (extraction.date, extraction.url) == ("2024-02-29", "https://example.test/p")
+    assert Extraction.model_validate_json(extraction.model_dump_json()) == extraction
+
+
+def test_a_date_that_is_not_iso_8601_is_refused_with_the_value() -> None:
+    with pytest.raises(ValueError, match="not an ISO 8601 date"):
+        Article(id="x", text="Words.", date="29/02/2024")

@@ -7,6 +7,7 @@
 """
 
 from quotes.api import aextract, aextract_many, extract, extract_many
+from quotes.archive import AddReport, Archive, ArchiveError
 from quotes.backends import Backend, ConfigurationError, Provenance, ServerUnavailable, SetupError
 from quotes.backends.llm import LLMBackend, LLMConfig
 from quotes.backends.rules import RulesBackend
@@ -20,6 +21,7 @@ from quotes.schema import (
     Evidence,
     Extraction,
     Quote,
+    SearchHit,
     Speaker,
     Usage,
     Verdict,
@@ -28,6 +30,9 @@ from quotes.store import ResponseStore, StoreMode
 from quotes.verify import Verifier, averify, verify
 
 __all__ = [
+    "AddReport",
+    "Archive",
+    "ArchiveError",
     "Article",
     "Backend",
     "ChunkError",
@@ -43,6 +48,7 @@ __all__ = [
     "Quote",
     "ResponseStore",
     "RulesBackend",
+    "SearchHit",
     "ServerUnavailable",
     "SetupError",
     "Speaker",

@@ -34,7 +34,7 @@ def as_article(item: ArticleLike, index: int = 0) -> Article:
     fields = record_fields(item, default_id=f"text-{index}")
     if isinstance(fields, str):
         raise ValueError(f"article {index}: {fields}")
-    return Article(id=fields[0], text=fields[1])
+    return Article(**fields._asdict())
 
 
 async def aextract(

@@ -7,7 +7,8 @@ An input is one of:
   lines) is the article, with a warning saying the text was extracted from HTML;
 * a folder: its `.txt`, `.md`, `.html` and `.htm` files, recursively, in sorted order (hidden files and
   folders skipped); ids are the paths relative to the folder without extension, e.g. `2024/jan/story`;
-* a `.jsonl` / `.ndjson` corpus: one `{"id": ..., "text": ...}` object per line (other fields ignored),
+* a `.jsonl` / `.ndjson` corpus: one `{"id": ..., "text": ..., "date"?: ..., "url"?: ...}` object per
+  line (other fields ignored; `date` is ISO 8601, a line with any other date is reported and skipped),
   read line by line so a corpus of millions of lines is never held in memory. Blank lines are skipped;
   a bad line is reported with its line number and skipped while the other lines still come through;
   a missing id becomes `<file stem>:<line number>`;
@@ -36,9 +37,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import BinaryIO, Literal, TextIO, cast
+from typing import BinaryIO, Literal, NamedTuple, TextIO, cast
 
-from quotes.schema import Article
+from quotes.schema import Article, iso_date
 
 FOLDER_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
@@ -196,21 +197,42 @@ def article_id_for(path: Path, root: Path | None = None) -> str:
 Item = Article | InputProblem
 
 
-def record_fields(record: Mapping[str, object], default_id: str) -> tuple[str, str] | str:
-    """The id and text of a corpus record `{"id": ..., "text": ...}`, or what is wrong with it.
+class RecordFields(NamedTuple):
+    id: str
+    text: str
+    date: str | None
+    url: str | None
 
-    Other fields (a date, a url) are ignored; a missing or empty id becomes `default_id`; an integer id is
-    kept as its digits.
+
+def record_fields(record: Mapping[str, object], default_id: str) -> RecordFields | str:
+    """The id, text, date and url of a corpus record `{"id", "text", "date"?, "url"?}`, or what is wrong
+    with it.
+
+    Other fields are ignored; a missing or empty id becomes `default_id`; an integer id is kept as its
+    digits; a date must be ISO 8601 (kept in its normal form).
     """
     text = record.get("text")
     if not isinstance(text, str):
         return "no 'text' field" if text is None else f"'text' is {type(text).__name__}, not a string"
     raw_id = record.get("id")
     if raw_id is None or raw_id == "":
-        return default_id, text
-    if isinstance(raw_id, str) or (isinstance(raw_id, int) and not isinstance(raw_id, bool)):
-        return str(raw_id), text
-    return f"'id' must be a string or an integer, got {type(raw_id).__name__}"
+        article_id = default_id
+    elif isinstance(raw_id, str) or (isinstance(raw_id, int) and not isinstance(raw_id, bool)):
+        article_id = str(raw_id)
+    else:
+        return f"'id' must be a string or an integer, got {type(raw_id).__name__}"
+    date, url = record.get("date"), record.get("url")
+    for name, value in (("date", date), ("url", url)):
+        if value is not None and not isinstance(value, str):
+            return f"'{name}' must be a string, got {type(value).__name__}"
+    if isinstance(date, str):
+        try:
+            date = iso_date(date)
+        except ValueError as error:
+            return f"'date' is {error}"
+    return RecordFields(
+        article_id, text, date if isinstance(date, str) else None, url if isinstance(url, str) else None
+    )
 
 
 def holds_one_article(name: str) -> bool:
@@ -230,6 +252,12 @@ def iter_articles(inputs: Sequence[str], stdin: TextIO | BinaryIO | None = None)
     reader = _Reader(stdin)
     for name in inputs:
         yield from reader.read(name)
+
+
+def read_bytes(data: bytes, article_id: str, *, source: str, is_html: bool = False) -> list[Item]:
+    """One article from bytes already in memory (an upload), decoded and checked as a file's would be:
+    the article, or what is wrong with the bytes, and any warning (not UTF-8, text taken from HTML)."""
+    return list(_Reader(None)._text(data, article_id, source, is_html=is_html))
 
 
 class _Reader:
@@ -254,12 +282,22 @@ class _Reader:
         else:
             yield from self._file(path, article_id_for(path), name)
 
-    def _article(self, article_id: str, text: str, source: str, line: int | None = None) -> Item:
+    def _article(
+        self,
+        article_id: str,
+        text: str,
+        source: str,
+        line: int | None = None,
+        *,
+        date: str | None = None,
+        url: str | None = None,
+    ) -> Item:
         self._readable += 1
         if article_id in self._seen:
             return InputProblem(source, f"duplicate id {article_id!r}, skipped", line)
         self._seen.add(article_id)
-        return Article(id=article_id, text=text, source=source if line is None else f"{source}:{line}")
+        where = source if line is None else f"{source}:{line}"
+        return Article(id=article_id, text=text, source=where, date=date, url=url)
 
     def _file(self, path: Path, article_id: str, source: str) -> Iterator[Item]:
         try:
@@ -347,11 +385,11 @@ class _Reader:
         if isinstance(fields, str):
             yield InputProblem(source, f"{fields}, skipped", number)
             return
-        article_id, text = fields
+        article_id, text = fields.id, fields.text
         if not text.strip():
             yield InputProblem(source, "empty text, skipped", number)
             return
-        yield self._article(article_id, text, source, number)
+        yield self._article(article_id, text, source, number, date=fields.date, url=fields.url)
 
     def _stdin_items(self) -> Iterator[Item]:
         stream = _byte_stream(sys.stdin if self._stdin is None else self._stdin)

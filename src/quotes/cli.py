@@ -7,7 +7,9 @@ Exit codes: 0 every chunk succeeded · 1 finished with chunk errors (partial out
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
+import ipaddress
 import json
 import os
 import sys
@@ -16,19 +18,21 @@ from collections.abc import Callable, Iterator, Mapping
 from enum import StrEnum
 from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
 from quotes import render
+from quotes.archive import CANDIDATES, Archive, ArchiveError
 from quotes.articles import InputProblem, holds_one_article, iter_articles
 from quotes.backends import ConfigurationError, ServerUnavailable
-from quotes.backends.llm import LLMBackend
+from quotes.backends.llm import LLMBackend, LLMConfig
 from quotes.backends.servers import StructuredOutput
+from quotes.check import acheck
 from quotes.evaluate import SUBSETS, Subset, load_gold, score_all, score_restricted, summary_table
-from quotes.pipeline import BackendChoice, Extractor
+from quotes.pipeline import HOW_TO_CONFIGURE, BackendChoice, Extractor
 from quotes.progress import RERUN_HINT, RESUME_HINT, RunProgress, usage_line
 from quotes.prompts import list_prompts, locked_hashes
 from quotes.runlog import JsonlSink, read_extractions, read_records
@@ -167,6 +171,7 @@ OfflineOpt = Annotated[
 RecordOpt = Annotated[
     bool, typer.Option("--record", envvar="QUOTES_RECORD", help="Call the model and (re)record every answer.")
 ]
+ChunkSizeOpt = Annotated[int | None, typer.Option(min=500, help="Characters per model request.")]
 TimeoutOpt = Annotated[
     float,
     typer.Option(
@@ -315,7 +320,7 @@ def extract(
             min=1, help="Processes to extract in, sharing --concurrency (for runs bound by one CPU core)."
         ),
     ] = 1,
-    chunk_size: Annotated[int | None, typer.Option(min=500, help="Characters per model request.")] = None,
+    chunk_size: ChunkSizeOpt = None,
     kinds: Annotated[
         str | None, typer.Option("--kinds", help="Keep only these kinds, e.g. direct or direct,mixed.")
     ] = None,
@@ -456,6 +461,33 @@ def report(
 
 
 @app.command()
+def check(
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    timeout: TimeoutOpt = 120,
+    structured_output: StructuredOutputOpt = StructuredOutputChoice.auto,
+    max_output_tokens: MaxOutputTokensOpt = None,
+    store_dir: StoreOpt = None,
+) -> None:
+    """Whether the model configuration works: the server reachable, the key accepted, the model known,
+    the structured-output mode it takes, and one tiny extraction's latency and tokens.
+
+    Exit 0 when every step works (a weak answer is a warning), 1 when a step fails, 2 when no model is set.
+    """
+    options = _model_options(timeout, 1, structured_output, max_output_tokens)
+    config = LLMConfig.from_env(model, base_url, None, store=ResponseStore(store_dir), **options)
+    if config is None:
+        raise _fail(f"no model configured: {HOW_TO_CONFIGURE}")
+    err.print(f"checking model {config.model} at {config.where}", soft_wrap=True)
+    report = asyncio.run(acheck(config))
+    marks = {"ok": ("✓", "green"), "warning": ("!", "yellow"), "failed": ("✗", "bold red")}
+    for step in report.steps:
+        mark, style = marks[step.status]
+        Console(soft_wrap=True).print(Text.assemble((f"{mark} {step.name}: ", style), step.detail))
+    raise typer.Exit(OK if report.ok else CHUNK_ERRORS)
+
+
+@app.command()
 def prompts() -> None:
     """List the versioned prompts, their hashes, and whether each matches the release lock."""
     locked = locked_hashes()
@@ -564,7 +596,10 @@ class VerdictFormat(StrEnum):
 
 @app.command("verify")
 def verify_claims(
-    source: Annotated[str, typer.Argument(help="The article: a text or HTML file, or - for stdin.")],
+    source: Annotated[
+        str | None,
+        typer.Argument(help="The article: a text or HTML file, or - for stdin (not with --archive)."),
+    ] = None,
     speaker: Annotated[str | None, typer.Option("--speaker", "-s", help="Who the claim names.")] = None,
     quote: Annotated[str | None, typer.Option("--quote", help="The words claimed.")] = None,
     claims_file: Annotated[
@@ -575,6 +610,16 @@ def verify_claims(
             help="Many claims: .jsonl ({speaker, quote, id?} a line) or .csv (header: speaker, quote, id).",
         ),
     ] = None,
+    archive_db: Annotated[
+        Path | None,
+        typer.Option(
+            "--archive", help="Check the claims against a whole quote archive (`quotes archive add`)."
+        ),
+    ] = None,
+    candidates: Annotated[
+        int,
+        typer.Option(min=1, help="With --archive: articles holding a claim's words judged, earliest first."),
+    ] = CANDIDATES,
     fmt: Annotated[VerdictFormat, typer.Option("--format", "-f", help="How to print the verdicts.")] = (
         VerdictFormat.table
     ),
@@ -582,7 +627,7 @@ def verify_claims(
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
     concurrency: Annotated[int, typer.Option(min=1, help="Model requests in flight.")] = 8,
-    chunk_size: Annotated[int | None, typer.Option(min=500, help="Characters per model request.")] = None,
+    chunk_size: ChunkSizeOpt = None,
     timeout: TimeoutOpt = 120,
     max_attempts: MaxAttemptsOpt = 6,
     structured_output: StructuredOutputOpt = StructuredOutputChoice.auto,
@@ -594,12 +639,15 @@ def verify_claims(
         Path | None, typer.Option(help="Write the verdict counts and the model usage as JSON here.")
     ] = None,
 ) -> None:
-    """Did they really say it? Check claims against one article: supported, misattributed, unattributed,
-    altered, not found, or could not check, each with its evidence and a confidence.
+    """Did they really say it? Check claims against one article, or with --archive against every article
+    in a quote archive (where, and first when): supported, misattributed, unattributed, altered, not
+    found, or could not check, each with its evidence and a confidence.
 
     Exit 0 when every claim is supported, 1 when any is not, 2 on usage or input errors (a bad claims line
     is reported with its file and line, and the other claims are still checked).
     """
+    if (source is None) == (archive_db is None):
+        raise _fail("give the article SOURCE, or --archive FILE, (one of them)")
     problems: list[InputProblem] = []
     if claims_file is not None:
         if speaker is not None or quote is not None:
@@ -609,11 +657,22 @@ def verify_claims(
         raise _fail("give --speaker and --quote (both non-empty), or --claims FILE")
     else:
         claims = [Claim(speaker=speaker, quote=quote)]
+    options = _model_options(timeout, max_attempts, structured_output, max_output_tokens)
+    store = _store(store_dir, offline, record)
+    recipe = _recipe(backend, model, base_url, store, chunk_size, concurrency, llm_options=options)
+    if archive_db is not None:
+        _report_problems(problems)
+        archive = _open_archive(archive_db)
+        if not claims:
+            raise typer.Exit(USAGE_ERROR)
+        with archive:
+            verdicts = _verify_in_archive(archive, claims, _extractor(recipe), candidates)
+        _write_verdicts(verdicts, fmt, across=True)
+        _exit_for(verdicts, problems)
+    assert source is not None
     items = list(iter_articles([source], stdin=sys.stdin.buffer))
     problems += [item for item in items if isinstance(item, InputProblem)]
-    for problem in problems:
-        style = "red" if problem.severity == "error" else "yellow"
-        err.print(Text.assemble((f"{problem.severity}: ", style), str(problem)))
+    _report_problems(problems)
     articles = [item for item in items if isinstance(item, Article)]
     if not articles:
         raise typer.Exit(USAGE_ERROR)  # why is in the input problems printed above
@@ -621,11 +680,7 @@ def verify_claims(
         raise _fail(f"{source}: verify checks one article at a time, and this input holds {len(articles)}")
     if not claims:
         raise typer.Exit(USAGE_ERROR)
-    store = _store(store_dir, offline, record)
-    options = _model_options(timeout, max_attempts, structured_output, max_output_tokens)
-    extractor = _extractor(
-        _recipe(backend, model, base_url, store, chunk_size, concurrency, llm_options=options)
-    )
+    extractor = _extractor(recipe)
     judge = Judge(extractor.backend.config) if isinstance(extractor.backend, LLMBackend) else None
 
     async def run() -> tuple[Extraction, list[Verdict]]:
@@ -654,16 +709,262 @@ def verify_claims(
         message = (
             f"extraction failed for characters {failed.start}–{failed.end} ({failed.kind}): {failed.message}"
         )
-        err.print(Text.assemble(("error: ", "red"), message))
+        err.print(Text.assemble(("error: ", "red"), message), soft_wrap=True)
+    _write_verdicts(verdicts, fmt, across=False)
+    _exit_for(verdicts, problems)
+
+
+def _report_problems(problems: list[InputProblem]) -> None:
+    for problem in problems:
+        style = "red" if problem.severity == "error" else "yellow"
+        err.print(Text.assemble((f"{problem.severity}: ", style), str(problem)), soft_wrap=True)
+
+
+def _verify_in_archive(
+    archive: Archive, claims: list[Claim], extractor: Extractor, candidates: int
+) -> list[Verdict]:
+    """The claims judged against the archive; by the configured model when there is one."""
+
+    async def run() -> list[Verdict]:
+        async with extractor:
+            judge = Judge(extractor.backend.config) if isinstance(extractor.backend, LLMBackend) else None
+            try:
+                return await archive.averify(claims, judge=judge, candidates=candidates)
+            finally:
+                if judge is not None:
+                    await judge.aclose()
+
+    try:
+        return asyncio.run(run())
+    except (StoreError, ArchiveError) as exc:
+        raise _fail(str(exc)) from None
+
+
+def _write_verdicts(verdicts: list[Verdict], fmt: VerdictFormat, *, across: bool) -> None:
     if fmt is VerdictFormat.table:
-        Console().print(render.verdicts_table(verdicts))
-    else:
-        writers = {
-            VerdictFormat.json: render.verdicts_json,
-            VerdictFormat.jsonl: render.verdicts_jsonl,
-            VerdictFormat.csv: render.verdicts_csv,
-        }
-        sys.stdout.write(writers[fmt](verdicts))
+        table = render.archive_verdicts_table if across else render.verdicts_table
+        Console().print(table(verdicts))
+        return
+    writers = {
+        VerdictFormat.json: render.verdicts_json,
+        VerdictFormat.jsonl: render.verdicts_jsonl,
+        VerdictFormat.csv: render.verdicts_csv,
+    }
+    sys.stdout.write(writers[fmt](verdicts))
+
+
+def _exit_for(verdicts: list[Verdict], problems: list[InputProblem]) -> NoReturn:
     if any(problem.severity == "error" for problem in problems):
         raise typer.Exit(USAGE_ERROR)
     raise typer.Exit(OK if all(v.verdict == "supported" for v in verdicts) else NOT_ALL_SUPPORTED)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command("serve")
+def serve_(
+    archive: Annotated[
+        Path | None,
+        typer.Option("--archive", help="A quote archive (quotes archive add) to search and check."),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on; other than loopback needs --token.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="QUOTES_SERVE_TOKEN",
+            help="Required of every request (env QUOTES_SERVE_TOKEN); never logged or shown.",
+            show_default=False,
+        ),
+    ] = None,
+    backend: BackendOpt = BackendName.auto,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="Model requests in flight, across every user of the server.")
+    ] = 8,
+    chunk_size: ChunkSizeOpt = None,
+    timeout: TimeoutOpt = 120,
+    max_attempts: MaxAttemptsOpt = 6,
+    structured_output: StructuredOutputOpt = StructuredOutputChoice.auto,
+    max_output_tokens: MaxOutputTokensOpt = None,
+    max_request_bytes: Annotated[
+        int, typer.Option(min=1000, help="Largest request body, uploads included (413 above).")
+    ] = 2_000_000,
+    max_chars: Annotated[int, typer.Option(min=100, help="Longest article, in characters (413 above).")] = (
+        200_000
+    ),
+    store_dir: StoreOpt = None,
+    offline: OfflineOpt = False,
+    record: RecordOpt = False,
+    openapi: Annotated[
+        Path | None, typer.Option("--openapi", help="Write the HTTP API's OpenAPI schema here and exit.")
+    ] = None,
+) -> None:
+    """A web page for fact-checkers and an HTTP API: check claims, read articles, search the archive."""
+    try:
+        import uvicorn
+
+        from quotes.serve import Limits, Service, create_app
+    except ImportError as exc:
+        raise _fail(
+            f"quotes serve needs the serve extra ({exc.name} is missing): pip install 'quotes[serve]'"
+        ) from None
+    if not _loopback(host) and not token:
+        raise _fail(
+            f"--host {host} can be reached from other machines: give --token or set QUOTES_SERVE_TOKEN"
+        )
+    recipe = _recipe(
+        backend,
+        model,
+        base_url,
+        _store(store_dir, offline, record),
+        chunk_size,
+        concurrency,
+        llm_options=_model_options(timeout, max_attempts, structured_output, max_output_tokens),
+    )
+    extractor = _extractor(recipe)
+    opened = None
+    if archive is not None:
+        try:
+            opened = Archive(archive, create=False)
+        except ArchiveError as exc:
+            raise _fail(str(exc)) from None
+    limits = Limits(max_request_bytes=max_request_bytes, max_article_chars=max_chars)
+    backend_line = extractor.backend.provenance.model or extractor.backend.provenance.backend
+    service = Service(extractor, backend_line=f"backend {backend_line}", archive=opened, limits=limits)
+    web = create_app(service, token=token or None, loopback_only=_loopback(host))
+    if openapi is not None:
+        openapi.write_text(json.dumps(web.openapi(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        err.print(f"wrote {openapi}")
+        return
+    where = f"http://{host}:{port}/"
+    err.print(
+        f"serving on {where}" + (" (every request needs the token)" if token else "") + " · Ctrl+C stops",
+        soft_wrap=True,
+    )
+    uvicorn.run(web, host=host.strip("[]"), port=port, log_level="info", server_header=False)
+
+
+# --- the quote archive ---------------------------------------------------------------------------------
+
+archive_app = typer.Typer(
+    help="A quote archive: runs of `quotes extract` in one SQLite file, for `quotes search` and "
+    "`quotes verify --archive`.",
+    no_args_is_help=True,
+)
+app.add_typer(archive_app, name="archive")
+
+DbOpt = Annotated[
+    Path, typer.Option("--db", envvar="QUOTES_ARCHIVE", help="The archive file (env QUOTES_ARCHIVE).")
+]
+DEFAULT_DB = Path("quotes.db")
+
+
+def _open_archive(db: Path, *, create: bool = False) -> Archive:
+    try:
+        return Archive(db, create=create)
+    except ArchiveError as exc:
+        raise _fail(str(exc)) from None
+
+
+@archive_app.command("add")
+def archive_add(
+    runs: Annotated[
+        list[Path], typer.Argument(help="JSONL runs of `quotes extract` (one Extraction a line).")
+    ],
+    db: DbOpt = DEFAULT_DB,
+) -> None:
+    """Add runs to the archive (created when missing). Extractions already in it are skipped; the same
+    articles extracted again with another prompt version, model or backend are kept beside the old.
+
+    Exit 0 when every line was added or already there, 2 when a file or a line could not be read (each
+    is reported with its file and line; every other line is still added).
+    """
+    failed = False
+    with _open_archive(db, create=True) as archive:
+        for run in runs:
+            try:
+                report = archive.add_run(run)
+            except OSError as exc:
+                message = f"{run}: cannot read: {exc.strerror or exc}"
+                err.print(Text.assemble(("error: ", "red"), message), soft_wrap=True)
+                failed = True
+                continue
+            except ArchiveError as exc:
+                raise _fail(str(exc)) from None
+            _report_problems(report.problems)
+            failed |= bool(report.problems)
+            bad = f", {len(report.problems)} not added" if report.problems else ""
+            err.print(f"{run}: {report.added} added, {report.skipped} already in {db}{bad}", soft_wrap=True)
+    raise typer.Exit(USAGE_ERROR if failed else OK)
+
+
+@archive_app.command("stats")
+def archive_stats(
+    db: DbOpt = DEFAULT_DB,
+    as_json: Annotated[bool, typer.Option("--json", help="As one JSON object.")] = False,
+) -> None:
+    """What the archive holds: articles, statements, dates, and the provenance of its extractions."""
+    with _open_archive(db) as archive:
+        stats = archive.stats()
+    if as_json:
+        typer.echo(json.dumps(dataclasses.asdict(stats), default=str, indent=2))
+        return
+    dates = f"{stats.first_date} to {stats.last_date}" if stats.first_date else "no dates"
+    typer.echo(
+        f"{stats.path}: {stats.articles} articles, {stats.statements} statements ({dates}); "
+        f"{stats.extractions} extractions of {stats.texts} texts; {stats.bytes / 2**20:.1f} MB"
+    )
+    for p in stats.provenances:
+        typer.echo(f"  {p.extractions}\t{p.backend}\t{p.model or '-'}\t{p.prompt or '-'}")
+
+
+class SearchFormat(StrEnum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+
+
+@app.command("search")
+def search(
+    words: Annotated[
+        str, typer.Argument(help='Words every hit holds; "a phrase" in quotes, word* for a prefix.')
+    ] = "",
+    speaker: Annotated[str | None, typer.Option("--speaker", "-s", help="Said by (name words).")] = None,
+    about: Annotated[str | None, typer.Option("--about", "-a", help="About (name words).")] = None,
+    since: Annotated[str | None, typer.Option(help="From this day on (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Up to this day (YYYY-MM-DD).")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Hits to show.")] = 20,
+    fmt: Annotated[
+        SearchFormat | None,
+        typer.Option("--format", "-f", help="Default: table on a terminal, else jsonl."),
+    ] = None,
+    db: DbOpt = DEFAULT_DB,
+) -> None:
+    """Search the archive's statements: ranked hits with their article, offsets, words and speaker.
+
+    Exit 0 with hits, 1 with none, 2 on usage errors.
+    """
+    if not (words.strip() or speaker or about or since or until):
+        raise _fail("give words to search for, or --speaker, --about, --since or --until")
+    with _open_archive(db) as archive:
+        try:
+            hits = archive.search(words, speaker=speaker, about=about, since=since, until=until, limit=limit)
+        except ValueError as exc:
+            raise _fail(str(exc)) from None
+    fmt = fmt or (SearchFormat.table if sys.stdout.isatty() else SearchFormat.jsonl)
+    if fmt is SearchFormat.table:
+        Console().print(render.hits_table(hits))
+    else:
+        sys.stdout.write((render.hits_json if fmt is SearchFormat.json else render.hits_jsonl)(hits))
+    raise typer.Exit(OK if hits else NOT_ALL_SUPPORTED)

@@ -154,6 +154,8 @@ class Extractor:
             errors=sorted(run.errors, key=lambda e: (e.start, e.end)),
             warnings=run.warnings,
             text=article.text if self._keep_text else None,
+            date=article.date,
+            url=article.url,
         )
 
     async def astream(

@@ -17,7 +17,7 @@ import io
 import json
 import re
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
 from itertools import pairwise
@@ -25,7 +25,7 @@ from itertools import pairwise
 from rich.table import Table
 from rich.text import Text
 
-from quotes.schema import DiffOp, Extraction, Quote, Verdict, VerdictLabel
+from quotes.schema import DiffOp, Extraction, Quote, SearchHit, Verdict, VerdictLabel
 
 CSV_COLUMNS = (
     "article_id",
@@ -117,7 +117,7 @@ def table(extractions: Sequence[Extraction]) -> Table:
                 Text(_speaker_label(quote)),
                 Text(quote.cue or "—"),
                 Text(quote.kind),
-                Text(_shorten(quote.text, 90)),
+                Text(shorten(quote.text, 90)),
                 Text(f"{quote.start}–{quote.end}"),
             ]
             result.add_row(*([Text(extraction.id)] if several else []), *cells)
@@ -139,8 +139,8 @@ def to_html(
     if unknown:
         raise ValueError(f"verdicts given for articles that are not in the report: {', '.join(unknown)}")
     docs = [_Doc.build(n, e, verdicts.get(e.id, ())) for n, e in enumerate(extractions, 1)]
-    css = _stylesheet()
-    js = files("quotes").joinpath("assets/report.js").read_text(encoding="utf-8")
+    css = stylesheet()
+    js = report_script()
     policy = (
         f"default-src 'none'; style-src '{_csp_hash(css)}'; script-src '{_csp_hash(js)}'; "
         "img-src data:; base-uri 'none'; form-action 'none'"
@@ -160,7 +160,7 @@ def to_html(
             '<link rel="icon" href="data:,">\n',
             f"<title>{_e(title)}</title>\n<style>{css}</style>\n</head>\n<body>\n",
             f'<header class="top">\n<h1>{_e(title)}</h1>\n<p class="sub">{_e(" · ".join(summary))}</p>\n',
-            _LEGEND,
+            LEGEND,
             "</header>\n",
             _index(docs) if len(docs) > 1 else "",
             "<main>\n",
@@ -170,6 +170,26 @@ def to_html(
             f"<script>{js}</script>\n</body>\n</html>\n",
         ]
     )
+
+
+def article_html(
+    extraction: Extraction,
+    verdicts: Sequence[Verdict] = (),
+    *,
+    n: int = 1,
+    check_link: Callable[[Quote], str] | None = None,
+    verdict_table: bool = True,
+) -> str:
+    """One article as the report shows it (highlighted text, who said what, verdicts), for a page that
+    supplies `stylesheet()`, `report_script()` and the `#tip` element itself. `n` numbers its element
+    ids; `check_link` gives each statement a "check a claim about this" link to that URL;
+    `verdict_table=False` marks the verdicts' evidence in the text without their table."""
+    return _Doc.build(n, extraction, verdicts, check_link).html(verdict_table=verdict_table)
+
+
+def report_script() -> str:
+    """The report's script: tooltips on highlights and jumps between a highlight and its row."""
+    return files("quotes").joinpath("assets/report.js").read_text(encoding="utf-8")
 
 
 # --- shared helpers ----------------------------------------------------------------------------------
@@ -190,7 +210,8 @@ def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
-def _shorten(text: str, width: int) -> str:
+def shorten(text: str, width: int) -> str:
+    """The text on one line, cut at a word boundary to at most `width` characters (with an ellipsis)."""
     flat = " ".join(text.split())
     if len(flat) <= width:
         return flat
@@ -238,7 +259,8 @@ VERDICT_COLOURS: dict[VerdictLabel, str] = {
 VERDICT_DISTANCE = 15.0
 
 
-def _stylesheet() -> str:
+def stylesheet() -> str:
+    """The report's stylesheet with the speaker colour classes."""
     base = files("quotes").joinpath("assets/report.css").read_text(encoding="utf-8")
     named = [(f"s{i}", colours) for i, colours in enumerate(PALETTE)] + [("su", UNKNOWN_COLOURS)]
     light = "".join(f".{name}{{--hl:{c[0]};--ac:{c[1]}}}" for name, c in named)
@@ -247,7 +269,7 @@ def _stylesheet() -> str:
     return f"{base}{light}{verdicts}\n@media (prefers-color-scheme: dark){{{dark}}}\n"
 
 
-_LEGEND = (
+LEGEND = (
     '<ul class="legend" aria-label="How to read the highlights">'
     "<li>colour: one per speaker in each article</li>"
     '<li><mark class="q su k-direct sample">direct</mark> solid underline</li>'
@@ -401,9 +423,16 @@ class _Doc:
     shown: set[int]
     evidence_shown: set[int]
     problems: list[str]
+    check_link: Callable[[Quote], str] | None = None
 
     @classmethod
-    def build(cls, n: int, extraction: Extraction, verdicts: Sequence[Verdict]) -> _Doc:
+    def build(
+        cls,
+        n: int,
+        extraction: Extraction,
+        verdicts: Sequence[Verdict],
+        check_link: Callable[[Quote], str] | None = None,
+    ) -> _Doc:
         quotes = sorted(extraction.quotes, key=_position)
         colour: dict[str, str] = {}
         for quote in quotes:
@@ -434,7 +463,7 @@ class _Doc:
                     evidence_shown.add(k)
                 else:
                     problems.append(f"verdict {k + 1}: evidence text[{ev.start}:{ev.end}] does not match")
-        return cls(n, extraction, verdicts, quotes, colour, shown, evidence_shown, problems)
+        return cls(n, extraction, verdicts, quotes, colour, shown, evidence_shown, problems, check_link)
 
     def anchor(self, kind: str, i: int) -> str:
         return f"{kind}-{self.n}-{i + 1}"
@@ -499,7 +528,7 @@ class _Doc:
                     spans.append(_Span(gap_start, gap_end, 3, "span", "gap"))
         return spans
 
-    def html(self) -> str:
+    def html(self, *, verdict_table: bool = True) -> str:
         e = self.extraction
         return "".join(
             [
@@ -513,7 +542,7 @@ class _Doc:
                 f'<aside class="side" aria-label="Who said what in {_e(e.id)}">\n',
                 self._who(),
                 "</aside>\n</div>\n",
-                self._verdicts(),
+                self._verdicts() if verdict_table else "",
                 *(self._description(i, q) for i, q in enumerate(self.quotes) if i in self.shown),
                 *(
                     self._verdict_description(k, v)
@@ -597,14 +626,20 @@ class _Doc:
         if i in self.shown:
             label = f"quote {i + 1} in the text"
             number = f'<a class="n" href="#{self.anchor("q", i)}" aria-label="{label}">{i + 1}</a>'
-        said = _shorten(quote.text, 220) if self.extraction.text is not None else quote.text
+        said = shorten(quote.text, 220) if self.extraction.text is not None else quote.text
         meta = [quote.cue or "no cue", quote.kind]
         if quote.speaker.mention and quote.speaker.mention != quote.speaker.name:
             meta.append(f"as “{quote.speaker.mention}”")
         about = "; ".join(entity.name for entity in quote.about)
+        check = (
+            f' · <a class="check" href="{_e(self.check_link(quote))}">check a claim about this</a>'
+            if self.check_link is not None
+            else ""
+        )
         return (
             f'<tr id="{self.anchor("row", i)}" tabindex="-1"><td class="num">{number}</td>'
-            f'<td><span class="said">{_e(said)}</span><div class="meta">{_e(" · ".join(meta))}</div></td>'
+            f'<td><span class="said">{_e(said)}</span><div class="meta">{_e(" · ".join(meta))}{check}</div>'
+            "</td>"
             f'<td class="about">{_e(about) if about else "<span class=zero>—</span>"}</td></tr>'
         )
 
@@ -619,7 +654,7 @@ class _Doc:
                 evidence = (
                     f'<a href="#{self.anchor("ev", k)}">{span}</a>' if k in self.evidence_shown else _e(span)
                 )
-            diff = "".join(_diff_op(op.op, op.claim, op.article) for op in v.diff)
+            diff = diff_html(v.diff)
             note = f'<div class="meta">{_e(v.explanation)}</div>' if v.explanation else ""
             rows.append(
                 f'<tr id="{self.anchor("vrow", k)}" tabindex="-1"><td>{_badge(v.verdict)}</td>'
@@ -672,12 +707,16 @@ class _Doc:
         )
 
 
-def _diff_op(op: str, claim: str, article: str) -> str:
-    if op == "equal":
-        return _e(claim) + " "
-    removed = f"<del>{_e(claim)}</del> " if claim else ""
-    added = f"<ins>{_e(article)}</ins> " if article else ""
-    return removed + added
+def diff_html(ops: Sequence[DiffOp]) -> str:
+    """A word diff from the claim to the article: the claim's words struck out, the article's inserted."""
+    parts = []
+    for op in ops:
+        if op.op == "equal":
+            parts.append(_e(op.claim) + " ")
+            continue
+        parts.append(f"<del>{_e(op.claim)}</del> " if op.claim else "")
+        parts.append(f"<ins>{_e(op.article)}</ins> " if op.article else "")
+    return "".join(parts)
 
 
 def _index(docs: Sequence[_Doc]) -> str:
@@ -843,4 +882,65 @@ def verdicts_table(verdicts: Sequence[Verdict]) -> Table:
             v.actual_speaker or "—",
             why,
         )
+    return table
+
+
+# --- the quote archive ---------------------------------------------------------------------------------
+
+
+def hits_json(hits: Sequence[SearchHit]) -> str:
+    return json.dumps([h.model_dump(mode="json") for h in hits], ensure_ascii=False, indent=2) + "\n"
+
+
+def hits_jsonl(hits: Sequence[SearchHit]) -> str:
+    return "".join(h.model_dump_json() + "\n" for h in hits)
+
+
+def hits_table(hits: Sequence[SearchHit]) -> Table:
+    """Search hits best first: where each statement stands (article, date, offsets) and who said it."""
+    table = Table(show_lines=True)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("article", ratio=2)
+    table.add_column("date", no_wrap=True)
+    table.add_column("speaker", ratio=2)
+    table.add_column("statement", ratio=6)
+    for hit in hits:
+        quote = hit.quote
+        table.add_row(
+            str(hit.rank),
+            f"{hit.score:.2f}",
+            f"{hit.article_id} [{quote.start}–{quote.end}]",
+            hit.date or "—",
+            _speaker_label(quote),
+            f"{' '.join(quote.text.split())}" + (f" ({quote.cue})" if quote.cue else ""),
+        )
+    return table
+
+
+def archive_verdicts_table(verdicts: Sequence[Verdict]) -> Table:
+    """Verdicts across a quote archive: each claim's verdict, then every article's evidence earliest
+    first, with the verdict that article alone gives."""
+    table = Table(show_lines=True)
+    table.add_column("claim / where", ratio=3)
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("evidence", ratio=4)
+    table.add_column("said by", ratio=2)
+    for n, v in enumerate(verdicts, start=1):
+        label = v.claim.id or str(n)
+        table.add_row(
+            f"{label}. {v.claim.speaker}: “{v.claim.quote}”",
+            Text(v.verdict, style=_VERDICT_STYLES[v.verdict]),
+            v.explanation or "",
+            v.actual_speaker or "—",
+        )
+        for ev in v.evidence_all:
+            where = f"  {ev.article_id}" + (f" ({ev.date})" if ev.date else "")
+            said = (ev.speaker.name or ev.speaker.mention) if ev.speaker else None
+            table.add_row(
+                where,
+                Text(ev.verdict or "", style=_VERDICT_STYLES[ev.verdict] if ev.verdict else ""),
+                f"{' '.join(ev.text.split())} [{ev.start}–{ev.end}]",
+                said or "—",
+            )
     return table

@@ -159,15 +159,27 @@ def read_records(path: str | os.PathLike[str], model: type[RecordT]) -> Iterator
     """Yield the `model` records of a JSONL file (Extractions, Verdicts); a bad line raises
     RecordFileError naming file and line. Blank lines are skipped.
     """
+    for _, record in scan_records(path, model):
+        if isinstance(record, RecordFileError):
+            raise record
+        yield record
+
+
+def scan_records(
+    path: str | os.PathLike[str], model: type[RecordT]
+) -> Iterator[tuple[int, RecordT | RecordFileError]]:
+    """Like `read_records`, but with each record's line number, and a bad line yielded as its
+    RecordFileError while the lines after it still come: for callers that keep every good record and
+    report the bad ones."""
     name = os.fspath(path)
     with open(name, "rb") as handle:
         for number, raw in enumerate(handle, start=1):
             if not raw.strip():
                 continue
             try:
-                yield model.model_validate_json(raw)
+                yield number, model.model_validate_json(raw)
             except ValidationError as error:
-                raise RecordFileError(name, number, _first_error(error, model.__name__)) from None
+                yield number, RecordFileError(name, number, _first_error(error, model.__name__))
 
 
 def read_extractions(path: str | os.PathLike[str]) -> Iterator[Extraction]:

@@ -6,10 +6,11 @@ Public fields may be added, never renamed. The model-facing schema carries no of
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 SCHEMA_VERSION = "1"
 
@@ -18,14 +19,32 @@ SpeakerType = Literal["person", "organization", "group", "unknown"]
 Grounding = Literal["exact", "normalized", "fuzzy"]
 
 
+def iso_date(value: str) -> str:
+    """An ISO 8601 date or date and time, in its normal form ("2024-03-05", "2024-03-05T09:30:00+01:00"),
+    so that dates compare as strings; ValueError for anything else."""
+    text = value.strip()
+    try:
+        if len(text) <= 10:
+            return dt.date.fromisoformat(text).isoformat()
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat()
+    except ValueError:
+        raise ValueError(f"not an ISO 8601 date (YYYY-MM-DD, or with a time): {value!r}") from None
+
+
+IsoDate = Annotated[str, AfterValidator(iso_date)]
+
+
 class Article(BaseModel):
-    """One input text. `id` is kept through to the output; `source` says where it was read from."""
+    """One input text. `id` is kept through to the output; `source` says where it was read from;
+    `date` (ISO 8601) and `url` are the article's own, when the input gives them."""
 
     model_config = ConfigDict(frozen=True)
 
     id: str
     text: str
     source: str | None = None
+    date: IsoDate | None = None
+    url: str | None = None
 
     @property
     def sha256(self) -> str:
@@ -134,10 +153,28 @@ class Extraction(BaseModel):
     errors: list[ChunkError] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     text: str | None = None
+    date: IsoDate | None = None
+    url: str | None = None
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+class SearchHit(BaseModel):
+    """One statement found in a quote archive (`quotes.Archive.search`), with the article it stands in.
+
+    `rank` counts from 1; `score` is the full-text relevance (higher is better; 0 when the search had no
+    words and hits are listed newest first).
+    """
+
+    rank: int
+    score: float
+    article_id: str
+    source: str | None = None
+    date: str | None = None
+    url: str | None = None
+    quote: Quote
 
 
 # --- the model-facing answer -------------------------------------------------------------------------
@@ -252,7 +289,9 @@ class Evidence(BaseModel):
 
     `cue` is the statement's cue. For words no statement covers (`unattributed`), `speaker` is None and
     `nearest_speaker` and `cue` are those of the statement whose speaker is mentioned closest to the
-    words (within 300 characters), if any: a lead, not an attribution.
+    words (within 300 characters), if any: a lead, not an attribution. Evidence from a quote archive
+    also names its article (`article_id`, `source`, `date`, `url`) and the verdict that article alone
+    gives the claim (`verdict`).
     """
 
     start: int
@@ -260,6 +299,11 @@ class Evidence(BaseModel):
     text: str
     speaker: Speaker | None = None
     quote_id: str | None = None
+    article_id: str | None = None
+    source: str | None = None
+    date: str | None = None
+    url: str | None = None
+    verdict: VerdictLabel | None = None
     cue: str | None = None
     nearest_speaker: Speaker | None = None
 
@@ -285,6 +329,8 @@ class Verdict(BaseModel):
     backend: str | None = None
     prompt: str | None = None
     explanation: str | None = None
+    # Across a quote archive: every article's evidence, earliest first (undated articles last).
+    evidence_all: list[Evidence] = Field(default_factory=list)
     confidence: float | None = None
     problems: list[VerdictLabel] = Field(default_factory=list)
     variants: list[str] = Field(default_factory=list)
