@@ -58,6 +58,8 @@ CANDIDATES = 2
 CLOSEST = 1
 RAREST = 4
 COUNT_CAP = 5000
+# How many more words than the claim has may stand between its rarest words in a statement.
+NEAR_SLACK = 3
 # A search ranks this many times `limit` statements before filtering them by date and version.
 SEARCH_FETCH = 4
 # bm25 weights of statements_fts's columns: statement, speaker, cue, about, article.
@@ -523,10 +525,10 @@ class Archive:
         pays for every word at every match: so each query asks for the claim's RAREST words only (by
         how many statements hold each, counted up to COUNT_CAP, longer words first among equals), or,
         when even the rarest is that common, for its longest run of words statements hold, in a row:
-        1. statements holding those words: the earliest said by the claimed speaker (by the words of
-           the speaker's name, mention or role) and the earliest of all, up to `limit` articles; a word
-           in no statement at all (as a changed word often is) is left out, so an altered claim finds
-           the statement it alters;
+        1. statements holding those words near each other: the earliest said by the claimed speaker
+           (by the words of the speaker's name, mention or role) and the earliest of all, up to `limit`
+           articles; a word in no statement at all (as a changed word often is) is left out, so an
+           altered claim finds the statement it alters;
         2. else the CLOSEST statements holding fewer of them;
         3. and when some word is in no statement, only the first of those, and the earliest text
            holding the rarest words, those first (words no statement covers).
@@ -551,7 +553,10 @@ class Archive:
             words = _phrase(" ".join(run))
             holding = self._rows(earliest, f"statement : ({words})")
         if rare and not holding:
-            words = " AND ".join(map(_phrase, rare))
+            # The rarest words near each other, as in the claim (an AND of them costs the same and
+            # also takes statements where they stand apart).
+            span = len(_TOKEN.findall(claim.quote)) + NEAR_SLACK
+            words = f"NEAR({' '.join(map(_phrase, rare))}, {span})"
             holding = self._rows(earliest, f"statement : ({words})")
         chosen: list[int] = []
         if holding:
