@@ -537,3 +537,30 @@ def test_the_sdk_is_imported_only_when_an_llm_backend_is_made() -> None:
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True"]
+
+
+async def test_a_statement_copied_from_the_prompts_example_is_dropped_with_a_warning(serve: Serve) -> None:
+    example = load_prompt("extract").examples[0]
+    echoed = {**RECORD, "quote": example.answer["quotes"][0]["quote"]}
+    server = serve(replies(ok(json.dumps({"quotes": [echoed, RECORD]}))))
+    answer = await extract(config(server))
+    assert [r.quote for r in answer.records] == [RECORD["quote"]]
+    assert answer.warnings == [f"dropped a statement copied from the prompt's example: {echoed['quote']!r}"]
+
+
+async def test_a_timeout_is_remembered_for_reruns_with_the_same_timeout(
+    serve: Serve, store: ResponseStore
+) -> None:
+    server = serve(replies(StubReply(delay=1.0, json=chat_completion(GOOD))))
+    with pytest.raises(OutputTruncated) as caught:
+        await extract(config(server, store=store, timeout=0.3))
+    assert caught.value.reason == "timeout"
+    assert server.request_count == 2, "asked once more, then given up for a split"
+    with pytest.raises(OutputTruncated) as again:
+        await extract(config(server, store=store, timeout=0.3))
+    assert server.request_count == 2, "a rerun goes straight to the split"
+    assert (again.value.usage.cached_requests, again.value.usage.requests) == (1, 0)
+
+    answer = await extract(config(server, store=store, timeout=3.0))
+    assert server.request_count == 3, "a longer wait than the one that timed out asks again"
+    assert len(answer.records) == 1

@@ -69,6 +69,8 @@ TIMEOUT_ATTEMPTS = 2
 # is checked with a request for its model list; if it does not answer that either, the circuit opens.
 BREAKER_THRESHOLD = 4
 PROBE_TIMEOUT = 10.0
+# What the store holds for a request that got no answer within the timeout: the seconds waited.
+TIMED_OUT = "timed_out_after"
 
 
 @dataclass
@@ -267,7 +269,13 @@ class LLMBackend:
 
     async def extract_chunk(self, chunk: Chunk) -> ChunkAnswer:
         answer, usage, warnings = await self._ask(chunk.text, Answer)
-        return ChunkAnswer(records=answer.quotes, usage=usage, warnings=warnings)
+        records = []
+        for record in answer.quotes:
+            if record.quote not in chunk.text and any(record.quote in e.text for e in self.prompt.examples):
+                warnings.append(f"dropped a statement copied from the prompt's example: {record.quote!r}")
+            else:
+                records.append(record)
+        return ChunkAnswer(records=records, usage=usage, warnings=warnings)
 
     async def ask(self, text: str, answer_type: type[AnswerT]) -> tuple[AnswerT, Usage]:
         """This backend's prompt asked about `text`, its answer validated as `answer_type`.
@@ -414,14 +422,25 @@ class LLMBackend:
         keyed = store.keyed_from(template, messages)  # the key is computed once, for the lookup and the save
         stored = store.lookup(keyed)
         if stored is not None:
-            try:
-                completion = _read_completion(stored)
-            except ValueError as exc:
-                raise StoreError(f"{store.path_for(keyed)}: not a chat completion ({exc})") from exc
-            usage.cached_requests += 1
-            return completion
+            waited = stored.get(TIMED_OUT)
+            if not isinstance(waited, int | float):
+                try:
+                    completion = _read_completion(stored)
+                except ValueError as exc:
+                    raise StoreError(f"{store.path_for(keyed)}: not a chat completion ({exc})") from exc
+                usage.cached_requests += 1
+                return completion
+            if waited >= self.config.timeout:
+                usage.cached_requests += 1
+                raise OutputTruncated(usage, reason="timeout")
+            # it timed out after a shorter wait than this run's: ask again
         await self.preflight()
-        response, completion = await self._send(keyed.body, usage, traits)
+        try:
+            response, completion = await self._send(keyed.body, usage, traits)
+        except OutputTruncated:
+            # Remembered too, so that a rerun with the same timeout goes straight to the split.
+            store.save(keyed, {TIMED_OUT: self.config.timeout})
+            raise
         # Truncated answers are kept too: a rerun goes straight to the split without asking again. On
         # the event loop, fsync and all (about a millisecond): handing it to a thread cost more CPU than
         # it spared the loop (bench/README.md, "Speed at concurrency 32").
