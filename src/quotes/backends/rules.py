@@ -18,7 +18,7 @@ from quotes.backends import ChunkAnswer, Provenance
 from quotes.chunking import Chunk
 from quotes.schema import Entity, Kind, Quote, Speaker, SpeakerType
 
-RULES_VERSION = "5"
+RULES_VERSION = "6"
 
 Span = tuple[int, int]
 
@@ -749,6 +749,8 @@ class _Entities:
         return mention.text
 
     def about(self, text: str, fragments: Sequence[Span]) -> list[Entity]:
+        """Who the statement in `fragments` is about, as README and extract@v2 define `about`: the people,
+        organisations and countries its own words name or refer to, each once, by full name."""
         names: list[str] = []
         for s, e in fragments:
             for match in _NAME_RE.finditer(text, s, e):
@@ -815,6 +817,8 @@ _NAMING_LEAD_RE = re.compile(
 )
 _NO_TAIL_RE = re.compile(r"\s*")
 _SUBORDINATE_RE = re.compile(r"\b(?:that|because|if|unless|although|though|whether)\b")
+# A `that` with nothing but a quotation after it joins the cue to a direct statement: no word of it.
+_JOINING_THAT_RE = re.compile(r"that\s*$")
 _INVERTED_CUE_RE = re.compile(r"(?:Said|Says|Added|Adds|Asked|Asks|Wrote|Writes|Replied|Explained)\b")
 _MODIFIERS_RE = re.compile(r"[\w’'.-]*(?:,?\s+[\w’'.-]+)*,?\s*")
 _LATE_THAT_RE = re.compile(r"(?:on|in|at|during|after|before|last|this|to)\b[^,.“”\"]{0,60}?\bthat\b")
@@ -903,6 +907,10 @@ def _clause_end(text: str, pos: int, sent_end: int) -> int:
 
 
 def _content_kind(alnum: bytes, quoted: bytes, fragments: Sequence[Span]) -> Kind:
+    """The kind, decided by the statement's own words (extract@v2 and README define it the same way):
+    direct when every letter and digit of them is inside quotation marks, mixed when some are, indirect
+    when none are. The speaker, the cue and a `that` joining them to the statement are not its words, so
+    `saying that “Iraq stands with Iran”` is direct (see `_JOINING_THAT_RE`)."""
     chars = sum(alnum[s:e].count(1) for s, e in fragments)
     inside = sum(quoted[s:e].count(1) for s, e in fragments)
     if chars and inside == chars:
@@ -1074,7 +1082,8 @@ class _Extractor:
                 if before is not None:
                     mention, cue = before
                     # "She said because turnout was low, “we lost.”": the clause is part of the statement
-                    if clause := _SUBORDINATE_RE.search(text, cue[1], unit.start):
+                    clause = _SUBORDINATE_RE.search(text, cue[1], unit.start)
+                    if clause and not _JOINING_THAT_RE.match(text, clause.start(), unit.start):
                         fragments[0] = (clause.start(), fragments[0][1])
                         kind = "mixed"
             if mention is None and not self._stands_alone(unit):
@@ -1360,7 +1369,10 @@ class _Extractor:
             start = late_that.end() - 4
         lead = text[cue.end() : start].lower()
         if lead.strip().endswith("that"):
-            start = cue.end() + lead.rfind("that")
+            # PolNeAR's annotators count "that" as the statement's; it is left out only before a direct one
+            that_start = cue.end() + lead.rfind("that")
+            if _content_kind(self.alnum, self.quoted, [_strip_span(text, start, end)]) != "direct":
+                start = that_start
         content = _strip_span(text, start, end)
         if _words(text, *content) < 3 or (
             _PREPOSITION_RE.match(text, content[0])
