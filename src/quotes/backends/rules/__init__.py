@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 
 from quotes.backends import ChunkAnswer, Provenance
 from quotes.backends.rules.coreference import Entities, who_antecedents
-from quotes.backends.rules.roles import split_role
+from quotes.backends.rules.roles import apposition_role, mention_role
 from quotes.backends.rules.speakers import Mention
 from quotes.backends.rules.statements import Record, StatementFinder
 from quotes.chunking import Chunk
@@ -32,9 +32,12 @@ def _speaker(text: str, record: Record, entities: Entities, resolved: dict[int, 
     if mention.text.lower() == "who":
         name = resolved.get(mention.start, name)
     role = None
-    if mention.type == "person" and not mention.text[:1].islower():
-        role_words, _ = split_role(mention.text.split())
-        role = " ".join(role_words) or None
+    if mention.type == "person":
+        # the mention's own titles or description, an apposition after it, or what the article calls
+        # the same person elsewhere ("Mayor Lisa Park" … "Park added")
+        role = (
+            mention_role(mention.text.split()) or apposition_role(text, mention.end) or entities.role_of(name)
+        )
     return Speaker(
         name=name, mention=mention.text, start=mention.start, end=mention.end, type=mention.type, role=role
     )
@@ -53,6 +56,7 @@ def extract_quotes(text: str) -> list[Quote]:
     for n, record in enumerate(records, start=1):
         start, end = record.fragments[0][0], record.fragments[-1][1]
         cue_start, cue_end = record.cue if record.cue else (None, None)
+        speaker = _speaker(text, record, entities, antecedents)
         quotes.append(
             Quote(
                 id=f"q{n}",
@@ -60,11 +64,11 @@ def extract_quotes(text: str) -> list[Quote]:
                 start=start,
                 end=end,
                 kind=record.kind,
-                speaker=_speaker(text, record, entities, antecedents),
+                speaker=speaker,
                 cue=text[cue_start:cue_end] if cue_start is not None else None,
                 cue_start=cue_start,
                 cue_end=cue_end,
-                about=entities.about(text, record.fragments),
+                about=entities.about(record.fragments, speaker.name, speaker.role),
                 spans=list(record.fragments),
             )
         )

@@ -100,7 +100,7 @@ INVERTED_CUE_RE = re.compile(r"(?:" + trie_pattern(words(_CUES["inverted"])) + r
 # Cues anywhere in a sentence; after a closing quotation mark almost any reporting verb is one:
 # “…,” the host pressed.
 CUE_RE = _cue_regex([f for f in CUE_FORMS if f not in WEAK_CUES] + sorted(EVIDENCE_VERBS))
-AFTER_CUE_RE = _cue_regex([*CUE_FORMS, *words(_CUES["after_quote"])])
+AFTER_CUE_RE = _cue_regex([*CUE_FORMS, *words(_CUES["after_quote"]), *words(_CUES["manner"])])
 
 PRONOUNS = cast(dict[str, SpeakerType], _EN["pronouns"])
 AUX = frozenset(words(_WORDS["auxiliaries"]))
@@ -108,9 +108,37 @@ DETERMINERS = frozenset(words(_WORDS["determiners"]))
 TITLE_WORDS = frozenset(words(_WORDS["titles"]))
 ROLE_MODIFIERS = frozenset(words(_WORDS["role_modifiers"]))
 HONORIFICS = frozenset(words(_WORDS["honorifics"]))
+COURTESY_TITLES = frozenset(words(_WORDS["courtesy_titles"]))
 ORG_WORDS = frozenset(words(_WORDS["organisations"]))
 GROUP_HEADS = frozenset(words(_WORDS["groups"]))
 NAME_PARTICLES = frozenset(words(_WORDS["name_particles"]))
 ABBREVIATIONS = frozenset(words(_WORDS["abbreviations"]))
 NON_SPEAKER_CAPS = frozenset(words(_WORDS["not_names"]))
 LONE_SPEAKERS = frozenset(words(_WORDS["lone_speakers"]))
+PLACE_WORDS = frozenset(words(_WORDS["places"]))
+
+
+def _countries(data: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Country by every name it goes by, and by its demonym ("Iranian" → "Iran")."""
+    by_name: dict[str, str] = {}
+    by_demonym: dict[str, str] = {}
+    for line in data["names"].splitlines():
+        if line.strip():
+            name, _, demonym = line.partition(":")
+            by_name[name.strip()] = name.strip()
+            by_demonym[demonym.strip()] = name.strip()
+    for line in data["aliases"].splitlines():
+        if line.strip():
+            alias, _, name = line.partition("=")
+            by_name[alias.strip()] = by_name[name.strip()]
+    return by_name, by_demonym
+
+
+COUNTRIES, COUNTRY_BY_DEMONYM = _countries(_EN["countries"])
+# Any country name, alias or demonym (singular or plural: "Iraqi", "Iraqis"), as a whole word
+COUNTRY_RE = re.compile(
+    r"(?=[A-Z])\b(?:"
+    + trie_pattern([*COUNTRIES, *COUNTRY_BY_DEMONYM, *(d + "s" for d in COUNTRY_BY_DEMONYM)])
+    + r")(?![\w-])"
+)
+CUE_WORDS = frozenset(CUE_FORMS) | frozenset(words(_CUES["after_quote"])) | frozenset(words(_CUES["manner"]))

@@ -1,25 +1,76 @@
-"""Roles: the titles before a name ("Iraqi Prime Minister") taken apart from the name."""
+"""Roles: what the article says a speaker is, from the titles before a name ("Iraqi Prime Minister
+Mustafa al-Kadhimi"), a description before it ("retired surgeon Eve Smith") or an apposition after it
+("Eve Smith, a retired surgeon,")."""
 
 from __future__ import annotations
 
 import re
 
-from quotes.backends.rules.lexicon import TITLE_WORDS
+from quotes.backends.rules.lexicon import COURTESY_TITLES, DETERMINERS, ROLE_MODIFIERS, TITLE_WORDS
 
 _ROLE_WORD_RE = re.compile(r"^[A-Z][a-z]+(?:i|ian|an|ese|ish|ch)$")
+# ", a retired surgeon," / ", 64, deputy director of the office," / ", the agency's spokesman." up to the
+# comma, dash or full stop that closes the apposition
+_APPOSITION_RE = re.compile(
+    r",\s+(?:\d{1,3},\s+)?(?P<role>(?:(?:a|an|the)\s+)?[^,;:()“”\".!?—–]{2,100}?)\s*(?=[,—–.;!?]|$)"
+)
+_NOT_ROLES = frozenset(
+    [
+        *("who", "which", "whose", "whom", "where", "when", "in", "at", "on", "during", "after", "before"),
+        *("speaking", "clad", "like", "along", "also", "though", "however", "too", "meanwhile", "for"),
+        *("one", "and", "but", "or", "said", "says", "told", "added", "adding", "saying", "according"),
+    ]
+)
+_ARTICLE_RE = re.compile(r"(?:a|an|the)\s+", re.IGNORECASE)
 
 
 def split_role(words: list[str]) -> tuple[list[str], list[str]]:
-    """Leading titles ("Iraqi Prime Minister") and the name that follows them."""
-    k = 0
-    saw_title = False
-    while k < len(words) - 1:
-        lw = words[k].lower()
-        if lw in TITLE_WORDS:
-            saw_title = True
-        elif not (_ROLE_WORD_RE.match(words[k]) and words[k + 1].lower() in TITLE_WORDS):
+    """Leading titles ("Iraqi Prime Minister", "Minnesota Gov.") and the name that follows them: the words
+    up to the last title word that has a word of the name after it."""
+    last = -1
+    for k, word in enumerate(words[:-1]):
+        if word.lower() in TITLE_WORDS:
+            last = k
+        elif last < 0 and k >= 3:
             break
-        k += 1
-    if not saw_title:
+    if last < 0:
         return [], words
-    return words[:k], words[k:]
+    return words[: last + 1], words[last + 1 :]
+
+
+def is_role(words: list[str]) -> bool:
+    """Whether titles say what someone is: "Sen." does, "Mr." does not."""
+    return any(word.lower() not in COURTESY_TITLES for word in words)
+
+
+def mention_role(words: list[str]) -> str | None:
+    """The role a person's mention carries before the name: "Mayor" in "Mayor Lisa Park", "retired
+    surgeon" in "retired surgeon Eve Smith", None for "Eve Smith" or "the chief"."""
+    if not words or words[0].lower() in DETERMINERS:
+        return None
+    k = 0
+    while k < len(words) and words[k][:1].islower():
+        k += 1
+    role = words[:k] + split_role(words[k:])[0] if 0 < k < len(words) else split_role(words)[0]
+    return " ".join(role) if is_role(role) else None
+
+
+def apposition_role(text: str, end: int) -> str | None:
+    """The apposition right after a name ending at `end`, as a role: ", a retired surgeon," gives "retired
+    surgeon"; a relative clause or an aside (", who …", ", speaking on …") gives None."""
+    match = _APPOSITION_RE.match(text, end)
+    if match is None:
+        return None
+    role = match.group("role")
+    article = _ARTICLE_RE.match(role)
+    first = role.split()[0]
+    if article is None:
+        lead = first.lower()
+        if not (lead in TITLE_WORDS or lead in ROLE_MODIFIERS or first.endswith(("’s", "'s"))):
+            return None
+    if "\n\n" in role:
+        return None
+    words = (role[article.end() :] if article else role).split()
+    if not words or words[0].lower() in _NOT_ROLES or words[0].lower().endswith("ing") or len(words) > 12:
+        return None
+    return " ".join(words)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from quotes.backends.rules.lexicon import (
     AUX,
+    CUE_WORDS,
     DETERMINERS,
     GROUP_HEADS,
     LONE_SPEAKERS,
@@ -16,6 +17,7 @@ from quotes.backends.rules.lexicon import (
     ORG_WORDS,
     PRONOUNS,
     ROLE_MODIFIERS,
+    SAY_CUES,
     TITLE_WORDS,
 )
 from quotes.backends.rules.scanning import tokens, trim_end
@@ -36,10 +38,21 @@ def is_cap(word: str) -> bool:
     return word[:1].isupper() or (word[:1].isdigit() and len(word) > 1 and word[-1:].isalpha())
 
 
+_COMPLEMENT_WORDS = frozenset(
+    ["of", "outside", "inside", "near", "at", "in", "from", "behind", "across", "around"]
+)
+
+
 def _classify(words: Sequence[str]) -> SpeakerType:
     lower = [w.lower().rstrip(".") for w in words]
     if not lower:
         return "unknown"
+    # "residents of the tower", "witnesses outside the shop": the head comes before its complement
+    cut = next(
+        (k for k, w in enumerate(lower[1:], 1) if w in _COMPLEMENT_WORDS and not is_cap(words[k - 1])), 0
+    )
+    if cut and lower[cut - 1] in GROUP_HEADS:
+        return "group"
     head = lower[-1].removesuffix("’s").removesuffix("'s")
     if len(lower) == 1 and head in PRONOUNS:
         return PRONOUNS[head]
@@ -67,6 +80,24 @@ def _completed_head(toks: Sequence[tuple[int, int, str]], k: int) -> int:
         if not toks[m][2].islower():
             break
         m -= 1
+    return k
+
+
+def _group_before_place(toks: Sequence[tuple[int, int, str]], first: int) -> int | None:
+    """Where a group phrase starts whose place the noun phrase at `first` is ("witnesses outside the
+    shop", "residents of the tower"), or None."""
+    if first < 2 or toks[first - 1][2].lower() not in _COMPLEMENT_WORDS:
+        return None
+    head = first - 2
+    if toks[head][2].lower() not in GROUP_HEADS:
+        return None
+    k = head
+    while (
+        k > 0 and head - k < 2 and _is_description_word(toks[k - 1][2]) and not toks[k - 1][2].endswith("ed")
+    ):
+        k -= 1
+    if k > 0 and toks[k - 1][2].lower() in DETERMINERS:
+        k -= 1
     return k
 
 
@@ -153,6 +184,10 @@ def np_before(text: str, start: int, end: int) -> Mention | None:
         first += 1
     if first > last:
         return None
+    if (group := _group_before_place(toks, first)) is not None:
+        # "Witnesses outside the shop said": the witnesses speak, not the shop
+        s, e = toks[group][0], toks[last][1]
+        return Mention(s, e, text[s:e], "group")
     s, e = toks[first][0], toks[last][1]
     words = [t[2] for t in toks[first : last + 1]]
     if not has_cap and words[0].lower() not in DETERMINERS:
@@ -161,6 +196,24 @@ def np_before(text: str, start: int, end: int) -> Mention | None:
         return None
     mention = text[s:e]
     return Mention(s, e, mention, _classify(words))
+
+
+_NOT_DESCRIPTIONS = frozenset(["that", "and", "but", "or", "if", "as", "than", "so", "not", "there", "here"])
+
+
+def _is_description_word(word: str) -> bool:
+    """A lowercase word that may describe the person named after it: "retired", "surgeon", "hacker"."""
+    lw = word.lower()
+    return (
+        word.isalpha()
+        and word.islower()
+        and lw not in AUX
+        and lw not in _NOT_DESCRIPTIONS
+        and lw not in PRONOUNS
+        and lw not in DETERMINERS
+        and not lw.endswith(("ing", "ly"))
+        and not PREPOSITION_RE.fullmatch(lw)
+    )
 
 
 def np_after(text: str, start: int, end: int, titles: bool = False) -> Mention | None:
@@ -175,13 +228,17 @@ def np_after(text: str, start: int, end: int, titles: bool = False) -> Mention |
     last = -1
     for j, (_, _, w) in enumerate(toks[:12]):
         lw = w.lower()
+        if j and lw in CUE_WORDS and (w[:1].isupper() or lw in SAY_CUES):
+            break  # "The Chief Said:": a verb of saying ends the phrase, capitalised or not
         if is_cap(w) and lw not in NON_SPEAKER_CAPS:
             last = j
         elif (
             (j == 0 and lw in DETERMINERS)
             or (lw in TITLE_WORDS and last == j - 1)
-            # "said former state senator Al Ray": lowercase titles before a name
+            # "said former state senator Al Ray", "said retired surgeon Eve Smith": a description before
+            # a name (kept only if a name follows)
             or (titles and last == -1 and j < 5 and (lw in TITLE_WORDS or lw in ROLE_MODIFIERS))
+            or (titles and last == -1 and j < 4 and w0 not in DETERMINERS and _is_description_word(w))
             or (lw in NAME_PARTICLES | {"of", "for", "and"} and last == j - 1)
         ):
             continue
