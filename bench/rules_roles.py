@@ -43,15 +43,14 @@ DEFAULT_GOLD = next(
     ),
     REPO.parent / "shared" / "eval" / "polnear" / "gold-dev.jsonl",
 )
-TITLES = frozenset(
-    """president senator sen. rep. representative gov. governor mayor secretary minister chairman
-    chairwoman chair director judge justice general gen. dr. professor prof. ambassador speaker leader ceo
-    chief spokesman spokeswoman spokesperson adviser advisor aide manager strategist nominee candidate
-    attorney commissioner councilman councilwoman congressman congresswoman lawmaker host anchor pastor
-    rev. surgeon neurosurgeon businessman businesswoman founder executive economist analyst pollster
-    officer sheriff treasurer chancellor king queen pope lt. col. sgt. capt. reporter columnist editor
-    historian lawyer activist coordinator consultant organizer chairperson whip premier delegate""".split()
-)
+_TITLE_LIST = """president senator sen. rep. representative gov. governor mayor secretary minister chairman
+chairwoman chair director judge justice general gen. dr. professor prof. ambassador speaker leader ceo
+chief spokesman spokeswoman spokesperson adviser advisor aide manager strategist nominee candidate
+attorney commissioner councilman councilwoman congressman congresswoman lawmaker host anchor pastor
+rev. surgeon neurosurgeon businessman businesswoman founder executive economist analyst pollster
+officer sheriff treasurer chancellor king queen pope lt. col. sgt. capt. reporter columnist editor
+historian lawyer activist coordinator consultant organizer chairperson whip premier delegate"""
+TITLES = frozenset(_TITLE_LIST.split())
 _WORD = r"[A-Za-z][\w.’'-]*"
 
 
@@ -105,8 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         f"({100 * some / max(1, len(given)):.1f} %)"
     )
     print(
-        f"speed: {len(articles) / elapsed:.0f} articles/s on one core at {chars / len(articles) / 1000:.1f} KB "
-        f"(≈ {per_5kb:.0f} articles/s at 5 KB), best of {args.repeat}"
+        f"speed: {len(articles) / elapsed:.0f} articles/s on one core at "
+        f"{chars / len(articles) / 1000:.1f} KB (≈ {per_5kb:.0f} articles/s at 5 KB), best of {args.repeat}"
     )
     if args.json:
         payload = {

@@ -179,3 +179,78 @@ def test_about_gives_a_pronoun_for_someone_else_by_name() -> None:
 def test_his_country_is_the_speakers_country() -> None:
     text = "Iranian President Reza Tavan expressed his country's wish to double trade."
     assert [e.name for e in _only(text).about] == ["Iran"]
+
+
+# --- single quotation marks, and apostrophes that open nothing ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "statement", "name"),
+    [
+        ("'It is over,' said Jo Marsh.", "'It is over,'", "Jo Marsh"),
+        ("‘It is over,’ Jo Marsh said.", "‘It is over,’", "Jo Marsh"),
+        (
+            "Ann Lee said: ‘He told me “never again” and left.’",
+            "‘He told me “never again” and left.’",
+            "Ann Lee",
+        ),
+    ],
+)
+def test_single_marks_as_quotation_marks(text: str, statement: str, name: str) -> None:
+    quote = _only(text)
+    assert (quote.text, quote.speaker.name) == (statement, name)
+
+
+def test_double_marks_nested_in_single_ones_are_one_quotation() -> None:
+    text = "‘They called it “a fair deal” and walked out,’ said Jo Marsh."
+    quote = _only(text)
+    assert quote.text == "‘They called it “a fair deal” and walked out,’"
+    assert quote.kind == "direct"
+
+
+def test_single_marks_nested_in_double_ones_open_nothing() -> None:
+    quote = _only("“He told me ‘never again’ and left,” Tom Reyes said.")
+    assert quote.text == "“He told me ‘never again’ and left,”"
+
+
+def test_apostrophes_never_open_a_quotation() -> None:
+    text = (
+        "Smith's shop played rock 'n' roll all night in the '90s, and the players' union met there. "
+        "'Great times,' said Jo Marsh. 'We danced till the 'til-dawn shows ended.'"
+    )
+    quotes = extract_quotes(text)
+    assert [q.text for q in quotes] == [
+        "'Great times,' said Jo Marsh. 'We danced till the 'til-dawn shows ended.'"
+    ]
+    assert quotes[0].speaker.name == "Jo Marsh"
+
+
+def test_apostrophes_in_a_double_quoted_text_change_nothing() -> None:
+    text = "Smith's shop played rock 'n' roll in the '90s. “Great times,” said Jo Marsh."
+    assert [q.text for q in extract_quotes(text)] == ["“Great times,”"]
+
+
+# --- HTML: a quotation never runs through markup ----------------------------------------------------------
+
+
+def test_a_quotation_left_open_across_tags_stops_at_the_block() -> None:
+    text = (
+        '<p class="lead">Mayor Lisa Park spoke on Monday. “We will rebuild the bridge,</p>'
+        '<p>the council meets at <a href="/agenda">noon</a>.</p>'
+        "<p>“It is a great day,” Park said.</p>"
+    )
+    quotes = extract_quotes(text)
+    assert all("<" not in text[s:e] for q in quotes for s, e in (q.spans or [(q.start, q.end)]))
+    assert [(q.text, q.speaker.name) for q in quotes] == [("“It is a great day,”", "Lisa Park")]
+
+
+def test_quotation_marks_in_attributes_are_no_quotations() -> None:
+    text = '<div data-note="the plan is dead" title="a b c d"><p>Nothing here was said by anyone.</p></div>'
+    assert extract_quotes(text) == []
+
+
+def test_an_inline_tag_inside_a_quotation_keeps_it_whole() -> None:
+    text = "<p>“We will <em>not</em> close the school,” said Ana Ruiz.</p>"
+    quote = _only(text)
+    assert quote.text == "“We will <em>not</em> close the school,”"
+    assert quote.speaker.name == "Ana Ruiz"

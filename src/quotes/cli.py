@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from enum import StrEnum
@@ -118,6 +119,7 @@ def _recipe(
     chunk_size: int | None,
     concurrency: int,
     kinds: frozenset[Kind] | None = None,
+    lang: str | None = None,
     **llm_options: float,
 ) -> ExtractorRecipe:
     options: dict[str, object] = {"store": store, **llm_options}
@@ -131,7 +133,14 @@ def _recipe(
         concurrency=concurrency,
         chunk_size=chunk_size,
         kinds=kinds,
+        lang=lang,
     )
+
+
+def _lang(lang: str | None) -> str | None:
+    if lang is not None and not re.fullmatch(r"[a-z]{2}", lang):
+        raise _fail(f"--lang {lang!r}: give a two-letter ISO 639-1 code such as en, fr or zh")
+    return lang
 
 
 def _extractor(recipe: ExtractorRecipe) -> Extractor:
@@ -225,6 +234,13 @@ def extract(
     kinds: Annotated[
         str | None, typer.Option("--kinds", help="Keep only these kinds, e.g. direct or direct,mixed.")
     ] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="The articles' language (ISO 639-1, e.g. fr) for the rules backend; default: detected.",
+        ),
+    ] = None,
     timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for one model answer.")] = 120,
     max_attempts: Annotated[int, typer.Option(min=1, help="Tries per request (429, 5xx, timeouts).")] = 6,
     store_dir: StoreOpt = None,
@@ -249,6 +265,7 @@ def extract(
         chunk_size,
         concurrency,
         kinds=_kinds(kinds),
+        lang=_lang(lang),
         timeout=timeout,
         max_attempts=max_attempts,
     )

@@ -13,13 +13,23 @@ from collections.abc import Iterator, Sequence
 
 from quotes.backends import ChunkAnswer, Provenance
 from quotes.backends.rules.coreference import Entities, who_antecedents
+from quotes.backends.rules.languages import detect_language, direct_quotes, languages_with_rules
 from quotes.backends.rules.roles import apposition_role, mention_role
+from quotes.backends.rules.scanning import without_markup
 from quotes.backends.rules.speakers import Mention
 from quotes.backends.rules.statements import Record, StatementFinder
 from quotes.chunking import Chunk
 from quotes.schema import Quote, Speaker
 
-__all__ = ["RULES_VERSION", "RulesBackend", "extract_quotes"]
+__all__ = [
+    "RULES_VERSION",
+    "RulesBackend",
+    "detect_language",
+    "extract_quotes",
+    "language_note",
+    "languages_with_rules",
+    "rules_language_line",
+]
 
 RULES_VERSION = "6"
 
@@ -43,20 +53,28 @@ def _speaker(text: str, record: Record, entities: Entities, resolved: dict[int, 
     )
 
 
-def extract_quotes(text: str) -> list[Quote]:
-    """Every direct, mixed and indirect statement in `text`, with offsets into it."""
-    extractor = StatementFinder(text)
+def extract_quotes(text: str, lang: str | None = None) -> list[Quote]:
+    """Every direct, mixed and indirect statement in `text`, with offsets into it.
+
+    `lang` is the text's ISO 639-1 code; by default it is detected. English gets every kind of
+    statement; the other languages with rules (`languages_with_rules()`) their direct quotations; a
+    language without rules nothing (`language_note` says so)."""
+    scan = without_markup(text)  # same length: offsets into it are offsets into `text`
+    code = lang or detect_language(scan)
+    if code != "en":
+        return _direct_quotes(text, scan, code) if code in languages_with_rules() else []
+    extractor = StatementFinder(scan)
     records = sorted(extractor.run(), key=lambda r: r.fragments[0][0])
-    entities = Entities(text)
+    entities = Entities(scan)
     antecedents = {
         pos: entities.resolve(Mention(0, 0, name, "person"), pos) or name
-        for pos, name in who_antecedents(text, (r.mention for r in records)).items()
+        for pos, name in who_antecedents(scan, (r.mention for r in records)).items()
     }
     quotes: list[Quote] = []
     for n, record in enumerate(records, start=1):
         start, end = record.fragments[0][0], record.fragments[-1][1]
         cue_start, cue_end = record.cue if record.cue else (None, None)
-        speaker = _speaker(text, record, entities, antecedents)
+        speaker = _speaker(scan, record, entities, antecedents)
         quotes.append(
             Quote(
                 id=f"q{n}",
@@ -70,6 +88,51 @@ def extract_quotes(text: str) -> list[Quote]:
                 cue_end=cue_end,
                 about=entities.about(record.fragments, speaker.name, speaker.role),
                 spans=list(record.fragments),
+            )
+        )
+    return quotes
+
+
+def language_note(text: str, lang: str | None = None) -> str | None:
+    """One line saying that the language of `text` (or `lang`) has no rules, None when it has."""
+    code = lang or detect_language(text)
+    if code in languages_with_rules():
+        return None
+    return (
+        f"language '{code}' has no rules: the rules backend finds no statements in it "
+        f"(it has rules for {', '.join(languages_with_rules())})"
+    )
+
+
+def rules_language_line(lang: str | None) -> str:
+    """What the backend line adds for a fixed language: its name, or that it has no rules."""
+    if lang is None:
+        return ""
+    if lang not in languages_with_rules():
+        return f"; {language_note('', lang)}"
+    return f"; language {lang}"
+
+
+def _direct_quotes(text: str, scan: str, code: str) -> list[Quote]:
+    quotes: list[Quote] = []
+    for n, found in enumerate(direct_quotes(scan, code), start=1):
+        start, end = found.quote
+        kind = "person" if found.name or found.speaker else "unknown"
+        speaker = Speaker(name=found.name, type=kind, role=found.role)
+        if found.speaker is not None:
+            s, e = found.speaker
+            speaker = speaker.model_copy(update={"mention": text[s:e], "start": s, "end": e})
+        quotes.append(
+            Quote(
+                id=f"q{n}",
+                text=text[start:end],
+                start=start,
+                end=end,
+                kind="direct",
+                speaker=speaker,
+                cue=text[found.cue[0] : found.cue[1]],
+                cue_start=found.cue[0],
+                cue_end=found.cue[1],
             )
         )
     return quotes
@@ -99,7 +162,13 @@ def _iter_offset(quotes: Sequence[Quote], offset: int) -> Iterator[Quote]:
 
 
 class RulesBackend:
-    """The Backend protocol over `extract_quotes`: whole article in one chunk, no I/O, free."""
+    """The Backend protocol over `extract_quotes`: whole article in one chunk, no I/O, free.
+
+    `lang` fixes the language of every article (ISO 639-1, as `quotes extract --lang`); by default each
+    article's is detected. An article in a language without rules gets one warning saying so."""
+
+    def __init__(self, lang: str | None = None) -> None:
+        self.lang = lang
 
     @property
     def provenance(self) -> Provenance:
@@ -110,8 +179,13 @@ class RulesBackend:
         return None
 
     async def extract_chunk(self, chunk: Chunk) -> ChunkAnswer:
-        quotes = list(_iter_offset(extract_quotes(chunk.text), chunk.start))
-        return ChunkAnswer(quotes=[q.model_copy(update={"chunk": chunk.index}) for q in quotes])
+        code = self.lang or detect_language(chunk.text)
+        quotes = list(_iter_offset(extract_quotes(chunk.text, code), chunk.start))
+        note = language_note(chunk.text, code)
+        return ChunkAnswer(
+            quotes=[q.model_copy(update={"chunk": chunk.index}) for q in quotes],
+            warnings=[note] if note else [],
+        )
 
     async def aclose(self) -> None:
         return None

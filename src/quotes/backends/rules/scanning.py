@@ -60,6 +60,54 @@ def paragraph_spans(text: str) -> list[Span]:
     return [(s, e) for s, e in spans if e > s]
 
 
+_SINGLE_MARK_RE = re.compile(r"[‘’']")
+# A straight or curly apostrophe that opens no quotation: '90s, rock 'n' roll, 'em, 'til, 'tis
+_ELISION_RE = re.compile(r"[’'](?:\d\d|n[’']|em\b|til\b|cause\b|tis\b|twas\b)", re.IGNORECASE)
+
+
+def single_marks_quote(text: str) -> bool:
+    """Whether `text` sets its quotations in single marks (British style, ‘…’ or '…', any double marks
+    nested inside them): it has more single-quoted passages than double marks outside them."""
+    if "'" not in text and "‘" not in text:
+        return False
+    passages: list[Span] = []
+    open_at = None
+    for match in _SINGLE_MARK_RE.finditer(text):
+        role = _single_role(text, match.start(), match.group())
+        if role == "open":
+            open_at = match.start()
+        elif role == "close" and open_at is not None:
+            passages.append((open_at, match.end()))
+            open_at = None
+    if not passages:
+        return False
+    outside = sum(1 for m in _MARK_RE.finditer(text) if not any(s < m.start() < e for s, e in passages))
+    return outside < len(passages)
+
+
+def _single_role(text: str, i: int, mark: str) -> str:
+    """A single mark's part: "none" for an apostrophe (Smith's, don’t, '90s, rock 'n' roll, players' …)."""
+    before = text[i - 1] if i > 0 else " "
+    after = text[i + 1] if i + 1 < len(text) else " "
+    if (before.isalnum() and after.isalnum()) or _ELISION_RE.match(text, i):
+        return "none"
+    if before in "nN" and after == " " and text[i - 2 : i - 1] == " ":
+        return "none"  # the second mark of rock 'n' roll
+    opens = (before.isspace() or before in "([{—–-/\u00a0" or i == 0) and (after.isalnum() or after in '“"')
+    closes = not before.isspace() and (
+        after.isspace() or after in ',.;:!?)]}—–-\u00a0”"' or i + 1 == len(text)
+    )
+    if mark == "‘" and not closes:
+        return "open"
+    if opens and not closes:
+        return "open"
+    if closes and not opens:
+        if before == "s" and after == " " and text[i + 2 : i + 3].islower():
+            return "none"  # the players' union
+        return "close"
+    return "none"
+
+
 def _mark_role(text: str, i: int, mark: str) -> str:
     if mark == "“" and 0 < i < len(text) - 1 and text[i - 1] in ",.!?" and text[i + 1].isspace():
         return "either"  # a typo'd closer: “…,“ she said
@@ -93,34 +141,46 @@ def trim_end(text: str, start: int, end: int) -> int:
 
 
 def quote_units(text: str, paragraphs: Sequence[Span]) -> list[QuoteUnit]:
-    """Pair quotation marks; unclosed quotes end at their paragraph and continue at the next opener."""
+    """Pair quotation marks; unclosed quotes end at their paragraph and continue at the next opener.
+
+    The marks are double ones, or single ones in a text that sets its quotations in them
+    (`single_marks_quote`), the double marks then being quotations nested inside."""
+    single = single_marks_quote(text)
+    marks = _SINGLE_MARK_RE if single else _MARK_RE
+    roles = _single_role if single else _mark_role
     units: list[QuoteUnit] = []
     para_ends = [e for _, e in paragraphs]
     pi = 0
     open_at: int | None = None
     pending: QuoteUnit | None = None
 
+    pending_para = -1  # the paragraph the pending quotation was left open in
+
     def close_unclosed(end: int) -> None:
-        nonlocal open_at, pending
+        nonlocal open_at, pending, pending_para
         assert open_at is not None
         end = trim_end(text, open_at, end)
         unit = pending or QuoteUnit([], closed=False)
         unit.fragments.append((open_at, end))
         unit.closed = False
         pending = unit
+        pending_para = pi
         open_at = None
 
-    for match in _MARK_RE.finditer(text):
+    for match in marks.finditer(text):
         i, mark = match.start(), match.group()
         while pi < len(para_ends) and para_ends[pi] <= i:
             if open_at is not None:
                 close_unclosed(para_ends[pi])
             pi += 1
-        role = _mark_role(text, i, mark)
+        role = roles(text, i, mark)
+        if role == "none":
+            continue
         if open_at is None:
             if role == "close":
                 continue
-            if pending is not None and not _line_start(text, i):
+            if pending is not None and (not _line_start(text, i) or pi > pending_para + 1):
+                # a quotation continues only at the start of the very next paragraph
                 units.append(pending)
                 pending = None
             open_at = i
@@ -219,3 +279,31 @@ def alnum_mask(text: str) -> bytes:
     for match in _NON_ASCII_RE.finditer(text):
         patched[match.start() : match.end()] = bytes(map(str.isalnum, match.group()))
     return bytes(patched)
+
+
+_TAG_RE = re.compile(r"<(?:(/?)([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*)?/?|!--.*?--)>", re.DOTALL)
+_BLOCK_TAGS = frozenset(
+    [
+        *("address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption"),
+        *("figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main"),
+        *("nav", "ol", "p", "pre", "section", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul"),
+    ]
+)
+
+
+def without_markup(text: str) -> str:
+    """`text` with any HTML or XML tags in it blanked out, character for character (so offsets hold): a
+    block tag (<p>, <br>, <div> …) becomes a paragraph break, which no quotation runs across; any other
+    tag, a comment or the quotation marks in its attributes become spaces."""
+    if "<" not in text:
+        return text
+    parts: list[str] = []
+    pos = 0
+    for match in _TAG_RE.finditer(text):
+        parts.append(text[pos : match.start()])
+        size = match.end() - match.start()
+        block = (match.group(2) or "").lower() in _BLOCK_TAGS
+        parts.append("\n\n" + " " * (size - 2) if block and size >= 2 else " " * size)
+        pos = match.end()
+    parts.append(text[pos:])
+    return "".join(parts)

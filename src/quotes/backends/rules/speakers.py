@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from quotes.backends.rules.lexicon import (
     AUX,
-    CUE_WORDS,
     DETERMINERS,
     GROUP_HEADS,
     LONE_SPEAKERS,
@@ -228,7 +227,7 @@ def np_after(text: str, start: int, end: int, titles: bool = False) -> Mention |
     last = -1
     for j, (_, _, w) in enumerate(toks[:12]):
         lw = w.lower()
-        if j and lw in CUE_WORDS and (w[:1].isupper() or lw in SAY_CUES):
+        if j and lw in SAY_CUES:
             break  # "The Chief Said:": a verb of saying ends the phrase, capitalised or not
         if is_cap(w) and lw not in NON_SPEAKER_CAPS:
             last = j

@@ -218,7 +218,8 @@ class StatementFinder:
 
     def _is_long(self, unit: QuoteUnit) -> bool:
         words = sum(count_words(self.text, s, e) for s, e in unit.fragments)
-        inner = self.text[unit.start : unit.end].rstrip("”\"'» ")
+        single = self.text[unit.start] in "‘'"  # a quotation set in single marks ends in ’ or '
+        inner = self.text[unit.start : unit.end].rstrip("”\"'’» " if single else "”\"'» ")
         return words >= 4 or (words >= 1 and inner[-1:] in ".!?,")
 
     def _sentence_of(self, pos: int) -> Span:
