@@ -149,6 +149,29 @@ def test_he_said_resolves_to_the_name_one_sentence_back() -> None:
     assert [(q.speaker.mention, q.speaker.name) for q in quotes] == [("he", "Marcus"), ("Sarah", "Sarah")]
 
 
+def test_unattributed_lines_of_dialogue_take_turns() -> None:
+    text = (
+        'Marcus walked into the kitchen.\n\n"Hello," he said.\n\n"Hi there!" Sarah replied.\n\n'
+        '"Did you sleep well?"\n\n"Not really."\n\n"Why not?" he asked.'
+    )
+    quotes = extract_quotes(text)
+    assert [(q.text, q.speaker.name) for q in quotes] == [
+        ('"Hello,"', "Marcus"),
+        ('"Hi there!"', "Sarah"),
+        ('"Did you sleep well?"', "Marcus"),
+        ('"Not really."', "Sarah"),
+        ('"Why not?"', "Marcus"),
+    ]
+    assert [q.speaker.mention for q in quotes] == ["he", "Sarah", None, None, "he"]
+
+
+def test_a_quote_paragraph_after_one_speakers_quote_still_continues_it() -> None:
+    text = "“We will rebuild,” Mayor Lisa Park said.\n\n“Every house, every road.”\n\nThe council agreed."
+    quote = _only(text)
+    assert len(quote.spans) == 2
+    assert quote.speaker.name == "Lisa Park"
+
+
 def test_she_said_after_two_people_resolves_to_the_last_named() -> None:
     text = "Tom Reyes left early. Later Ana Ruiz arrived at the hall. “We start at nine,” she said."
     assert _only(text).speaker.name == "Ana Ruiz"

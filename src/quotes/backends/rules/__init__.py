@@ -35,6 +35,10 @@ RULES_VERSION = "6"
 
 
 def _speaker(text: str, record: Record, entities: Entities, resolved: dict[int, str]) -> Speaker:
+    if record.turn_of is not None:
+        # a line of dialogue no attribution names: the speaker of the turn, with no words here for them
+        taking = _speaker(text, record.turn_of, entities, resolved)
+        return Speaker(name=taking.name, type=taking.type, role=taking.role)
     mention = record.mention
     if mention is None:
         return Speaker()
@@ -51,6 +55,15 @@ def _speaker(text: str, record: Record, entities: Entities, resolved: dict[int, 
     return Speaker(
         name=name, mention=mention.text, start=mention.start, end=mention.end, type=mention.type, role=role
     )
+
+
+def _taking_turns(speaker: Speaker, before: str | None, two_back: str | None) -> Speaker:
+    """“Hi,” Sarah replied. / “Why not?” he asked: in an exchange between two people, "he" answering
+    Sarah is the other one, not Sarah, whoever the article named last."""
+    pronoun = (speaker.mention or "").lower() in ("he", "she")
+    if pronoun and before and two_back and before != two_back and speaker.name == before:
+        return speaker.model_copy(update={"name": two_back})
+    return speaker
 
 
 def extract_quotes(text: str, lang: str | None = None) -> list[Quote]:
@@ -71,10 +84,14 @@ def extract_quotes(text: str, lang: str | None = None) -> list[Quote]:
         for pos, name in who_antecedents(scan, (r.mention for r in records)).items()
     }
     quotes: list[Quote] = []
+    lines: dict[int, str | None] = {}  # paragraph → who speaks the line of dialogue there
     for n, record in enumerate(records, start=1):
         start, end = record.fragments[0][0], record.fragments[-1][1]
         cue_start, cue_end = record.cue if record.cue else (None, None)
         speaker = _speaker(scan, record, entities, antecedents)
+        if (line := extractor.line_of(record)) is not None:
+            speaker = _taking_turns(speaker, lines.get(line - 1), lines.get(line - 2))
+            lines[line] = speaker.name
         quotes.append(
             Quote(
                 id=f"q{n}",

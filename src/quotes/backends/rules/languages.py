@@ -12,7 +12,6 @@ speaker.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -33,7 +32,9 @@ _SCRIPTS = (
     ("th", re.compile(r"[\u0e00-\u0e7f]")),
 )
 _LATIN_WORD_RE = re.compile(r"[^\W\d_]+")
-_SAMPLE = 4000  # characters: enough to tell a language, and detection stays cheap on long articles
+# a letter of no Latin alphabet (Latin, its supplements and extensions end at U+024F)
+_NOT_LATIN_RE = re.compile(r"[^\W\d_\u0000-\u024f]")
+_SAMPLE = 1500  # characters: enough to tell a language, and detection stays cheap on long articles
 _CJK = ("zh", "ja")
 
 
@@ -64,16 +65,19 @@ def detect_language(text: str) -> str:
     Greek, Devanagari, Thai: a code this backend has no rules for); Latin-script text goes to the
     language whose frequent words it uses most, English when none stands out."""
     sample = text[:_SAMPLE]
-    letters = sum(c.isalpha() for c in sample) or 1
-    if _KANA_RE.search(sample):
-        return "ja"
-    if len(_HAN_RE.findall(sample)) > letters / 4:
-        return "zh"
-    for code, script in _SCRIPTS:
-        if len(script.findall(sample)) > letters / 4:
-            return code
-    counts = Counter(w.lower() for w in _LATIN_WORD_RE.findall(sample))
-    scores = {code: sum(counts[w] for w in stop) for code, stop in _stopwords().items()}
+    foreign = _NOT_LATIN_RE.findall(sample)
+    if len(foreign) > len(sample) / 8:
+        # enough letters outside the Latin script to tell the language by its script alone
+        letters = "".join(foreign)
+        if _KANA_RE.search(letters):
+            return "ja"
+        if len(_HAN_RE.findall(letters)) > len(letters) / 2:
+            return "zh"
+        for code, script in _SCRIPTS:
+            if len(script.findall(letters)) > len(letters) / 2:
+                return code
+    sample_words = _LATIN_WORD_RE.findall(sample.lower())
+    scores = {code: sum(w in stop for w in sample_words) for code, stop in _stopwords().items()}
     best = max(scores, key=lambda code: scores[code])
     return best if scores[best] > scores["en"] else "en"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -41,12 +42,23 @@ from quotes.backends.rules.speakers import (
 from quotes.schema import Kind
 
 
+def _different_speakers(one: Record, other: Record) -> bool:
+    a, b = one.turn_of or one, other.turn_of or other
+    return (
+        a.mention is not None and b.mention is not None and a.mention.text.lower() != b.mention.text.lower()
+    )
+
+
 @dataclass
 class Record:
+    """A statement: its fragments, kind, the speaker's mention and the cue. `turn_of` is, for a line of
+    dialogue no attribution names, the record whose speaker takes this turn (the one two lines back)."""
+
     fragments: list[Span]
     kind: Kind
     mention: Mention | None
     cue: Span | None
+    turn_of: Record | None = None
 
 
 _CLAUSE_END_RE = re.compile(
@@ -215,6 +227,7 @@ class StatementFinder:
         )
         self.used = bytearray(len(text) + 1)
         self.orphans: list[QuoteUnit] = []
+        self.paragraph_starts = [s for s, _ in self.paragraphs]
 
     def _is_long(self, unit: QuoteUnit) -> bool:
         words = sum(count_words(self.text, s, e) for s, e in unit.fragments)
@@ -236,10 +249,8 @@ class StatementFinder:
         return pos, pos
 
     def _paragraph_end(self, pos: int) -> int:
-        for s, e in self.paragraphs:
-            if s <= pos < e:
-                return e
-        return len(self.text)
+        n = self._paragraph_index(pos)
+        return self.paragraphs[n][1] if n is not None else len(self.text)
 
     def _mark_used(self, fragments: Sequence[Span]) -> None:
         for s, e in fragments:
@@ -249,7 +260,44 @@ class StatementFinder:
         records = self._direct()
         records += self._reported()
         self._attach_orphans(records)
+        records += self._dialogue_turns(records)
         return records
+
+    def line_of(self, record: Record) -> int | None:
+        """The paragraph a record is a line of dialogue in (its quotation opens the paragraph), or None."""
+        start = record.fragments[0][0]
+        n = self._paragraph_index(start)
+        if n is None or record.kind != "direct":
+            return None
+        s, e = self.paragraphs[n]
+        return n if start == s and record.fragments[-1][1] <= e else None
+
+    def _paragraph_index(self, pos: int) -> int | None:
+        n = bisect_right(self.paragraph_starts, pos) - 1
+        return n if n >= 0 and pos < self.paragraphs[n][1] else None
+
+    def _dialogue_turns(self, records: Sequence[Record]) -> list[Record]:
+        """Lines of dialogue no attribution names: “Hi,” Sarah replied. / “Did you sleep?” — the speakers
+        take turns, so an unnamed line is spoken by whoever spoke two lines before it."""
+        lines = {n: r for r in records if (n := self.line_of(r)) is not None}
+        turns: list[Record] = []
+        for unit in self.orphans:
+            start, end = unit.start, unit.end
+            n = self._paragraph_index(start)
+            if (
+                n is None
+                or start != self.paragraphs[n][0]
+                or self.used[start]
+                or end < self.paragraphs[n][1] - 1
+            ):
+                continue
+            before, two_back = lines.get(n - 1), lines.get(n - 2)
+            if before is None or two_back is None or not _different_speakers(before, two_back):
+                continue
+            turn = Record(list(unit.fragments), "direct", None, None, turn_of=two_back)
+            lines[n] = turn
+            turns.append(turn)
+        return turns
 
     def _attach_orphans(self, records: Sequence[Record]) -> None:
         """She says the plan works. “It saved us a year.”: an unattributed quote right after a reported
@@ -325,7 +373,8 @@ class StatementFinder:
                     fragments += nxt.fragments
                     attr_end = nxt.end
                     k += 1
-                k = self._absorb_quote_paragraphs(units, k, fragments, para_end)
+                if not self._in_dialogue(records, unit.start, mention):
+                    k = self._absorb_quote_paragraphs(units, k, fragments, para_end)
             else:
                 before = self._before_attribution(unit.start)
                 if before is not None:
@@ -348,6 +397,20 @@ class StatementFinder:
             self._mark_used(used)
             records.append(Record(fragments, kind, mention, cue))
         return records
+
+    def _in_dialogue(self, records: Sequence[Record], start: int, mention: Mention) -> bool:
+        """Whether the quotation at `start` answers another speaker's line in the paragraph before."""
+        if not records:
+            return False
+        previous = records[-1]
+        n = self._paragraph_index(start)
+        return (
+            n is not None
+            and start == self.paragraphs[n][0]
+            and self.line_of(previous) == n - 1
+            and previous.mention is not None
+            and previous.mention.text.lower() != mention.text.lower()
+        )
 
     def _title_in_attribution(self, units: Sequence[QuoteUnit], k: int, gap: str, para_end: int) -> bool:
         unit = units[k]
