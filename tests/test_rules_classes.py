@@ -84,6 +84,17 @@ def test_a_manner_verb_away_from_a_quotation_is_no_cue() -> None:
         ("Ohio Gov. Dana Fitch toured the plant. Fitch said the jobs would stay.", "Dana Fitch", "Ohio Gov."),
         ("Mayor Lisa Park opened the bridge. “It is a great day,” Park added.", "Lisa Park", "Mayor"),
         ("Mayor Lisa Park opened the bridge. “It is a great day,” she added.", "Lisa Park", "Mayor"),
+        (
+            "Crowds cheered presumptive Republican presidential nominee Dale Varn. Varn said tax would fall.",
+            "Dale Varn",
+            "presumptive Republican presidential nominee",
+        ),
+        ("The video shows reporter Mia Holt at the gate. “I was pushed,” Holt said.", "Mia Holt", "reporter"),
+        (
+            "“We lost,” said Bo Pike, a retired carrier who lined up at dawn to hear the senator.",
+            "Bo Pike",
+            "retired carrier",
+        ),
     ],
 )
 def test_roles_from_titles_appositions_and_earlier_mentions(text: str, name: str, role: str) -> None:

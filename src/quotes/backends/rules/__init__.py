@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from quotes.backends import ChunkAnswer, Provenance
 from quotes.backends.rules.coreference import Entities, who_antecedents
 from quotes.backends.rules.languages import detect_language, direct_quotes, languages_with_rules
-from quotes.backends.rules.roles import apposition_role, mention_role
+from quotes.backends.rules.roles import apposition_role, mention_role, role_before
 from quotes.backends.rules.scanning import without_markup
 from quotes.backends.rules.speakers import Mention
 from quotes.backends.rules.statements import Record, StatementFinder
@@ -50,7 +50,10 @@ def _speaker(text: str, record: Record, entities: Entities, resolved: dict[int, 
         # the mention's own titles or description, an apposition after it, or what the article calls
         # the same person elsewhere ("Mayor Lisa Park" … "Park added")
         role = (
-            mention_role(mention.text.split()) or apposition_role(text, mention.end) or entities.role_of(name)
+            mention_role(mention.text.split())
+            or apposition_role(text, mention.end)
+            or role_before(text, mention.start)
+            or entities.role_of(name)
         )
     return Speaker(
         name=name, mention=mention.text, start=mention.start, end=mention.end, type=mention.type, role=role

@@ -21,7 +21,7 @@ from quotes.backends.rules.lexicon import (
     PLACE_WORDS,
     PRONOUNS,
 )
-from quotes.backends.rules.roles import apposition_role, is_role, split_role
+from quotes.backends.rules.roles import apposition_role, is_role, role_before, split_role
 from quotes.backends.rules.scanning import Span, trim_end
 from quotes.backends.rules.speakers import Mention, np_before
 from quotes.schema import Entity
@@ -141,7 +141,9 @@ class Entities:
                 self.by_role[" ".join(role).lower()] = person
                 self.by_role[" ".join(role[-2:]).lower()] = person
                 self.by_role[role[-1].lower()] = person
-            if person.role is None and (described := apposition_role(text, match.end())):
+            if person.role is None and (
+                described := apposition_role(text, match.end()) or role_before(text, match.start())
+            ):
                 person.role = described
                 self._index_role(described, person)
             self.people.append((match.start(), person))

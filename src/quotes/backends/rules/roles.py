@@ -6,7 +6,18 @@ from __future__ import annotations
 
 import re
 
-from quotes.backends.rules.lexicon import COURTESY_TITLES, DETERMINERS, ROLE_MODIFIERS, TITLE_WORDS
+from quotes.backends.rules.lexicon import (
+    AUX,
+    COURTESY_TITLES,
+    DETERMINERS,
+    OCCUPATIONS,
+    ROLE_ADJECTIVES,
+    ROLE_MODIFIERS,
+    TITLE_WORDS,
+)
+from quotes.backends.rules.lexicon import (
+    NON_SPEAKER_CAPS as NOT_NAMES,
+)
 
 _ROLE_WORD_RE = re.compile(r"^[A-Z][a-z]+(?:i|ian|an|ese|ish|ch)$")
 # ", a retired surgeon," / ", 64, deputy director of the office," / ", the agency's spokesman." up to the
@@ -21,6 +32,7 @@ _NOT_ROLES = frozenset(
         *("one", "and", "but", "or", "said", "says", "told", "added", "adding", "saying", "according"),
     ]
 )
+_RELATIVES = frozenset(["who", "whom", "whose", "which", "that", "where", "when"])
 _ARTICLE_RE = re.compile(r"(?:a|an|the)\s+", re.IGNORECASE)
 
 
@@ -71,6 +83,40 @@ def apposition_role(text: str, end: int) -> str | None:
     if "\n\n" in role:
         return None
     words = (role[article.end() :] if article else role).split()
+    # "a retired carrier who lined up …": the role ends where a relative clause begins
+    cut = next((k for k, w in enumerate(words) if w.lower() in _RELATIVES), len(words))
+    words = words[:cut]
+    if any(w.lower() in AUX for w in words) or sum(len(w) > 2 for w in words) == 0:
+        return None  # a clause ("Rubio's days are over"), or a label such as "D"
     if not words or words[0].lower() in _NOT_ROLES or words[0].lower().endswith("ing") or len(words) > 12:
         return None
     return " ".join(words)
+
+
+_WORDS_BEFORE_RE = re.compile(r"(?:[\w.’'&-]+[ \t]+){1,6}$")
+
+
+def role_before(text: str, start: int) -> str | None:
+    """The role written right before a name starting at `start`: "presumptive Republican presidential
+    nominee" before Donald Trump, "reporter" before Michelle Fields; None when the word before the name
+    says nothing of what the person is."""
+    match = _WORDS_BEFORE_RE.search(text, max(0, start - 80), start)
+    if match is None:
+        return None
+    before = match.group().split()
+    if not before or before[-1].lower() not in OCCUPATIONS | TITLE_WORDS:
+        return None
+    k = len(before) - 1
+    while k > 0 and _in_role(before[k - 1]):
+        k -= 1
+    role = before[k:]
+    return " ".join(role) if is_role(role) else None
+
+
+def _in_role(word: str) -> bool:
+    lower = word.lower()
+    if lower in DETERMINERS or lower in _NOT_ROLES or lower in NOT_NAMES:
+        return False
+    if word[:1].isupper():
+        return True
+    return lower in OCCUPATIONS or lower in TITLE_WORDS or lower in ROLE_MODIFIERS or lower in ROLE_ADJECTIVES
