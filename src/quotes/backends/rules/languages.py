@@ -12,6 +12,7 @@ speaker.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -76,8 +77,8 @@ def detect_language(text: str) -> str:
         for code, script in _SCRIPTS:
             if len(script.findall(letters)) > len(letters) / 2:
                 return code
-    sample_words = _LATIN_WORD_RE.findall(sample.lower())
-    scores = {code: sum(w in stop for w in sample_words) for code, stop in _stopwords().items()}
+    counts = Counter(_LATIN_WORD_RE.findall(sample.lower()))
+    scores = {code: sum(counts[w] for w in counts.keys() & stop) for code, stop in _stopwords().items()}
     best = max(scores, key=lambda code: scores[code])
     return best if scores[best] > scores["en"] else "en"
 

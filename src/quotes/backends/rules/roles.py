@@ -93,18 +93,21 @@ def apposition_role(text: str, end: int) -> str | None:
     return " ".join(words)
 
 
-_WORDS_BEFORE_RE = re.compile(r"(?:[\w.’'&-]+[ \t]+){1,6}$")
+_ROLE_HEADS = OCCUPATIONS | TITLE_WORDS
 
 
 def role_before(text: str, start: int) -> str | None:
     """The role written right before a name starting at `start`: "presumptive Republican presidential
     nominee" before Donald Trump, "reporter" before Michelle Fields; None when the word before the name
     says nothing of what the person is."""
-    match = _WORDS_BEFORE_RE.search(text, max(0, start - 80), start)
-    if match is None:
+    lo = max(0, start - 80)
+    while 0 < lo < start and not text[lo - 1].isspace():
+        lo += 1  # no word cut in half
+    window = text[lo:start]
+    if not window.endswith((" ", "\t")):
         return None
-    before = match.group().split()
-    if not before or before[-1].lower() not in OCCUPATIONS | TITLE_WORDS:
+    before = window[window.rfind("\n") + 1 :].split()[-6:]
+    if not before or before[-1].lower() not in _ROLE_HEADS:
         return None
     k = len(before) - 1
     while k > 0 and _in_role(before[k - 1]):
