@@ -92,6 +92,8 @@ def extract_quotes(text: str, lang: str | None = None) -> list[Quote]:
         start, end = record.fragments[0][0], record.fragments[-1][1]
         cue_start, cue_end = record.cue if record.cue else (None, None)
         speaker = _speaker(scan, record, entities, antecedents)
+        if speaker.start is not None and speaker.end is not None and scan is not text:
+            speaker.mention = text[speaker.start : speaker.end]  # as written, markup and all
         if (line := extractor.line_of(record)) is not None:
             speaker = _taking_turns(speaker, lines.get(line - 1), lines.get(line - 2))
             lines[line] = speaker.name
