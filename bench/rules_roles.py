@@ -31,18 +31,10 @@ from collections import defaultdict
 from pathlib import Path
 
 import quotes
+from eval_polnear import DEFAULT_GOLD
 from quotes.backends.rules import RULES_VERSION, extract_quotes
 from quotes.evaluate import load_gold
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_GOLD = next(
-    (
-        path
-        for base in (REPO.parent, REPO.parent.parent)
-        if (path := base / "shared" / "eval" / "polnear" / "gold-dev.jsonl").is_file()
-    ),
-    REPO.parent / "shared" / "eval" / "polnear" / "gold-dev.jsonl",
-)
 _TITLE_LIST = """president senator sen. rep. representative gov. governor mayor secretary minister chairman
 chairwoman chair director judge justice general gen. dr. professor prof. ambassador speaker leader ceo
 chief spokesman spokeswoman spokesperson adviser advisor aide manager strategist nominee candidate

@@ -15,11 +15,11 @@ from quotes.backends import ChunkAnswer, Provenance
 from quotes.backends.rules.coreference import Entities, who_antecedents
 from quotes.backends.rules.languages import detect_language, direct_quotes, languages_with_rules
 from quotes.backends.rules.roles import apposition_role, mention_role, role_before
-from quotes.backends.rules.scanning import without_markup
+from quotes.backends.rules.scanning import Span, without_markup
 from quotes.backends.rules.speakers import Mention
 from quotes.backends.rules.statements import Record, StatementFinder
 from quotes.chunking import Chunk
-from quotes.schema import Quote, Speaker
+from quotes.schema import Entity, Kind, Quote, Speaker
 
 __all__ = [
     "RULES_VERSION",
@@ -89,29 +89,15 @@ def extract_quotes(text: str, lang: str | None = None) -> list[Quote]:
     quotes: list[Quote] = []
     lines: dict[int, str | None] = {}  # paragraph → who speaks the line of dialogue there
     for n, record in enumerate(records, start=1):
-        start, end = record.fragments[0][0], record.fragments[-1][1]
-        cue_start, cue_end = record.cue if record.cue else (None, None)
+        span = record.fragments[0][0], record.fragments[-1][1]
         speaker = _speaker(scan, record, entities, antecedents)
         if speaker.start is not None and speaker.end is not None and scan is not text:
             speaker.mention = text[speaker.start : speaker.end]  # as written, markup and all
         if (line := extractor.line_of(record)) is not None:
             speaker = _taking_turns(speaker, lines.get(line - 1), lines.get(line - 2))
             lines[line] = speaker.name
-        quotes.append(
-            Quote(
-                id=f"q{n}",
-                text=text[start:end],
-                start=start,
-                end=end,
-                kind=record.kind,
-                speaker=speaker,
-                cue=text[cue_start:cue_end] if cue_start is not None else None,
-                cue_start=cue_start,
-                cue_end=cue_end,
-                about=entities.about(record.fragments, speaker.name, speaker.role),
-                spans=list(record.fragments),
-            )
-        )
+        about = entities.about(record.fragments, speaker.name, speaker.role)
+        quotes.append(_quote(text, n, span, record.kind, speaker, record.cue, about, record.fragments))
     return quotes
 
 
@@ -138,26 +124,39 @@ def rules_language_line(lang: str | None) -> str:
 def _direct_quotes(text: str, scan: str, code: str) -> list[Quote]:
     quotes: list[Quote] = []
     for n, found in enumerate(direct_quotes(scan, code), start=1):
-        start, end = found.quote
         kind = "person" if found.name or found.speaker else "unknown"
         speaker = Speaker(name=found.name, type=kind, role=found.role)
         if found.speaker is not None:
             s, e = found.speaker
             speaker = speaker.model_copy(update={"mention": text[s:e], "start": s, "end": e})
-        quotes.append(
-            Quote(
-                id=f"q{n}",
-                text=text[start:end],
-                start=start,
-                end=end,
-                kind="direct",
-                speaker=speaker,
-                cue=text[found.cue[0] : found.cue[1]],
-                cue_start=found.cue[0],
-                cue_end=found.cue[1],
-            )
-        )
+        quotes.append(_quote(text, n, found.quote, "direct", speaker, found.cue))
     return quotes
+
+
+def _quote(
+    text: str,
+    n: int,
+    span: Span,
+    kind: Kind,
+    speaker: Speaker,
+    cue: Span | None,
+    about: list[Entity] | None = None,
+    fragments: Sequence[Span] = (),
+) -> Quote:
+    start, end = span
+    return Quote(
+        id=f"q{n}",
+        text=text[start:end],
+        start=start,
+        end=end,
+        kind=kind,
+        speaker=speaker,
+        cue=text[cue[0] : cue[1]] if cue else None,
+        cue_start=cue[0] if cue else None,
+        cue_end=cue[1] if cue else None,
+        about=about or [],
+        spans=list(fragments),
+    )
 
 
 def _iter_offset(quotes: Sequence[Quote], offset: int) -> Iterator[Quote]:
