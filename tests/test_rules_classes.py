@@ -63,6 +63,36 @@ def test_verbs_of_speaking_and_its_manner_next_to_a_quotation(verb: str) -> None
     assert (quote.speaker.name, quote.cue) == ("Sarah", verb)
 
 
+@pytest.mark.parametrize(
+    ("text", "statement", "speaker", "cue"),
+    [
+        (
+            "The Harlow Fund's statement that fees will rise next year angered savers.",
+            "that fees will rise next year",
+            "The Harlow Fund",
+            "statement",
+        ),
+        (
+            "Ana Ruiz ignored the board's assertion that the pool had been closed for repairs.",
+            "that the pool had been closed for repairs",
+            "the board",
+            "assertion",
+        ),
+        (
+            "Tom Reyes spoke last. His claim that the dam could fail by spring alarmed the council.",
+            "that the dam could fail by spring",
+            "Tom Reyes",
+            "claim",
+        ),
+    ],
+)
+def test_a_reporting_noun_between_its_owner_and_a_that_clause(
+    text: str, statement: str, speaker: str, cue: str
+) -> None:
+    quote = _only(text)
+    assert (quote.text, quote.speaker.name, quote.cue, quote.kind) == (statement, speaker, cue, "indirect")
+
+
 def test_a_manner_verb_away_from_a_quotation_is_no_cue() -> None:
     assert extract_quotes("The engine growled as the convoy rumbled past the old mill.") == []
 

@@ -58,6 +58,8 @@ def _surname(word: str) -> str:
 _SINGLE_NAME_RE = re.compile(
     r"(?=[A-Z])\b([A-Z][a-z][\w’'-]*)[ \t]+(?:[a-z]+ed|says|said|told|asked|went|came)\b"
 )
+# the owner of a reporting noun ("his claim that …") may be a possessive pronoun
+_POSSESSIVES = frozenset(["his", "her", "their", "its"])
 _ROLE_HEAD_RE = re.compile(r"\s+(?:of|for|at|to|in|with|from)\s+")
 _ACRONYM_RE = re.compile(r"\b[A-Z]{2,5}\b")
 _NOT_ACRONYMS = frozenset(["AM", "PM", "TV", "OK", "ID", "AP", "II", "III", "IV"])
@@ -206,8 +208,8 @@ class Entities:
         words = mention.text.split()
         if mention.type == "group":
             return mention.text
-        if len(words) == 1 and words[0].lower() in PRONOUNS:
-            if words[0].lower() not in ("he", "she", "who"):
+        if len(words) == 1 and (words[0].lower() in PRONOUNS or words[0].lower() in _POSSESSIVES):
+            if words[0].lower() not in ("he", "she", "who", "his", "her"):
                 return None
             return self.person_before(text_before)
         clean = [w for w in words if w.lower() not in HONORIFICS]

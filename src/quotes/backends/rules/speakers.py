@@ -42,7 +42,7 @@ _COMPLEMENT_WORDS = frozenset(
 )
 
 
-def _classify(words: Sequence[str]) -> SpeakerType:
+def classify(words: Sequence[str]) -> SpeakerType:
     lower = [w.lower().rstrip(".") for w in words]
     if not lower:
         return "unknown"
@@ -194,7 +194,7 @@ def np_before(text: str, start: int, end: int) -> Mention | None:
     if len(words) == 1 and words[0].lower() in DETERMINERS:
         return None
     mention = text[s:e]
-    return Mention(s, e, mention, _classify(words))
+    return Mention(s, e, mention, classify(words))
 
 
 _NOT_DESCRIPTIONS = frozenset(["that", "and", "but", "or", "if", "as", "than", "so", "not", "there", "here"])
@@ -263,7 +263,7 @@ def np_after(text: str, start: int, end: int, titles: bool = False) -> Mention |
     while last > 0 and toks[last][2].lower() in ("of", "for", "and"):
         last -= 1
     s, e = toks[0][0], toks[last][1]
-    return Mention(s, e, text[s:e], _classify([t[2] for t in toks[: last + 1]]))
+    return Mention(s, e, text[s:e], classify([t[2] for t in toks[: last + 1]]))
 
 
 _APPOSITION_RE = re.compile(
@@ -320,4 +320,4 @@ def source_phrase(text: str, start: int, end: int) -> Mention | None:
     if match is None or len(match.group(1).split()) > 10:
         return None
     words = match.group(1).split()
-    return Mention(match.start(1), match.end(1), match.group(1), _classify(words))
+    return Mention(match.start(1), match.end(1), match.group(1), classify(words))

@@ -15,6 +15,7 @@ from quotes.backends.rules.lexicon import (
     EVIDENCE_VERBS,
     INTENT_CUES,
     INVERTED_CUE_RE,
+    NOUN_CUE_RE,
     QUOTING_ONLY_CUES,
     SAY_CUES,
 )
@@ -33,13 +34,14 @@ from quotes.backends.rules.speakers import (
     ATTRIBUTION_END_RE,
     PREPOSITION_RE,
     Mention,
+    classify,
     is_cap,
     np_after,
     np_before,
     source_phrase,
     speaker_before,
 )
-from quotes.schema import Kind
+from quotes.schema import Kind, SpeakerType
 
 
 def _different_speakers(one: Record, other: Record) -> bool:
@@ -110,6 +112,13 @@ _NAMING_LEAD_RE = re.compile(
 
 _NO_TAIL_RE = re.compile(r"\s*")
 
+_PAST_VERB_RE = re.compile(r"\b[a-z]{3,}ed\b")
+_OWNER_TYPES: dict[str, SpeakerType] = {
+    "his": "person",
+    "her": "person",
+    "their": "group",
+    "its": "organization",
+}
 _SUBORDINATE_RE = re.compile(r"\b(?:that|because|if|unless|although|though|whether)\b")
 
 # A `that` with nothing but a quotation after it joins the cue to a direct statement: no word of it.
@@ -259,6 +268,7 @@ class StatementFinder:
     def run(self) -> list[Record]:
         records = self._direct()
         records += self._reported()
+        records += self._noun_cues()
         self._attach_orphans(records)
         records += self._dialogue_turns(records)
         return records
@@ -566,6 +576,36 @@ class StatementFinder:
                     records.append(record)
         return records
 
+    def _noun_cues(self) -> list[Record]:
+        """ "Ana Ruiz's claim that the bridge is safe", "his warning that …": the owner of a reporting
+        noun says what its that-clause holds."""
+        text = self.text
+        records: list[Record] = []
+        for match in NOUN_CUE_RE.finditer(text):
+            if self.used[match.start("cue")] or self.in_quote[match.start("cue")]:
+                continue
+            s_start, s_end = self._sentence_of(match.start("cue"))
+            owner = match.group("owner").removesuffix("’s").removesuffix("'s")
+            start = match.start("owner")
+            mention = Mention(
+                start, start + len(owner), owner, _OWNER_TYPES.get(owner.lower()) or classify(owner.split())
+            )
+            content_end = self._content_end(match.end(), _clause_end(text, match.end(), s_end))
+            if not text[s_start:start].strip():
+                # "His claim that the dam could fail alarmed the council": as the sentence's subject, the
+                # clause ends before the sentence's own verb
+                verbs = list(_PAST_VERB_RE.finditer(text, match.end(), content_end))
+                if verbs and count_words(text, match.end(), verbs[-1].start()) >= 3:
+                    content_end = verbs[-1].start()
+            content = strip_span(text, match.end() - 4, content_end)
+            if count_words(text, *content) < 4:
+                continue
+            record = self._make(content, mention, match, "cue")
+            if record is not None:
+                self._mark_used([(record.fragments[0][0], record.fragments[-1][1])])
+                records.append(record)
+        return records
+
     def _content_end(self, start: int, end: int) -> int:
         """Where a statement's content stops: the sentence end or a new clause outside quotation marks."""
         for match in _CLAUSE_END_RE.finditer(self.text, start, end):
@@ -705,9 +745,11 @@ class StatementFinder:
             return Mention(noun.start(), noun.end(), noun.group(), "organization")
         return mention
 
-    def _make(self, content: Span, mention: Mention, cue: re.Match[str]) -> Record | None:
+    def _make(
+        self, content: Span, mention: Mention, cue: re.Match[str], group: str | int = 0
+    ) -> Record | None:
         s, e = content
         if e <= s or any(self.used[s:e]):
             return None
         kind = _content_kind(self.alnum, self.quoted, [content])
-        return Record([content], kind, mention, (cue.start(), cue.end()))
+        return Record([content], kind, mention, (cue.start(group), cue.end(group)))
