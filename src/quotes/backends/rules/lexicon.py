@@ -96,11 +96,12 @@ INTENT_CUES = frozenset(words(_CUES["intent"]))
 EVIDENCE_VERBS = frozenset(words(_CUES["evidence_verbs"]))
 EVIDENCE_NOUN_RE = re.compile(r"(?=[a-z])\b(?:" + trie_pattern(words(_CUES["evidence_nouns"])) + r")\b")
 SAY_CUES = frozenset(words(_CUES["say"]))
-# "the mayor's claim that …", "his warning that …": a reporting noun between its owner and a that-clause
-NOUN_CUE_RE = re.compile(
-    r"(?P<owner>\b(?:(?:[Tt]he[ \t]+[a-z]+(?:[ \t]+[a-z]+)?|[A-Z][\w.’'-]*(?:[ \t]+[A-Z][\w.’'-]*){0,3})[’']s"
-    r"|[Hh]is|[Hh]er|[Tt]heir|[Ii]ts))"
-    r"(?:[ \t]+[a-z][\w-]*){0,2}?[ \t]+(?P<cue>" + trie_pattern(words(_CUES["nouns"])) + r")[ \t,]+that\b"
+# "the mayor's claim that …", "his warning that …": a reporting noun before a that-clause, and its owner
+# right before it (matched backwards from the noun, which is rare, so the owner's pattern runs seldom)
+NOUN_CUE_RE = re.compile(r"(?=[a-z])\b(?:" + trie_pattern(words(_CUES["nouns"])) + r")(?=[ \t,]+that\b)")
+NOUN_OWNER_RE = re.compile(
+    r"(?:(?P<owner>[Tt]he[ \t]+[a-z]+(?:[ \t]+[a-z]+)?|[A-Z][\w.’'-]*(?:[ \t]+[A-Z][\w.’'-]*){0,3})[’']s"
+    r"|\b(?P<pronoun>[Hh]is|[Hh]er|[Tt]heir|[Ii]ts))(?:[ \t]+[a-z][\w-]*){0,2}?[ \t]+$"
 )
 INVERTED_CUE_RE = re.compile(r"(?:" + trie_pattern(words(_CUES["inverted"])) + r")\b")
 # Cues anywhere in a sentence; after a closing quotation mark almost any reporting verb is one:

@@ -16,6 +16,7 @@ from quotes.backends.rules.lexicon import (
     INTENT_CUES,
     INVERTED_CUE_RE,
     NOUN_CUE_RE,
+    NOUN_OWNER_RE,
     QUOTING_ONLY_CUES,
     SAY_CUES,
 )
@@ -581,26 +582,31 @@ class StatementFinder:
         noun says what its that-clause holds."""
         text = self.text
         records: list[Record] = []
-        for match in NOUN_CUE_RE.finditer(text):
-            if self.used[match.start("cue")] or self.in_quote[match.start("cue")]:
+        for cue in NOUN_CUE_RE.finditer(text):
+            if self.used[cue.start()] or self.in_quote[cue.start()]:
                 continue
-            s_start, s_end = self._sentence_of(match.start("cue"))
-            owner = match.group("owner").removesuffix("’s").removesuffix("'s")
-            start = match.start("owner")
+            s_start, s_end = self._sentence_of(cue.start())
+            found = NOUN_OWNER_RE.search(text, max(s_start, cue.start() - 80), cue.start())
+            if found is None:
+                continue
+            who = "owner" if found.group("owner") else "pronoun"
+            owner = found.group(who)
+            start = found.start(who)
             mention = Mention(
-                start, start + len(owner), owner, _OWNER_TYPES.get(owner.lower()) or classify(owner.split())
+                start, found.end(who), owner, _OWNER_TYPES.get(owner.lower()) or classify(owner.split())
             )
-            content_end = self._content_end(match.end(), _clause_end(text, match.end(), s_end))
+            that = text.index("that", cue.end())
+            content_end = self._content_end(that, _clause_end(text, that, s_end))
             if not text[s_start:start].strip():
                 # "His claim that the dam could fail alarmed the council": as the sentence's subject, the
                 # clause ends before the sentence's own verb
-                verbs = list(_PAST_VERB_RE.finditer(text, match.end(), content_end))
-                if verbs and count_words(text, match.end(), verbs[-1].start()) >= 3:
+                verbs = list(_PAST_VERB_RE.finditer(text, that, content_end))
+                if verbs and count_words(text, that, verbs[-1].start()) >= 4:
                     content_end = verbs[-1].start()
-            content = strip_span(text, match.end() - 4, content_end)
+            content = strip_span(text, that, content_end)
             if count_words(text, *content) < 4:
                 continue
-            record = self._make(content, mention, match, "cue")
+            record = self._make(content, mention, cue)
             if record is not None:
                 self._mark_used([(record.fragments[0][0], record.fragments[-1][1])])
                 records.append(record)
