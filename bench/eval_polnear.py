@@ -21,7 +21,15 @@ from quotes.evaluate import load_gold, score_all, score_restricted, summary_tabl
 from quotes.schema import Quote
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_GOLD = REPO.parent / "shared" / "eval" / "polnear" / "gold-dev.jsonl"
+# ../shared beside the repository, or beside the folder of worktrees it sits in (/work/wt/<name>)
+DEFAULT_GOLD = next(
+    (
+        path
+        for base in (REPO.parent, REPO.parent.parent)
+        if (path := base / "shared" / "eval" / "polnear" / "gold-dev.jsonl").is_file()
+    ),
+    REPO.parent / "shared" / "eval" / "polnear" / "gold-dev.jsonl",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

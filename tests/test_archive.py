@@ -42,8 +42,8 @@ ARTICLES = [
         id="reprint-2024",
         date="2024-01-15",
         text="A year of the harbour tax\n\nLast spring Mayor Elena Brandt told residents: “The harbour tax "
-        "will pay for the new sea wall.”\n\nThe wall is still unfinished. “Construction resumes in March,” "
-        "said engineer Jonas Pike.\n",
+        "will pay for the new sea wall.”\n\nThe wall is still unfinished. Construction resumes in March, "
+        "and engineer Jonas Pike is back on the site.\n",
     ),
     Article(
         id="notes",
@@ -294,7 +294,7 @@ def test_words_no_statement_covers_get_the_single_article_verdict(
     claim = Claim(speaker=PIKE, quote="Construction resumes in March")
     stored = next(e for e in extractions if e.id == "reprint-2024")
     [alone] = verify(ARTICLES[2], claim, extraction=stored, backend="rules")
-    assert alone.verdict in ("unattributed", "not_found")  # not_found until verify tells them apart
+    assert alone.verdict == "unattributed"
     [verdict] = archive.verify([claim])
     assert verdict.verdict == alone.verdict
     assert verdict.evidence is not None

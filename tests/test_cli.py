@@ -48,7 +48,7 @@ def test_llm_replay_from_fixtures_and_provenance() -> None:
     result = runner.invoke(app, [*args, "--store", str(FIXTURES), "-f", "jsonl", "-q"])
     assert result.exit_code == 0, result.output
     [extraction] = lines(result.stdout)
-    assert extraction.prompt == "extract@v1"
+    assert extraction.prompt == "extract@v2"
     assert extraction.model == "gpt-4o-mini"
     assert extraction.usage.cached_requests == 1
     assert len(extraction.quotes) == 10
@@ -196,7 +196,7 @@ def test_eval_scores_gold_against_itself(tmp_path: Path) -> None:
 def test_prompts_lists_locked_versions() -> None:
     result = runner.invoke(app, ["prompts"])
     assert result.exit_code == 0
-    assert "extract@v1" in result.stdout
+    assert "extract@v2" in result.stdout
     assert "locked" in result.stdout
 
 

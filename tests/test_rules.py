@@ -143,6 +143,39 @@ def test_mixed_quote_with_pointed_out() -> None:
     assert quote.cue == "pointed out"
 
 
+@pytest.mark.parametrize(
+    ("text", "statement", "kind"),
+    [
+        (
+            "Tomas Varga spoke last, saying that “Ostland stands with Wend in its crisis.”",
+            "“Ostland stands with Wend in its crisis.”",
+            "direct",
+        ),
+        (
+            "Tomas Varga spoke last, saying that Ostland “stands with Wend in its crisis.”",
+            "that Ostland “stands with Wend in its crisis.”",
+            "mixed",
+        ),
+        (
+            "Tomas Varga pointed out that “the border stays open,” pledging to keep it so.",
+            "“the border stays open,”",
+            "direct",
+        ),
+        (
+            "Tomas Varga said that the border stays open for now.",
+            "that the border stays open for now",
+            "indirect",
+        ),
+    ],
+)
+def test_kind_is_decided_by_the_statements_own_words_not_a_joining_that(
+    text: str, statement: str, kind: str
+) -> None:
+    quote = next(q for q in extract_quotes(text) if q.kind != "indirect" or kind == "indirect")
+    assert (quote.text, quote.kind) == (statement, kind)
+    assert quote.speaker.name == "Tomas Varga"
+
+
 def test_said_colon_introduces_a_direct_quote() -> None:
     text = "The union leader said: “We will strike on Monday if nothing changes.”"
     quote = _only(text)
@@ -197,9 +230,9 @@ def test_seed_has_ten_attributions_in_order(seed: tuple[str, list[Quote]]) -> No
         ("“expanding trade relations,", "Hassan Rouhani", "mixed", "said"),
         ("desire to raise the level of bilateral trade", "Hassan Rouhani", "indirect", "expressing"),
         ("“honoring Qassem\nSoleimani and Abu Mahdi al-Muhandis,”", "Hassan Rouhani", "direct", "called for"),
-        ("“Iraq stands with Iran in its\neconomic crisis”", "Mustafa al-Kadhimi", "mixed", "saying"),
-        ("“politics in Iraq is based on goodwill.”", "Mustafa al-Kadhimi", "mixed", "adding"),
-        ("“Iraq’s foreign relations depend on", "Mustafa al-Kadhimi", "mixed", "pointed out"),
+        ("“Iraq stands with Iran in its\neconomic crisis”", "Mustafa al-Kadhimi", "direct", "saying"),
+        ("“politics in Iraq is based on goodwill.”", "Mustafa al-Kadhimi", "direct", "adding"),
+        ("“Iraq’s foreign relations depend on", "Mustafa al-Kadhimi", "direct", "pointed out"),
         ("not to allow\nany threat to Iran", "Mustafa al-Kadhimi", "indirect", "pledging"),
         ("“greatness of Khamenei,”", "Iranians", "mixed", "said"),
         ("upcoming visits by Kadhimi", "Russian media", "indirect", "reported"),

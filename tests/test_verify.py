@@ -449,7 +449,7 @@ async def test_ten_claims_cost_one_extraction_and_the_model_judges_the_indirect_
         "supported",
         "altered",
     ]
-    assert all(v.prompt == "extract@v1" for v in verdicts[1:])
+    assert all(v.prompt == "extract@v2" for v in verdicts[1:])
     judged = next(r for r in server.requests if is_judgement(r)).json
     assert judged["messages"][-1]["content"].endswith(judge_text(SEED.text, TEN_CLAIMS[0]) + "")
     assert judged["response_format"]["json_schema"]["schema"]["required"] == [
@@ -499,7 +499,7 @@ async def test_a_failed_judgement_falls_back_to_the_rules_and_says_so(
     async with llm_extractor(server, store) as extractor:
         [verdict] = await averify(SEED, TEN_CLAIMS[0], extractor=extractor)
     assert (verdict.verdict, verdict.backend) == ("supported", "llm")
-    assert verdict.prompt == "extract@v1"
+    assert verdict.prompt == "extract@v2"
     assert (verdict.explanation or "").startswith("the model could not judge this claim (http_4xx")
     assert "without a model" in (verdict.explanation or "")
     # With nothing for the rules to go on either, the answer is unknown, not "not found".

@@ -12,6 +12,7 @@ import io
 import ipaddress
 import json
 import os
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -200,6 +201,7 @@ def _recipe(
     chunk_size: int | None,
     concurrency: int,
     kinds: frozenset[Kind] | None = None,
+    lang: str | None = None,
     llm_options: Mapping[str, object] | None = None,
 ) -> ExtractorRecipe:
     options: dict[str, object] = {"store": store, **(llm_options or {})}
@@ -213,7 +215,14 @@ def _recipe(
         concurrency=concurrency,
         chunk_size=chunk_size,
         kinds=kinds,
+        lang=lang,
     )
+
+
+def _lang(lang: str | None) -> str | None:
+    if lang is not None and not re.fullmatch(r"[a-z]{2}", lang):
+        raise _fail(f"--lang {lang!r}: give a two-letter ISO 639-1 code such as en, fr or zh")
+    return lang
 
 
 def _extractor(recipe: ExtractorRecipe, quiet: bool = False) -> Extractor:
@@ -324,6 +333,13 @@ def extract(
     kinds: Annotated[
         str | None, typer.Option("--kinds", help="Keep only these kinds, e.g. direct or direct,mixed.")
     ] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="The articles' language (ISO 639-1, e.g. fr) for the rules backend; default: detected.",
+        ),
+    ] = None,
     timeout: TimeoutOpt = 120,
     max_attempts: MaxAttemptsOpt = 6,
     structured_output: StructuredOutputOpt = StructuredOutputChoice.auto,
@@ -357,6 +373,7 @@ def extract(
         chunk_size,
         concurrency,
         kinds=_kinds(kinds),
+        lang=_lang(lang),
         llm_options=_model_options(timeout, max_attempts, structured_output, max_output_tokens),
     )
     runner = _extractor(recipe, quiet) if workers == 1 else _pool(recipe, workers, quiet)

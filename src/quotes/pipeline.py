@@ -22,7 +22,7 @@ from quotes.backends import (
     ServerUnavailable,
 )
 from quotes.backends.llm import LLMBackend, LLMConfig
-from quotes.backends.rules import RulesBackend
+from quotes.backends.rules import RulesBackend, rules_language_line
 from quotes.chunking import Chunk, chunk_text, split_chunk
 from quotes.grounding import SourceText
 from quotes.merge import dedupe
@@ -43,22 +43,25 @@ def choose_backend(
     *,
     model: str | None = None,
     base_url: str | None = None,
+    lang: str | None = None,
     **llm_options: Any,
 ) -> tuple[Backend, str]:
     """The backend to run and one line saying which it is and why.
 
     `auto` takes the LLM when a model is configured (argument or QUOTES_MODEL) and the offline rules
-    backend otherwise. `llm_options` are passed on to `LLMConfig` (store, timeout, chunk_size, ...).
+    backend otherwise. `lang` fixes the rules backend's language (detected per article by default).
+    `llm_options` are passed on to `LLMConfig` (store, timeout, chunk_size, ...).
     """
     if choice == "rules":
-        return RulesBackend(), "backend: rules (offline, as asked)"
+        return RulesBackend(lang), "backend: rules (offline, as asked)" + rules_language_line(lang)
     config = LLMConfig.from_env(model=model, base_url=base_url, **llm_options)
     if config is None:
         if choice == "llm":
             raise ConfigurationError(f"no model configured: {HOW_TO_CONFIGURE}")
         return (
-            RulesBackend(),
-            f"backend: rules (offline), as no model is configured; to use one, {HOW_TO_CONFIGURE}",
+            RulesBackend(lang),
+            f"backend: rules (offline), as no model is configured; to use one, {HOW_TO_CONFIGURE}"
+            + rules_language_line(lang),
         )
     where = config.base_url or "OpenAI"
     return LLMBackend(config), f"backend: llm, model {config.model} at {where}"
@@ -244,7 +247,10 @@ class Extractor:
             run.errors.append(_chunk_error(chunk, "not_recorded", str(miss)))
             return []
         run.usage.add(answer.usage)
-        run.warnings.extend(f"chunk {chunk.index}: {warning}" for warning in answer.warnings)
+        whole = chunk.start == 0 and chunk.end == len(text)
+        run.warnings.extend(
+            warning if whole else f"chunk {chunk.index}: {warning}" for warning in answer.warnings
+        )
         return [(chunk, answer)]
 
     @staticmethod

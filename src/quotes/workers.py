@@ -56,7 +56,8 @@ class ExtractorRecipe:
     """How to build an `Extractor`, in a form that pickles into a worker process.
 
     `llm_options` go to `LLMConfig` (store, timeout, max_attempts, chunk_size, api_key, ...) as in
-    `choose_backend`; `concurrency` is the request limit of the whole run.
+    `choose_backend`; `concurrency` is the request limit of the whole run; `lang` the rules backend's
+    language (detected per article when None).
     """
 
     backend: BackendChoice = "auto"
@@ -67,12 +68,13 @@ class ExtractorRecipe:
     chunk_size: int | None = None
     kinds: frozenset[Kind] | None = None
     keep_text: bool = True
+    lang: str | None = None
 
     def build(self, concurrency: int | None = None) -> tuple[Extractor, str]:
         """The extractor (with `concurrency` in place of the whole run's limit if given) and the line
         saying which backend it runs."""
         backend, why = choose_backend(
-            self.backend, model=self.model, base_url=self.base_url, **self.llm_options
+            self.backend, model=self.model, base_url=self.base_url, lang=self.lang, **self.llm_options
         )
         extractor = Extractor(
             backend,

@@ -24,7 +24,8 @@ class ChunkAnswer:
     """A backend's answer for one chunk.
 
     `records` are the model's words, still to be grounded by the pipeline; `quotes` are already located
-    (offsets into the article) by a backend that reads the text itself.
+    (offsets into the article) by a backend that reads the text itself; `warnings` go to the
+    Extraction's (the rules backend's "language 'ko' has no rules").
     """
 
     records: list[AnswerQuote] = field(default_factory=list)
