@@ -37,6 +37,8 @@ def commands(script: str) -> list[list[str]]:
     """The `quotes` invocations of a shell script, as argument lists (env assignments and paths stripped)."""
     found = []
     for line in script.replace("\\\n", " ").splitlines():
+        if line.lstrip().startswith("#"):
+            continue
         for part in re.split(r"&&|\|\||;|\|", line.split(" #")[0]):
             words = shlex.split(part)
             while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):
