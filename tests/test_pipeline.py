@@ -280,7 +280,7 @@ async def test_the_store_makes_a_rerun_free(serve: Any, tmp_path: Path) -> None:
     assert second.usage.requests == 0
     assert second.usage.cached_requests == first.usage.requests
     assert [q.model_dump() for q in second.quotes] == [q.model_dump() for q in first.quotes]
-    assert FAKE_KEY not in "".join(p.read_text() for p in (tmp_path / "store").iterdir())
+    assert FAKE_KEY not in "".join(p.read_text() for p in (tmp_path / "store").rglob("*.json"))
 
 
 async def test_one_request_limit_across_articles(serve: Any) -> None:
@@ -326,7 +326,7 @@ async def test_a_short_chunk_truncated_once_is_asked_again_and_not_cached(serve:
     assert extraction.errors == []
     assert [q.text for q in extraction.quotes] == ["“We start on Monday,”"]
     assert server.request_count == 2
-    assert len(list((tmp_path / "store").iterdir())) == 1, "only the complete answer is stored"
+    assert len(list((tmp_path / "store").rglob("*.json"))) == 1, "only the complete answer is stored"
 
 
 async def test_a_chunk_truncated_every_time_is_an_error(serve: Any) -> None:
