@@ -65,6 +65,12 @@ class Format(StrEnum):
     csv = "csv"
     table = "table"
     html = "html"
+    parquet = "parquet"
+
+
+class Engine(StrEnum):
+    local = "local"
+    ray = "ray"
 
 
 class BackendName(StrEnum):
@@ -252,6 +258,13 @@ def extract(
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
     summary_json: Annotated[Path | None, typer.Option(help="Write the run's summary as JSON here.")] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(help="ray: a Ray Data pipeline over JSONL/Parquet corpora (pip install 'quotes[ray]')."),
+    ] = Engine.local,
+    ray_address: Annotated[
+        str | None, typer.Option(help="With --engine ray: the cluster to join (default: start a local Ray).")
+    ] = None,
 ) -> None:
     """Extract every quotation and reported statement, its speaker, cue, kind and offsets."""
     fmt = _format_for(fmt, output)
@@ -269,6 +282,13 @@ def extract(
         timeout=timeout,
         max_attempts=max_attempts,
     )
+    if fmt is Format.parquet and engine is not Engine.ray:
+        raise _fail("--format parquet is written by --engine ray")
+    if engine is Engine.ray:
+        if workers != 1:
+            raise _fail("--workers is for the local engine; with --engine ray, Ray's actors share the work")
+        code = _extract_on_ray(inputs, recipe, ray_address, fmt, output, resume, quiet, summary_json)
+        raise typer.Exit(code)
     runner = _extractor(recipe) if workers == 1 else _pool(recipe, workers)
     freeze_startup_objects()
     with RunProgress(quiet=quiet) as progress:
@@ -283,6 +303,50 @@ def extract(
             _emit(sorted(extractions, key=lambda e: e.id), fmt, output)
         progress.finish(summary_json=summary_json)
     raise typer.Exit(USAGE_ERROR if articles.failed else CHUNK_ERRORS if progress.failed_articles else OK)
+
+
+def _extract_on_ray(
+    inputs: list[str],
+    recipe: ExtractorRecipe,
+    address: str | None,
+    fmt: Format,
+    output: Path | None,
+    resume: bool,
+    quiet: bool,
+    summary_json: Path | None,
+) -> int:
+    """`quotes extract --engine ray`: the corpus through `quotes.ray`'s pipeline, the records written here
+    as a local run writes them (JSONL streamed, other formats once done), or as Parquet files by Ray."""
+    try:
+        from quotes import ray as on_ray
+    except ImportError as exc:
+        raise _fail(f"--engine ray needs Ray Data ({exc}): pip install 'quotes[ray]'") from None
+    if fmt is Format.parquet and output is None:
+        raise _fail("--format parquet needs --output DIR (Ray writes one Parquet file per block there)")
+    _extractor(recipe)  # a configuration error is reported here, before Ray starts
+    on_ray.connect(address)
+    with RunProgress(quiet=quiet) as progress:
+        try:
+            if fmt is Format.parquet:
+                assert output is not None
+                on_ray.extraction_dataset(inputs, recipe).write_parquet(str(output))
+                err.print(f"wrote Parquet files to {output}")
+            elif fmt is Format.jsonl:
+                with JsonlSink(output, resume=resume) as sink:
+                    dataset = on_ray.extraction_dataset(inputs, recipe, skip=sink.done_ids)
+                    for extraction in on_ray.iter_extractions(dataset):
+                        sink.write(extraction)
+                        progress.article_done(extraction)
+            else:
+                extractions = []
+                for extraction in on_ray.iter_extractions(on_ray.extraction_dataset(inputs, recipe)):
+                    extractions.append(extraction)
+                    progress.article_done(extraction)
+                _emit(sorted(extractions, key=lambda e: e.id), fmt, output)
+        except on_ray.RayInputError as exc:
+            raise _fail(str(exc)) from None
+        progress.finish(summary_json=summary_json)
+    return CHUNK_ERRORS if progress.failed_articles else OK
 
 
 async def _run(
