@@ -346,9 +346,12 @@ async def asubmit(
         max_bytes=max_bytes,
     )
     jobs.save(job)
-    plan = await aplan(articles, recipe, store_dir, writer)
+    try:
+        plan = await aplan(articles, recipe, store_dir, writer)
+    finally:
+        if not job.parts:  # nothing written (nothing to ask, or planning failed): no job to keep
+            _remove_job(jobs, job)
     if not job.parts:
-        _remove_job(jobs, job)
         return resumed, plan
     await _send(jobs, job, client)
     return [*resumed, job], plan
