@@ -24,13 +24,11 @@ looked for among the server's files and batches (by file name, by input file) be
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
 import secrets
 import shutil
-import tempfile
 from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,7 +37,7 @@ from typing import IO, TYPE_CHECKING, Any, Final, Literal
 from pydantic import BaseModel, Field
 
 from quotes.schema import Article
-from quotes.store import KeyedRequest, ResponseStore, StoreMiss, StoreMode
+from quotes.store import KeyedRequest, ResponseStore, StoreMiss, StoreMode, write_atomically
 
 if TYPE_CHECKING:
     import openai
@@ -160,7 +158,7 @@ class Jobs:
         return self.root / job.id
 
     def save(self, job: Job) -> None:
-        _write_atomically(self.folder(job) / "job.json", job.model_dump_json(indent=2).encode())
+        write_atomically(self.folder(job) / "job.json", job.model_dump_json(indent=2).encode())
 
     def pending_keys(self) -> set[str]:
         """Keys of requests in batches sent or about to be sent, whose answers are not collected yet."""
@@ -258,7 +256,7 @@ class BatchWriter:
         os.fsync(self._handle.fileno())
         self._handle.close()
         self._handle = None
-        _write_atomically(self.folder / f"{name}.keys", "".join(k + "\n" for k in self._keys).encode())
+        write_atomically(self.folder / f"{name}.keys", "".join(k + "\n" for k in self._keys).encode())
         os.replace(self.folder / f"{name}.jsonl.tmp", self.folder / f"{name}.jsonl")
         part = Part(name=name, requests=len(self._keys), bytes=self._size)
         self._keys, self._size = [], 0
@@ -617,17 +615,3 @@ def _read_keys(path: Path) -> list[str]:
         return path.read_text(encoding="ascii").split()
     except FileNotFoundError:
         return []
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise

@@ -301,21 +301,7 @@ class ResponseStore:
         members["response"] = json.dumps(scrubbed, ensure_ascii=False, indent=2).replace("\n", "\n  ")
         path = self.path_for_key(key)
         text = "{\n" + ",\n".join(f'  "{name}": {value}' for name, value in members.items()) + "\n}\n"
-        try:
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key}.", suffix=".tmp")
-        except FileNotFoundError:  # the shard's first answer (its folder is made once, not per write)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_atomically(path, text.encode("utf-8"))
         return path
 
     def _all_secrets(self) -> list[str]:
@@ -333,6 +319,26 @@ class ResponseStore:
             f"(expected {path}); last user message starts {snippet!r}. "
             "Offline mode never calls the model: record it first (cache or record mode)."
         )
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """`data` written to a temporary file beside `path`, flushed to disk and renamed over it: a reader
+    sees the old file or the new one, never part of either. A missing folder is made."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except FileNotFoundError:  # a shard's first answer (its folder is made once, not per write)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _response_from(path: Path, raw: bytes) -> dict[str, Any]:
