@@ -7,11 +7,12 @@ is sent from. The response is kept exactly as the server sent it (OpenAI chat.co
 so replay runs through the same code as a live answer.
 
 Files sit in one folder per first two hex digits of their key, `<dir>/3f/3fa9….json`, as git shards its
-objects: 256 folders keep each one small at millions of answers (one folder of a million files makes
-every listing, backup and many file systems slow). A file in the folder itself, where stores written
-before the sharding put them, is still found. A file is written to a temporary name in its own folder and
-renamed into place, so any number of processes (workers, Ray actors on a shared folder) may write the
-same store at once and a reader sees a whole answer or none.
+objects: 256 folders keep each one small at millions of answers (a folder of a million names is slow
+for `ls`, backups, network mounts and file systems without hashed directories; bench/README.md). A file
+in the folder itself, where stores written before the sharding put them, is still found. A file is
+written to a temporary name in its own folder and renamed into place, so any number of processes
+(workers, Ray actors on a shared folder) may write the same store at once and a reader sees a whole
+answer or none.
 """
 
 from __future__ import annotations
