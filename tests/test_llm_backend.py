@@ -462,7 +462,7 @@ async def test_the_key_never_reaches_a_file_an_error_or_a_log(
     assert "Incorrect API key" in str(caught.value)
     assert KEY not in caplog.text
     assert KEY not in repr(cfg)
-    files = list(tmp_path.iterdir())
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert files
     for path in files:
         assert KEY not in path.read_text(encoding="utf-8")

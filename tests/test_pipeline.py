@@ -289,7 +289,7 @@ async def test_the_store_makes_a_rerun_free(serve: Any, tmp_path: Path) -> None:
     assert second.usage.requests == 0
     assert second.usage.cached_requests == first.usage.requests
     assert [q.model_dump() for q in second.quotes] == [q.model_dump() for q in first.quotes]
-    assert FAKE_KEY not in "".join(p.read_text() for p in (tmp_path / "store").iterdir())
+    assert FAKE_KEY not in "".join(p.read_text() for p in (tmp_path / "store").rglob("*.json"))
 
 
 async def test_one_request_limit_across_articles(serve: Any) -> None:

@@ -218,8 +218,76 @@ def test_writes_are_atomic_under_concurrency(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     assert not errors
-    assert [p.name for p in tmp_path.iterdir()] == [f"{request_key(request())}.json"], "no temp files left"
+    key = request_key(request())
+    assert [p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()] == [
+        Path(key[:2], f"{key}.json")
+    ], "no temp files left"
     assert store.lookup(request()) is not None
+
+
+def test_answers_are_sharded_by_the_first_two_hex_digits_of_their_key(store: ResponseStore) -> None:
+    paths = [store.save(request(f"chunk {n}"), response()) for n in range(20)]
+    for path in paths:
+        assert path is not None
+        assert path.parent.parent == store.directory
+        assert path.parent.name == path.stem[:2]
+    assert len({p.parent for p in paths if p}) > 1
+    assert all(store.lookup(request(f"chunk {n}")) is not None for n in range(20))
+    assert request_key(request("chunk 3")) in store
+    assert request_key(request("never stored")) not in store
+
+
+def test_a_store_in_the_flat_layout_is_still_read(tmp_path: Path) -> None:
+    """Stores written before the sharding hold `<key>.json` in the folder itself."""
+    writer = ResponseStore(tmp_path / "staging")
+    sharded = writer.save(request(), response("from an old store"))
+    assert sharded is not None
+    old = tmp_path / "old"
+    old.mkdir()
+    flat = old / sharded.name
+    sharded.rename(flat)
+    for mode in (StoreMode.cache, StoreMode.offline):
+        served = ResponseStore(old, mode).lookup(request())
+        assert served is not None
+        assert served["choices"][0]["message"]["content"] == "from an old store"
+    assert request_key(request()) in ResponseStore(old)
+    ResponseStore(old, StoreMode.record).save(request(), response("re-recorded"))
+    served = ResponseStore(old).lookup(request())
+    assert served is not None
+    assert served["choices"][0]["message"]["content"] == "re-recorded", "a new answer wins over the old file"
+
+
+def _write_many(directory: str, writer: int, rounds: int) -> None:
+    store = ResponseStore(directory)
+    for n in range(rounds):
+        # Every writer writes the shared request (racing for one file) and some of its own.
+        store.save(request(), response(f"writer {writer} round {n} " + "x" * 20_000))
+        store.save(request(f"writer {writer} chunk {n}"), response(f"own {n}"))
+
+
+def test_many_processes_write_one_store_and_readers_never_see_half_an_answer(tmp_path: Path) -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    writers = [context.Process(target=_write_many, args=(str(tmp_path), n, 40)) for n in range(3)]
+    for process in writers:
+        process.start()
+    reader = ResponseStore(tmp_path, StoreMode.cache)
+    seen = set()
+    while any(p.is_alive() for p in writers):
+        served = reader.lookup(request())  # a half-written file would raise StoreError here
+        if served is not None:
+            content = served["choices"][0]["message"]["content"]
+            assert content.endswith("x" * 20_000)
+            seen.add(content.split(" round")[0])
+    for process in writers:
+        process.join()
+        assert process.exitcode == 0
+    assert seen, "the reader raced the writers at least once"
+    for writer in range(3):
+        for n in range(40):
+            assert reader.lookup(request(f"writer {writer} chunk {n}")) is not None
+    assert not list(tmp_path.rglob("*.tmp")), "no temp files left"
 
 
 def test_a_corrupt_file_is_an_error_naming_it(store: ResponseStore) -> None:

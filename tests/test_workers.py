@@ -131,7 +131,7 @@ async def test_a_worker_that_raises_is_a_clear_error(serve: Any, tmp_path: Path)
     not_a_folder = tmp_path / "store"
     not_a_folder.write_text("a file where the store folder should be", encoding="utf-8")
     recipe = llm_recipe(serve(QuotingModel(delay=0)), not_a_folder, concurrency=2)
-    with pytest.raises(WorkerError, match=r"worker \d failed: FileExistsError"):
+    with pytest.raises(WorkerError, match=r"worker \d failed: NotADirectoryError"):
         await run_pool(recipe, ARTICLES)
 
 

@@ -15,11 +15,11 @@ import os
 import re
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from enum import StrEnum
 from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -29,8 +29,19 @@ from quotes import render
 from quotes.archive import CANDIDATES, Archive, ArchiveError
 from quotes.articles import InputProblem, holds_one_article, iter_articles
 from quotes.backends import ConfigurationError, ServerUnavailable
-from quotes.backends.llm import LLMBackend, LLMConfig
+from quotes.backends.llm import PLACEHOLDER_API_KEY, LLMBackend, LLMConfig
 from quotes.backends.servers import StructuredOutput
+from quotes.batch import (
+    PLANNING_CONCURRENCY,
+    PRICE_FACTOR,
+    BatchError,
+    Plan,
+    acollect,
+    arefresh,
+    asubmit,
+    awrite,
+    collect_files,
+)
 from quotes.check import acheck
 from quotes.evaluate import SUBSETS, Subset, load_gold, score_all, score_restricted, summary_table
 from quotes.pipeline import HOW_TO_CONFIGURE, BackendChoice, Extractor
@@ -38,11 +49,15 @@ from quotes.progress import RERUN_HINT, RESUME_HINT, RunProgress, usage_line
 from quotes.prompts import list_prompts, locked_hashes
 from quotes.runlog import JsonlSink, read_extractions, read_records
 from quotes.schema import Article, Claim, Extraction, Kind, Quote, Verdict
-from quotes.store import ResponseStore, StoreError, StoreMode
+from quotes.store import ResponseStore, StoreError, StoreMode, redact
 from quotes.verify import Judge, averify, read_claims
 from quotes.workers import ExtractorRecipe, WorkerError, WorkerPool, freeze_startup_objects
 
+if TYPE_CHECKING:
+    import openai
+
 OK, CHUNK_ERRORS, USAGE_ERROR = 0, 1, 2
+T = TypeVar("T")
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -77,6 +92,12 @@ class Format(StrEnum):
     csv = "csv"
     table = "table"
     html = "html"
+    parquet = "parquet"
+
+
+class Engine(StrEnum):
+    local = "local"
+    ray = "ray"
 
 
 class StructuredOutputChoice(StrEnum):
@@ -355,6 +376,13 @@ def extract(
         typer.Option("--quiet", "-q", help="No backend line, progress bar or summary; errors still print."),
     ] = False,
     summary_json: Annotated[Path | None, typer.Option(help="Write the run's summary as JSON here.")] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(help="ray: a Ray Data pipeline over JSONL/Parquet corpora (pip install 'quotes[ray]')."),
+    ] = Engine.local,
+    ray_address: Annotated[
+        str | None, typer.Option(help="With --engine ray: the cluster to join (default: start a local Ray).")
+    ] = None,
 ) -> None:
     """Extract every quotation and reported statement, its speaker, cue, kind and offsets."""
     fmt = _format_for(fmt, output)
@@ -376,6 +404,13 @@ def extract(
         lang=_lang(lang),
         llm_options=_model_options(timeout, max_attempts, structured_output, max_output_tokens),
     )
+    if fmt is Format.parquet and engine is not Engine.ray:
+        raise _fail("--format parquet is written by --engine ray")
+    if engine is Engine.ray:
+        if workers != 1:
+            raise _fail("--workers is for the local engine; with --engine ray, Ray's actors share the work")
+        code = _extract_on_ray(inputs, recipe, ray_address, fmt, output, resume, quiet, summary_json)
+        raise typer.Exit(code)
     runner = _extractor(recipe, quiet) if workers == 1 else _pool(recipe, workers, quiet)
     freeze_startup_objects()
     resumable = output is not None and fmt is Format.jsonl
@@ -395,6 +430,50 @@ def extract(
             _emit(sorted(extractions, key=lambda e: e.id), fmt, output, one_article=articles.one_article)
         progress.finish(summary_json=summary_json)
     raise typer.Exit(USAGE_ERROR if articles.failed else CHUNK_ERRORS if progress.failed_articles else OK)
+
+
+def _extract_on_ray(
+    inputs: list[str],
+    recipe: ExtractorRecipe,
+    address: str | None,
+    fmt: Format,
+    output: Path | None,
+    resume: bool,
+    quiet: bool,
+    summary_json: Path | None,
+) -> int:
+    """`quotes extract --engine ray`: the corpus through `quotes.ray`'s pipeline, the records written here
+    as a local run writes them (JSONL streamed, other formats once done), or as Parquet files by Ray."""
+    try:
+        from quotes import ray as on_ray
+    except ImportError as exc:
+        raise _fail(f"--engine ray needs Ray Data ({exc}): pip install 'quotes[ray]'") from None
+    if fmt is Format.parquet and output is None:
+        raise _fail("--format parquet needs --output DIR (Ray writes one Parquet file per block there)")
+    _extractor(recipe)  # a configuration error is reported here, before Ray starts
+    on_ray.connect(address)
+    with RunProgress(quiet=quiet) as progress:
+        try:
+            if fmt is Format.parquet:
+                assert output is not None
+                on_ray.extraction_dataset(inputs, recipe).write_parquet(str(output))
+                err.print(f"wrote Parquet files to {output}")
+            elif fmt is Format.jsonl:
+                with JsonlSink(output, resume=resume) as sink:
+                    dataset = on_ray.extraction_dataset(inputs, recipe, skip=sink.done_ids)
+                    for extraction in on_ray.iter_extractions(dataset):
+                        sink.write(extraction)
+                        progress.article_done(extraction)
+            else:
+                extractions = []
+                for extraction in on_ray.iter_extractions(on_ray.extraction_dataset(inputs, recipe)):
+                    extractions.append(extraction)
+                    progress.article_done(extraction)
+                _emit(sorted(extractions, key=lambda e: e.id), fmt, output, one_article=False)
+        except on_ray.RayInputError as exc:
+            raise _fail(str(exc)) from None
+        progress.finish(summary_json=summary_json)
+    return CHUNK_ERRORS if progress.failed_articles else OK
 
 
 async def _run(
@@ -985,3 +1064,166 @@ def search(
     else:
         sys.stdout.write((render.hits_json if fmt is SearchFormat.json else render.hits_jsonl)(hits))
     raise typer.Exit(OK if hits else NOT_ALL_SUPPORTED)
+
+
+batch_app = typer.Typer(
+    help="Send a corpus's model requests through a Batch API at half the price: the answers fill the "
+    "response store, and `quotes extract --offline` then makes the outputs from it.",
+    no_args_is_help=True,
+)
+app.add_typer(batch_app, name="batch")
+JobArg = Annotated[str | None, typer.Argument(help="A job id (default: every job of the store).")]
+
+
+def _batch_recipe(
+    model: str | None, base_url: str | None, store_dir: Path | None, chunk_size: int | None
+) -> tuple[ExtractorRecipe, Path]:
+    store = ResponseStore(store_dir)
+    return _recipe(BackendName.llm, model, base_url, store, chunk_size, PLANNING_CONCURRENCY), store.directory
+
+
+def _run_batch(base_url: str | None, operation: Callable[[openai.AsyncOpenAI], Awaitable[T]]) -> T:
+    """A batch operation with a client of the Batch API, its known failures turned into a usage error
+    naming what went wrong."""
+    import openai
+
+    key = os.environ.get("OPENAI_API_KEY") or PLACEHOLDER_API_KEY
+
+    async def run() -> T:
+        # Uploads of up to 200 MB: a generous timeout, and the SDK's own retries for these few calls.
+        async with openai.AsyncOpenAI(base_url=base_url, api_key=key, timeout=600) as client:
+            return await operation(client)
+
+    try:
+        return asyncio.run(run())
+    except (BatchError, StoreError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    except openai.APIError as exc:
+        message = redact(str(exc), [os.environ.get("OPENAI_API_KEY")])
+        raise _fail(f"the batch server refused: {message}") from None
+
+
+def _plan_line(plan: Plan) -> str:
+    return (
+        f"{plan.articles:,} articles: {plan.requests:,} requests to send ({plan.bytes / 1e6:,.1f} MB), "
+        f"{plan.already_stored:,} answers already stored, {plan.pending:,} requests already in a batch"
+        + (f", {plan.failed_chunks:,} chunks with no valid answer" if plan.failed_chunks else "")
+    )
+
+
+def _cost_line(requests: int, input_tokens: int, output_tokens: int) -> str:
+    return (
+        f"{requests:,} requests answered: {input_tokens:,} input and {output_tokens:,} output tokens, "
+        f"billed at {PRICE_FACTOR:g}× the live price (Batch API)"
+    )
+
+
+@batch_app.command("submit")
+def batch_submit(
+    inputs: Annotated[list[str], typer.Argument(help="Files, folders, .jsonl corpora, or - for stdin.")],
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    store_dir: StoreOpt = None,
+    chunk_size: Annotated[int | None, typer.Option(min=500, help="Characters per model request.")] = None,
+) -> None:
+    """Build every request a live run would send and is not stored yet, and send them as batches.
+
+    Large corpora are split into several batches within the provider's per-file limits (50,000 requests,
+    200 MB). Run it again after a collect to send the follow-ups (re-asks of answers that failed
+    validation, halves of cut-off chunks); run it again after a kill to finish what was left unsent.
+    """
+    recipe, directory = _batch_recipe(model, base_url, store_dir, chunk_size)
+    with RunProgress(quiet=True) as progress:
+        articles = _Inputs(inputs, progress, skip=set())
+        jobs, plan = _run_batch(base_url, lambda c: asubmit(articles, recipe, directory, c))
+    err.print(_plan_line(plan), soft_wrap=True)
+    for job in jobs:
+        for part in job.parts:
+            typer.echo(f"{job.id}\t{part.name}\t{part.batch_id}\t{part.requests} requests")
+    if not jobs:
+        err.print("nothing to submit")
+    else:
+        err.print("follow with `quotes batch status`, then `quotes batch collect` when the batches are done")
+    raise typer.Exit(USAGE_ERROR if articles.failed else OK)
+
+
+@batch_app.command("status")
+def batch_status(job: JobArg = None, base_url: BaseUrlOpt = None, store_dir: StoreOpt = None) -> None:
+    """Each batch's progress as the server reports it, and what collected parts cost."""
+    directory = ResponseStore(store_dir).directory
+    chosen = _run_batch(base_url, lambda c: arefresh(directory, c, job))
+    if not chosen:
+        err.print(f"no batch jobs in {directory}")
+    for one in chosen:
+        typer.echo(f"job {one.id} ({one.kind}, model {one.model}, {one.requests:,} requests)")
+        for part in one.parts:
+            typer.echo(
+                f"  {part.name}\t{part.batch_id or '-'}\t{part.batch_status or part.state}\t"
+                f"{part.answered:,} answered, {part.failed:,} failed of {part.requests:,}"
+                + ("\tcollected" if part.state == "collected" else "")
+            )
+        parts = [p for p in one.parts if p.state == "collected"]
+        if parts:
+            answered = sum(p.answered for p in parts)
+            tokens = sum(p.input_tokens for p in parts), sum(p.output_tokens for p in parts)
+            typer.echo("  " + _cost_line(answered, *tokens))
+
+
+@batch_app.command("collect")
+def batch_collect(
+    job: JobArg = None,
+    files: Annotated[
+        list[Path] | None,
+        typer.Option("--file", help="A batch output file from a self-hosted runner, instead of the API."),
+    ] = None,
+    input_files: Annotated[
+        list[Path] | None,
+        typer.Option("--input", help="With --file: the batch input file(s) (default: those `write` made)."),
+    ] = None,
+    base_url: BaseUrlOpt = None,
+    store_dir: StoreOpt = None,
+) -> None:
+    """Put the answers of finished batches into the response store (safe to run again at any time).
+
+    Exit 0 when every request is answered, 1 when some failed, expired or are still running (the next
+    `quotes batch submit` asks the failed and expired ones again), 2 on errors.
+    """
+    directory = ResponseStore(store_dir).directory
+    if files:
+        try:
+            got = collect_files(directory, files, input_files)
+        except BatchError as exc:
+            raise _fail(str(exc)) from None
+    else:
+        _, got = _run_batch(base_url, lambda c: acollect(directory, c, job))
+    err.print(_cost_line(got.answered, got.input_tokens, got.output_tokens), soft_wrap=True)
+    for reason, count in sorted(got.failures.items(), key=lambda item: -item[1]):
+        err.print(Text.assemble(("failed: ", "yellow"), f"{count:,} × {reason}"), soft_wrap=True)
+    if got.failed:
+        err.print("`quotes batch submit` again sends these (or `quotes extract` without --offline, live)")
+    if got.running:
+        err.print(f"still running: {', '.join(got.running)}")
+    raise typer.Exit(CHUNK_ERRORS if got.failed or got.running else OK)
+
+
+@batch_app.command("write")
+def batch_write(
+    inputs: Annotated[list[str], typer.Argument(help="Files, folders, .jsonl corpora, or - for stdin.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The batch input file to write.")],
+    model: ModelOpt = None,
+    store_dir: StoreOpt = None,
+    chunk_size: Annotated[int | None, typer.Option(min=500, help="Characters per model request.")] = None,
+) -> None:
+    """Write the requests not yet stored to a batch input file, for a self-hosted batch runner
+    (vLLM: `python -m vllm.entrypoints.openai.run_batch -i FILE -o OUT --model M`), then collect its
+    output with `quotes batch collect --file OUT`."""
+    recipe, directory = _batch_recipe(model, None, store_dir, chunk_size)
+    with RunProgress(quiet=True) as progress:
+        articles = _Inputs(inputs, progress, skip=set())
+        try:
+            plan = asyncio.run(awrite(articles, recipe, directory, output))
+        except (BatchError, StoreError, OSError) as exc:
+            raise _fail(str(exc)) from None
+    err.print(_plan_line(plan), soft_wrap=True)
+    err.print(f"wrote {output}")
+    raise typer.Exit(USAGE_ERROR if articles.failed else OK)

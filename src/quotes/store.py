@@ -5,6 +5,14 @@ A file is named `<key>.json`, the key being the sha256 of the canonical JSON of 
 never depends on the API key, base URL or headers, so the same request hits the same file wherever it
 is sent from. The response is kept exactly as the server sent it (OpenAI chat.completion wire format),
 so replay runs through the same code as a live answer.
+
+Files sit in one folder per first two hex digits of their key, `<dir>/3f/3fa9….json`, as git shards its
+objects: 256 folders keep each one small at millions of answers (a folder of a million names is slow
+for `ls`, backups, network mounts and file systems without hashed directories; bench/README.md). A file
+in the folder itself, where stores written before the sharding put them, is still found. A file is
+written to a temporary name in its own folder and renamed into place, so any number of processes
+(workers, Ray actors on a shared folder) may write the same store at once and a reader sees a whole
+answer or none.
 """
 
 from __future__ import annotations
@@ -216,7 +224,15 @@ class ResponseStore:
         return self.keyed(request).key
 
     def path_for(self, request: Mapping[str, Any] | KeyedRequest) -> Path:
-        return self.directory / f"{self.key(request)}.json"
+        """Where the answer to `request` is written (its key's shard)."""
+        return self.path_for_key(self.key(request))
+
+    def path_for_key(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.json"
+
+    def __contains__(self, key: str) -> bool:
+        """Whether an answer is stored under `key` (in either layout), whatever the mode."""
+        return self.path_for_key(key).is_file() or (self.directory / f"{key}.json").is_file()
 
     def lookup(self, request: Mapping[str, Any] | KeyedRequest) -> dict[str, Any] | None:
         """The stored response body to serve instead of calling the model, or None to call it.
@@ -227,15 +243,17 @@ class ResponseStore:
             return None
         keyed = self.keyed(request)
         path = self.path_for(keyed)
-        try:
-            raw = path.read_bytes()
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):  # nothing stored there
-            if self.mode is StoreMode.offline:
-                raise StoreMiss(self._miss_message(keyed, path)) from None
-            return None
-        except OSError as exc:
-            raise _unreadable(path, exc) from exc
-        return _response_from(path, raw)
+        for candidate in (path, self.directory / path.name):  # sharded, then the flat layout of old stores
+            try:
+                raw = candidate.read_bytes()
+            except (FileNotFoundError, NotADirectoryError, IsADirectoryError):  # nothing stored there
+                continue
+            except OSError as exc:
+                raise _unreadable(candidate, exc) from exc
+            return _response_from(candidate, raw)
+        if self.mode is StoreMode.offline:
+            raise StoreMiss(self._miss_message(keyed, path))
+        return None
 
     def save(self, request: Mapping[str, Any] | KeyedRequest, response: Mapping[str, Any]) -> Path | None:
         """Record a live response (not in off or offline mode); returns the file written."""
@@ -282,20 +300,9 @@ class ResponseStore:
         members["request"] = keyed.request_json
         scrubbed = _scrub(response, secrets)
         members["response"] = json.dumps(scrubbed, ensure_ascii=False, indent=2).replace("\n", "\n  ")
-        self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.directory / f"{key}.json"
+        path = self.path_for_key(key)
         text = "{\n" + ",\n".join(f'  "{name}": {value}' for name, value in members.items()) + "\n}\n"
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{key}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_atomically(path, text.encode("utf-8"))
         return path
 
     def _all_secrets(self) -> list[str]:
@@ -313,6 +320,26 @@ class ResponseStore:
             f"(expected {path}); last user message starts {snippet!r}. "
             "Offline mode never calls the model: record it first (cache or record mode)."
         )
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """`data` written to a temporary file beside `path`, flushed to disk and renamed over it: a reader
+    sees the old file or the new one, never part of either. A missing folder is made."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except FileNotFoundError:  # a shard's first answer (its folder is made once, not per write)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _response_from(path: Path, raw: bytes) -> dict[str, Any]:
