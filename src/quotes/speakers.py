@@ -318,15 +318,19 @@ def name_match(a: tuple[str, ...], b: tuple[str, ...]) -> NameMatch:
     """How two people's names (from `person_name`) agree.
 
     exact: the same words. partial: the shorter's words stand in the longer, in order, an initial
-    standing for a word it begins ("Brandt", "Elena", "E. Brandt" and "Elena Maria Brandt" all fit
-    "Elena Brandt"): it may be the same person, as far as the names tell. conflict: a word of the shorter
-    is not in the longer ("Tom Brandt" and "Elena Brandt", "Tom" and "Betsy Ebeling"): other people.
+    standing for a word it begins, and one word at least whole ("Brandt", "Elena", "E. Brandt" and
+    "Elena Maria Brandt" all fit "Elena Brandt"): it may be the same person, as far as the names tell.
+    conflict: a word of the shorter is not in the longer, or only as an initial ("Tom Brandt" and
+    "Elena Brandt", "Tom" and "Betsy Ebeling", "Wasserman" and "Gregory W. Meeks"): other people.
     """
     if a == b:
         return "exact"
     short, long = sorted((a, b), key=len)
     rest = iter(long)
-    return "partial" if all(any(_same_word(s, w) for w in rest) for s in short) else "conflict"
+    in_order = all(any(_same_word(s, w) for w in rest) for s in short)
+    # At least one whole word in common: "Wasserman" is not the "W." of "Gregory W. Meeks".
+    whole = any(len(s) > 1 and s in long for s in short)
+    return "partial" if in_order and whole else "conflict"
 
 
 def _canonical(names: Sequence[_Name]) -> dict[frozenset[str], str]:

@@ -309,36 +309,39 @@ class _Speakers:
         if name is None or person is None:
             return _SOMEONE_ELSE
         words = frozenset(_name_words(claimed))
-        ours = person_name(claimed)
+        # A claim typed in lowercase ("elena brandt") is still a name; the article's case tells names
+        # from descriptions.
+        ours = person_name(claimed.title() if claimed.islower() else claimed)
         theirs = self._names.get(name)
         if ours is None or theirs is None:
             return _Match(True) if person.answers_to(words) else _SOMEONE_ELSE
-        # The article's own name for the speaker at the statement, when it is a part of theirs ("Brandt").
+        # The article's own name for the speaker at the statement, when it is a part of theirs ("Brandt"),
+        # and the others it quotes whom that name fits too: the extraction chose between them.
         mentioned = person_name(speaker.mention) if speaker.mention else None
         here = mentioned if mentioned is not None and _fits(mentioned, theirs) else theirs
-        rivals = [n for n, w in self._names.items() if n != name and _fits(w, here) and not _fits(w, theirs)]
+        others = {n: w for n, w in self._names.items() if n != name}
+        rivals = [n for n, w in others.items() if _fits(w, here) and not _fits(w, theirs)]
+        chose = (
+            f"; but the article names the speaker here only “{speaker.mention}”, which fits "
+            f"{' and '.join(rivals)} too: the extraction took it for {name}"
+        )
         fit = name_match(ours, theirs)
         if fit == "conflict":
             if person.titled(words):
                 return _Match(True)
-            if not any(_fits(ours, self._names[n]) for n in rivals):
-                return _SOMEONE_ELSE
-        else:
-            rivals = [n for n in rivals if not _fits(self._names[n], ours)]
-        if rivals and here is theirs:
-            who = " or ".join([claimed, *rivals] if fit == "conflict" else [name, *rivals])
+            if any(_fits(ours, others[n]) for n in rivals):
+                return _Match(False, VAGUE_NAME_CONFIDENCE, chose)
+            return _SOMEONE_ELSE
+        if any(not _fits(others[n], ours) for n in rivals):
+            return _Match(True, VAGUE_NAME_CONFIDENCE, chose)
+        if any(_fits(w, theirs) and not _fits(w, ours) for w in others.values()):
+            fitting = [n for n, w in others.items() if _fits(w, theirs)]
+            who = fitting if any(_fits(others[n], ours) for n in fitting) else [claimed, *fitting]
             return _Match(
                 False,
-                note=f"the article gives these words to “{name}”, who may be {who}: it quotes "
-                f"{'both' if len(rivals) == 1 else 'each'} and does not say which",
+                note=f"the article gives these words to “{name}”, who may be {' or '.join(who)}: it quotes "
+                f"{'both' if len(who) == 2 else 'each'} and does not say which",
                 unclear=True,
-            )
-        if rivals:
-            return _Match(
-                fit != "conflict",
-                VAGUE_NAME_CONFIDENCE,
-                f"; but the article names the speaker here only “{speaker.mention}”, which fits "
-                f"{' and '.join(rivals)} too: the extraction took it for {name}",
             )
         if fit == "exact":
             return _Match(True)
