@@ -217,3 +217,11 @@ def test_across_an_archive_both_the_full_name_and_the_surname_article_support_it
         ("full", "supported"),
         ("surname", "supported"),
     ]
+
+
+def test_a_surname_is_not_taken_for_someone_else_s_first_name() -> None:
+    text = f"“{WALL},” said Ida Marsh. “We will see,” said Marsh Devlin, the harbour master."
+    verdict = judge(text, "Marsh")
+    assert (verdict.verdict, verdict.actual_speaker) == ("supported", "Ida Marsh")
+    assert verdict.confidence == PARTIAL_NAME_CONFIDENCE  # "Marsh" in "Marsh Devlin" is a first name
+    assert judge(text, "Devlin", "We will see").confidence == PARTIAL_NAME_CONFIDENCE

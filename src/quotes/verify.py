@@ -143,6 +143,8 @@ _STOPWORDS = _wordset(
     must he she they we i you his her their our my your him them us me who whom which what there here also
     very so such said says say told tell according"""
 )
+# Words no person's name holds, though an extraction's speaker phrase can: "Now Bloomberg", "Even Rendell".
+_NOT_IN_NAMES = _STOPWORDS | _wordset("now even without just only still when while after before then")
 # A title run just before a name ("Iranian President Hassan Rouhani"), and an appositive just after one
 # (", deputy director of ..." gives "deputy director"; ", Northland Grain's chief executive," all of it).
 _TITLE_BEFORE = re.compile(r"(?<![\w'’-])((?:[A-Z](?:[\w'’-]*|[a-z]{0,3}\.)\s+){1,5})$")
@@ -319,8 +321,8 @@ class _Speakers:
         # and the others it quotes whom that name fits too: the extraction chose between them.
         mentioned = person_name(speaker.mention) if speaker.mention else None
         here = mentioned if mentioned is not None and _fits(mentioned, theirs) else theirs
-        others = {n: w for n, w in self._names.items() if n != name}
-        rivals = [n for n, w in others.items() if _fits(w, here) and not _fits(w, theirs)]
+        others = {n: w for n, w in self._names.items() if n != name and _NOT_IN_NAMES.isdisjoint(w)}
+        rivals = [n for n, w in others.items() if _also(w, here, theirs) and not _fits(w, theirs)]
         chose = (
             f"; but the article names the speaker here only “{speaker.mention}”, which fits "
             f"{' and '.join(rivals)} too: the extraction took it for {name}"
@@ -334,8 +336,8 @@ class _Speakers:
             return _SOMEONE_ELSE
         if any(not _fits(others[n], ours) for n in rivals):
             return _Match(True, VAGUE_NAME_CONFIDENCE, chose)
-        if any(_fits(w, theirs) and not _fits(w, ours) for w in others.values()):
-            fitting = [n for n, w in others.items() if _fits(w, theirs)]
+        if any(_also(w, theirs, ours) and not _fits(w, ours) for w in others.values()):
+            fitting = [n for n, w in others.items() if _also(w, theirs, ours)]
             who = fitting if any(_fits(others[n], ours) for n in fitting) else [claimed, *fitting]
             return _Match(
                 False,
@@ -345,7 +347,7 @@ class _Speakers:
             )
         if fit == "exact":
             return _Match(True)
-        vague = [n for n, w in self._names.items() if n != name and _fits(w, ours) and not _fits(w, theirs)]
+        vague = [n for n, w in others.items() if _also(w, ours, theirs) and not _fits(w, theirs)]
         if vague:
             return _Match(
                 True,
@@ -363,6 +365,18 @@ class _Speakers:
 
 def _fits(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return name_match(a, b) != "conflict"
+
+
+def _also(other: tuple[str, ...], part: tuple[str, ...], like: tuple[str, ...]) -> bool:
+    """Whether another name fits `part` of a name as `like` does: a one-word part in the same place, a
+    surname as a surname ("Clinton" in "Bill Clinton" as in "Hillary Clinton", not in "Clinton Hale")."""
+    if not _fits(other, part):
+        return False
+    return len(part) > 1 or not _places(part[0], other).isdisjoint(_places(part[0], like))
+
+
+def _places(word: str, name: tuple[str, ...]) -> set[str]:
+    return {place for place, at in (("first", name[0]), ("last", name[-1])) if at == word}
 
 
 # --- matching ------------------------------------------------------------------------------------------
