@@ -225,3 +225,12 @@ def test_a_surname_is_not_taken_for_someone_else_s_first_name() -> None:
     assert (verdict.verdict, verdict.actual_speaker) == ("supported", "Ida Marsh")
     assert verdict.confidence == PARTIAL_NAME_CONFIDENCE  # "Marsh" in "Marsh Devlin" is a first name
     assert judge(text, "Devlin", "We will see").confidence == PARTIAL_NAME_CONFIDENCE
+
+
+def test_first_names_that_are_also_words_still_make_someone_else() -> None:
+    text = f"“{WALL},” said Ana Ortiz. “We will see,” said Will Ortiz, her cousin."
+    verdict = judge(text, "Ortiz")
+    assert (verdict.verdict, verdict.actual_speaker) == ("supported", "Ana Ortiz")
+    assert verdict.confidence == VAGUE_NAME_CONFIDENCE
+    assert verdict.explanation is not None
+    assert "fits Will Ortiz too" in verdict.explanation

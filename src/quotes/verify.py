@@ -5,9 +5,11 @@ quotation marks, case, punctuation and harmless variants such as spelling or the
 speech do not count):
 1. the claim's words, or the closest run of words, in each extracted statement and in the whole text;
 2. the closest of these decides, and every problem with it is reported: the words are given to someone
-   other than the claimed speaker (misattributed), to no one (unattributed), or differ in meaning
-   (altered, with a word-level diff showing both sides). The verdict is the most serious problem, in the
-   order of `SEVERITY`; `problems` lists them all;
+   other than the claimed speaker (misattributed), to no one or to a name that fits two people the
+   article quotes (unattributed), or differ in meaning (altered, with a word-level diff showing both
+   sides). People's names are compared word by word (`_Speakers.match`), so the article's "Brandt" or
+   "Ms. Brandt" is the claimed "Elena Brandt" unless someone else it quotes fits that name too. The
+   verdict is the most serious problem, in the order of `SEVERITY`; `problems` lists them all;
 3. when nothing in the article is close, a claim in the claimant's own words ("Rouhani said Iran wants
    ...") gets a paraphrase judgement: by the model with `prompts/verify` when the backend is an LLM,
    otherwise by content-word overlap with indirect and mixed statements;
@@ -143,8 +145,13 @@ _STOPWORDS = _wordset(
     must he she they we i you his her their our my your him them us me who whom which what there here also
     very so such said says say told tell according"""
 )
-# Words no person's name holds, though an extraction's speaker phrase can: "Now Bloomberg", "Even Rendell".
-_NOT_IN_NAMES = _STOPWORDS | _wordset("now even without just only still when while after before then")
+# Words no person's name starts with, though an extraction's speaker phrase can: "Now Bloomberg", "Even
+# Rendell", "Said Ellis" (not "Will" or "May": those are names too).
+_NOT_FIRST_NAMES = _wordset(
+    """now even without just only still when while after before then also so but and or yet said says told
+    according as if though although because since until unless where the a an this that these those his her
+    their its our my your"""
+)
 # A title run just before a name ("Iranian President Hassan Rouhani"), and an appositive just after one
 # (", deputy director of ..." gives "deputy director"; ", Northland Grain's chief executive," all of it).
 _TITLE_BEFORE = re.compile(r"(?<![\w'’-])((?:[A-Z](?:[\w'’-]*|[a-z]{0,3}\.)\s+){1,5})$")
@@ -321,7 +328,7 @@ class _Speakers:
         # and the others it quotes whom that name fits too: the extraction chose between them.
         mentioned = person_name(speaker.mention) if speaker.mention else None
         here = mentioned if mentioned is not None and _fits(mentioned, theirs) else theirs
-        others = {n: w for n, w in self._names.items() if n != name and _NOT_IN_NAMES.isdisjoint(w)}
+        others = {n: w for n, w in self._names.items() if n != name and w[0] not in _NOT_FIRST_NAMES}
         rivals = [n for n, w in others.items() if _also(w, here, theirs) and not _fits(w, theirs)]
         chose = (
             f"; but the article names the speaker here only “{speaker.mention}”, which fits "
