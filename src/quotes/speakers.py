@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from quotes.schema import Quote, Speaker
 
@@ -278,6 +279,58 @@ def _name_part(phrase: str) -> str | None:
             continue
         return " ".join(tokens[:end])
     return None
+
+
+NameMatch = Literal["exact", "partial", "conflict"]
+
+
+def _unaccented(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
+@functools.lru_cache(maxsize=16384)
+def person_name(text: str) -> tuple[str, ...] | None:
+    """The words of the person's name `text` is, in order and as names are compared: lowercased, without
+    accents, dots, a possessive, titles ("Dr.", "Sen.", "Iraqi Prime Minister"), particles ("van",
+    "al-") and suffixes ("Jr."); "Ms. Müller's" gives ("muller",). None when `text` is no person's name:
+    a pronoun, a description ("the mayor"), a body ("the Health Ministry", "Pew Research Council"), a
+    bare title or a lone initial."""
+    parsed = _parsed_mention(" ".join(text.split()))
+    if parsed is None:
+        return None
+    words = tuple(
+        w
+        for w in (_unaccented(_key(t)) for t in parsed.name.split())
+        if w and w not in _SUFFIXES_OR_PARTICLES
+    )
+    lone_initial = len(words) == 1 and len(words[0]) == 1
+    if not words or lone_initial or not _BODIES.isdisjoint(words) or _TITLES.issuperset(words):
+        return None
+    return words
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Whether two words of names agree: equal, or one is the other's initial ("e" and "elena")."""
+    return a == b or (len(a) == 1 and b.startswith(a)) or (len(b) == 1 and a.startswith(b))
+
+
+def name_match(a: tuple[str, ...], b: tuple[str, ...]) -> NameMatch:
+    """How two people's names (from `person_name`) agree.
+
+    exact: the same words. partial: the shorter's words stand in the longer, in order, an initial
+    standing for a word it begins, and one word at least whole ("Brandt", "Elena", "E. Brandt" and
+    "Elena Maria Brandt" all fit "Elena Brandt"): it may be the same person, as far as the names tell.
+    conflict: a word of the shorter is not in the longer, or only as an initial ("Tom Brandt" and
+    "Elena Brandt", "Tom" and "Betsy Ebeling", "Wasserman" and "Gregory W. Meeks"): other people.
+    """
+    if a == b:
+        return "exact"
+    short, long = sorted((a, b), key=len)
+    rest = iter(long)
+    in_order = all(any(_same_word(s, w) for w in rest) for s in short)
+    # At least one whole word in common: "Wasserman" is not the "W." of "Gregory W. Meeks".
+    whole = any(len(s) > 1 and s in long for s in short)
+    return "partial" if in_order and whole else "conflict"
 
 
 def _canonical(names: Sequence[_Name]) -> dict[frozenset[str], str]:

@@ -5,9 +5,11 @@ quotation marks, case, punctuation and harmless variants such as spelling or the
 speech do not count):
 1. the claim's words, or the closest run of words, in each extracted statement and in the whole text;
 2. the closest of these decides, and every problem with it is reported: the words are given to someone
-   other than the claimed speaker (misattributed), to no one (unattributed), or differ in meaning
-   (altered, with a word-level diff showing both sides). The verdict is the most serious problem, in the
-   order of `SEVERITY`; `problems` lists them all;
+   other than the claimed speaker (misattributed), to no one or to a name that fits two people the
+   article quotes (unattributed), or differ in meaning (altered, with a word-level diff showing both
+   sides). People's names are compared word by word (`_Speakers.match`), so the article's "Brandt" or
+   "Ms. Brandt" is the claimed "Elena Brandt" unless someone else it quotes fits that name too. The
+   verdict is the most serious problem, in the order of `SEVERITY`; `problems` lists them all;
 3. when nothing in the article is close, a claim in the claimant's own words ("Rouhani said Iran wants
    ...") gets a paraphrase judgement: by the model with `prompts/verify` when the backend is an LLM,
    otherwise by content-word overlap with indirect and mixed statements;
@@ -63,7 +65,7 @@ from quotes.schema import (
     VerdictLabel,
     VerifyAnswer,
 )
-from quotes.speakers import phrase_head
+from quotes.speakers import name_match, person_name, phrase_head
 from quotes.store import StoreMiss
 from quotes.wording import (
     Change,
@@ -114,6 +116,12 @@ JUDGE_CONFIDENCE = 0.85
 RULES_ABSENT_CONFIDENCE = 0.9
 # The similarity (rapidfuzz ratio) of unrelated words; closer words lower a not_found's confidence.
 UNRELATED_SCORE = 55.0
+# How far the article's speaker is the claimed one, as a weight on a verdict's confidence: by a part of
+# the name ("Brandt" for "Elena Brandt", "E. Brandt", a first name) that fits no one else the article
+# quotes; by a claimed part that also fits someone else it quotes ("Brandt" when it quotes Elena and Tom
+# Brandt). The same name, a title the article gives them, or a body's name weigh 1.
+PARTIAL_NAME_CONFIDENCE = 0.9
+VAGUE_NAME_CONFIDENCE = 0.5
 
 JUDGE_TASK = "verify"
 
@@ -136,6 +144,13 @@ _STOPWORDS = _wordset(
     it its is are was were be been being has have had do does did will would shall should can could may might
     must he she they we i you his her their our my your him them us me who whom which what there here also
     very so such said says say told tell according"""
+)
+# Words no person's name starts with, though an extraction's speaker phrase can: "Now Bloomberg", "Even
+# Rendell", "Said Ellis" (not "Will" or "May": those are names too).
+_NOT_FIRST_NAMES = _wordset(
+    """now even without just only still when while after before then also so but and or yet said says told
+    according as if though although because since until unless where the a an this that these those his her
+    their its our my your"""
 )
 # A title run just before a name ("Iranian President Hassan Rouhani"), and an appositive just after one
 # (", deputy director of ..." gives "deputy director"; ", Northland Grain's chief executive," all of it).
@@ -192,7 +207,7 @@ def _titles(text: str, name: str) -> set[tuple[str, ...]]:
         pattern = re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, form.split())) + r"(?!\w)")
         for m in pattern.finditer(text):
             before = _TITLE_BEFORE.search(text, max(0, m.start() - 80), m.start())
-            if before:
+            if before and not _someone_else(before.group(1) + form, name):
                 found.add(_title(before.group(1), names))
             after = _TITLE_AFTER.match(text, m.end())
             # An appositive title is lowercase at its head ("chief executive"); "X, Rouhani and Zarif" is
@@ -202,6 +217,13 @@ def _titles(text: str, name: str) -> set[tuple[str, ...]]:
     return {title for title in found if title}
 
 
+def _someone_else(written: str, name: str) -> bool:
+    """Whether `written` (words before a name's last word, and that word) is another person's name: "Tom
+    Ebeling" is not Betsy Ebeling with the title "Tom"; "Iranian President Rouhani" is Hassan Rouhani."""
+    theirs, ours = person_name(written), person_name(name)
+    return theirs is not None and ours is not None and name_match(theirs, ours) == "conflict"
+
+
 @dataclass
 class _Person:
     names: frozenset[str]  # the words of the name's head: "spokeswoman" in "a spokeswoman for Hale"
@@ -209,22 +231,42 @@ class _Person:
     phrases: set[tuple[str, ...]] = field(default_factory=set)
 
     def answers_to(self, claimed: frozenset[str]) -> bool:
-        """Whether the claimed name is one the article uses for this person: a subset of the name's
-        words ("Rouhani"), but not of words that name someone else in it ("Hale" is not "a spokeswoman
-        for Hale") unless the claim holds the whole head too ("Department of Homeland Security"),
-        name words with a title ("President Rouhani"), or a title the article gives them, with its head
-        word ("the Iranian president", "the president")."""
+        """Whether the claimed name is one the article uses for this speaker: a subset of the name's
+        words ("the ministry"), but not of words that name someone else in it ("Hale" is not "a
+        spokeswoman for Hale") unless the claim holds the whole head too ("Department of Homeland
+        Security"), name words with a title ("the Health Ministry's spokesman"), or a title the article
+        gives them (`titled`)."""
         if not claimed:
             return False
         if claimed <= self.names or self.names <= claimed <= self.words:
             return True
-        for phrase in self.phrases:
-            words = set(phrase)
-            if claimed & self.names and claimed <= self.names | words:
-                return True
-            if claimed <= words and phrase[-1] in claimed:
-                return True
-        return False
+        if any(claimed & self.names and claimed <= self.names | set(phrase) for phrase in self.phrases):
+            return True
+        return self.titled(claimed)
+
+    def titled(self, claimed: frozenset[str]) -> bool:
+        """Whether the claim is a title the article gives them, with its head word ("the Iranian
+        president", "the president")."""
+        return any(claimed <= set(phrase) and phrase[-1] in claimed for phrase in self.phrases)
+
+
+@dataclass(frozen=True)
+class _Match:
+    """Whether the article's speaker of a statement is the claimed one, and how far.
+
+    `said`: as far as the article tells, with `weight` on the verdict's confidence and `note` naming
+    what the match rests on. `unclear`: the article's name for the speaker fits the claimed person and
+    someone else it quotes ("Brandt" when it quotes Elena and Tom Brandt), so it does not tell who said
+    it; `note` names them. Neither: someone else said it.
+    """
+
+    said: bool
+    weight: float = 1.0
+    note: str = ""
+    unclear: bool = False
+
+
+_SOMEONE_ELSE = _Match(False)
 
 
 class _Speakers:
@@ -232,10 +274,15 @@ class _Speakers:
 
     def __init__(self, text: str, quotes: Sequence[Quote]) -> None:
         self._people: dict[str, _Person] = {}
+        # The people the extraction quotes, by name: their words (`person_name`) and the name as written.
+        self._names: dict[str, tuple[str, ...]] = {}
         for quote in quotes:
             name = speaker_name(quote.speaker)
             if name is None:
                 continue
+            words = person_name(name) if quote.speaker.type in ("person", "unknown") else None
+            if words is not None:
+                self._names[name] = words
             person = self._people.get(name)
             if person is None:
                 head = frozenset(_name_words(phrase_head(name)))
@@ -251,10 +298,92 @@ class _Speakers:
             others = set().union(*(p.names for p in self._people.values() if p is not person))
             person.phrases = {phrase for phrase in person.phrases if phrase[-1] not in others - person.names}
 
-    def said_by(self, claimed: str, speaker: Speaker) -> bool:
+    def match(self, claimed: str, speaker: Speaker) -> _Match:
+        """Whether `speaker`, as the article names them, is the claimed one.
+
+        People's names are compared word by word (`quotes.speakers.name_match`: case, accents, titles,
+        a possessive and initials aside). The same name is the speaker. A part of one in the other
+        ("Brandt", "E. Brandt", "Elena" for "Elena Brandt") is the speaker too, unless someone else the
+        article quotes fits: when the article's name for the speaker fits another of its people ("Brandt"
+        when it quotes Elena and Tom Brandt), it does not say which said the words (unclear), and where
+        the extraction took that name for one of them, its reading is followed at a low weight; when
+        only the claimed name fits someone else (the claim "Brandt" for Elena Brandt's words), the
+        speaker is said at a low weight. A different name ("Tom Brandt" for "Elena Brandt", "Tom" for
+        "Betsy Ebeling") is someone else, unless the claim is a title the article gives the speaker.
+        Other speakers (bodies, descriptions such as "a spokeswoman for Hale") answer to their name's
+        words and the titles the article gives them (`_Person.answers_to`).
+        """
         name = speaker_name(speaker)
         person = self._people.get(name) if name else None
-        return person is not None and person.answers_to(frozenset(_name_words(claimed)))
+        if name is None or person is None:
+            return _SOMEONE_ELSE
+        words = frozenset(_name_words(claimed))
+        # A claim typed in lowercase ("elena brandt") is still a name; the article's case tells names
+        # from descriptions.
+        ours = person_name(claimed.title() if claimed.islower() else claimed)
+        theirs = self._names.get(name)
+        if ours is None or theirs is None:
+            return _Match(True) if person.answers_to(words) else _SOMEONE_ELSE
+        # The article's own name for the speaker at the statement, when it is a part of theirs ("Brandt"),
+        # and the others it quotes whom that name fits too: the extraction chose between them.
+        mentioned = person_name(speaker.mention) if speaker.mention else None
+        here = mentioned if mentioned is not None and _fits(mentioned, theirs) else theirs
+        others = {n: w for n, w in self._names.items() if n != name and w[0] not in _NOT_FIRST_NAMES}
+        rivals = [n for n, w in others.items() if _also(w, here, theirs) and not _fits(w, theirs)]
+        chose = (
+            f"; but the article names the speaker here only “{speaker.mention}”, which fits "
+            f"{' and '.join(rivals)} too: the extraction took it for {name}"
+        )
+        fit = name_match(ours, theirs)
+        if fit == "conflict":
+            if person.titled(words):
+                return _Match(True)
+            if any(_fits(ours, others[n]) for n in rivals):
+                return _Match(False, VAGUE_NAME_CONFIDENCE, chose)
+            return _SOMEONE_ELSE
+        if any(not _fits(others[n], ours) for n in rivals):
+            return _Match(True, VAGUE_NAME_CONFIDENCE, chose)
+        if any(_also(w, theirs, ours) and not _fits(w, ours) for w in others.values()):
+            fitting = [n for n, w in others.items() if _also(w, theirs, ours)]
+            who = fitting if any(_fits(others[n], ours) for n in fitting) else [claimed, *fitting]
+            return _Match(
+                False,
+                note=f"the article gives these words to “{name}”, who may be {' or '.join(who)}: it quotes "
+                f"{'both' if len(who) == 2 else 'each'} and does not say which",
+                unclear=True,
+            )
+        if fit == "exact":
+            return _Match(True)
+        vague = [n for n, w in others.items() if _also(w, ours, theirs) and not _fits(w, theirs)]
+        if vague:
+            return _Match(
+                True,
+                VAGUE_NAME_CONFIDENCE,
+                f"; but “{claimed}” fits {' and '.join(vague)} too, whom the article also quotes",
+            )
+        if len(theirs) >= len(ours) and all(len(w) > 1 for w in theirs):
+            return _Match(True, PARTIAL_NAME_CONFIDENCE)
+        return _Match(
+            True,
+            PARTIAL_NAME_CONFIDENCE,
+            f"; the article names the speaker only “{name}”, which fits {claimed} and no one else it quotes",
+        )
+
+
+def _fits(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    return name_match(a, b) != "conflict"
+
+
+def _also(other: tuple[str, ...], part: tuple[str, ...], like: tuple[str, ...]) -> bool:
+    """Whether another name fits `part` of a name as `like` does: a one-word part in the same place, a
+    surname as a surname ("Clinton" in "Bill Clinton" as in "Hillary Clinton", not in "Clinton Hale")."""
+    if not _fits(other, part):
+        return False
+    return len(part) > 1 or not _places(part[0], other).isdisjoint(_places(part[0], like))
+
+
+def _places(word: str, name: tuple[str, ...]) -> set[str]:
+    return {place for place, at in (("first", name[0]), ("last", name[-1])) if at == word}
 
 
 # --- matching ------------------------------------------------------------------------------------------
@@ -624,11 +753,15 @@ class Verifier:
                 found.append(_Found(statement, span, fuzz.ratio(wanted, joined(span)), comparison))
         return found
 
-    def _rank(self, claim: Claim, found: _Found) -> tuple[bool, float, bool, bool]:
-        said = found.statement is not None and self.speakers.said_by(
-            claim.speaker, found.statement.quote.speaker
-        )
+    def _rank(self, claim: Claim, found: _Found) -> tuple[bool, float, float, bool]:
+        match = self._match(claim, found.statement)
+        said = match.weight if match.said else 0.0
         return found.comparison.same, found.score, said, found.statement is not None
+
+    def _match(self, claim: Claim, statement: _Statement | None) -> _Match:
+        if statement is None:
+            return _SOMEONE_ELSE
+        return self.speakers.match(claim.speaker, statement.quote.speaker)
 
     def _failed(self, start: int, end: int) -> list[ChunkError]:
         return [e for e in self.extraction.errors if e.start < end and start < e.end]
@@ -655,22 +788,30 @@ class Verifier:
                 f"but who said them is unknown: {_failure(failed)}",
             )
         problems: list[VerdictLabel] = []
+        match = self._match(claim, statement)
         if actual is None:
             problems.append("unattributed")
             who = self._nobody(evidence, statement, "these" if comparison.same else "close")
-        elif statement is not None and self.speakers.said_by(claim.speaker, statement.quote.speaker):
-            who = f"said by {actual}{_as_mentioned(evidence.speaker)}"
+        elif match.said:
+            who = f"said by {actual}{_as_mentioned(evidence.speaker)}{match.note}"
+        elif match.unclear:
+            problems.append("unattributed")
+            who = match.note
         else:
             problems.append("misattributed")
             who = (
                 f"the article attributes these words to {actual}{_as_mentioned(evidence.speaker)}, "
-                f"not to {claim.speaker}"
+                f"not to {claim.speaker}{match.note}"
             )
         if comparison.changes:
             problems.append("altered")
         beyond = "" if coverage == 1.0 else "; the claim runs past that statement"
         confidence = (
-            found.score / 100 * (0.5 + 0.5 * coverage) * (VARIANT_CONFIDENCE if comparison.variants else 1)
+            found.score
+            / 100
+            * (0.5 + 0.5 * coverage)
+            * (VARIANT_CONFIDENCE if comparison.variants else 1)
+            * match.weight
         )
         problems.sort(key=SEVERITY.index)
         return self.verdict(
@@ -721,7 +862,7 @@ class Verifier:
         content, figures, negative = _content(tokens), numbers(tokens), negated(tokens)
         if not content:
             return None
-        best: tuple[bool, float, _Statement, set[str]] | None = None
+        best: tuple[float, float, _Statement, set[str], _Match] | None = None
         for st in self.statements:
             if st.quote.kind == "direct" or negated(st.words) != negative:
                 continue
@@ -732,26 +873,33 @@ class Verifier:
             least = PARAPHRASE_MIN_SHARE_WITH_FIGURES if figures else PARAPHRASE_MIN_SHARE
             if len(shared) < PARAPHRASE_MIN_SHARED or share < least:
                 continue
-            candidate = (self.speakers.said_by(claim.speaker, st.quote.speaker), share, st, shared)
+            match = self.speakers.match(claim.speaker, st.quote.speaker)
+            candidate = (match.weight if match.said else 0.0, share, st, shared, match)
             if best is None or candidate[:2] > best[:2]:
                 best = candidate
         if best is None:
             return None
-        said, share, st, shared = best
+        _, share, st, shared, match = best
         actual = speaker_name(st.quote.speaker)
         how = (
             f"judged without a model, by content words: the {st.quote.kind} statement holds {len(shared)} "
             f"of the claim's {len(content)} ({', '.join(sorted(shared))})"
         )
-        who = f"reported of {actual}" if said else f"reported of {actual}, not {claim.speaker}"
+        problems: list[VerdictLabel] = []
+        if match.said:
+            who = f"reported of {actual}{match.note}"
+        elif match.unclear:
+            who, problems = match.note, ["unattributed"]
+        else:
+            who, problems = f"reported of {actual}, not {claim.speaker}", ["misattributed"]
         return self.verdict(
             claim,
-            "supported" if said else "misattributed",
+            problems[0] if problems else "supported",
             100 * share,
-            PARAPHRASE_CONFIDENCE * share,
+            PARAPHRASE_CONFIDENCE * share * match.weight,
             evidence=self.evidence(st.quote.start, st.quote.end, st),
             actual_speaker=actual,
-            problems=[] if said else ["misattributed"],
+            problems=problems,
             explanation=f"{who}; {how}",
         )
 
