@@ -122,7 +122,7 @@ async def test_a_rejected_key_on_the_model_list_is_a_setup_error_before_any_requ
     with pytest.raises(SetupError) as caught:
         await run(config(server.base_url), articles(3))
     message = str(caught.value)
-    assert f"HTTP {status}" in message
+    assert f"HTTP {status}: Incorrect API key provided" in message, "the server's words, once"
     assert "OPENAI_API_KEY" in message
     assert server.base_url.rstrip("/") in message
     assert KEY not in message
@@ -139,6 +139,7 @@ async def test_an_unknown_model_names_it_and_what_the_server_lists(stub: Stub) -
         await run(config(server.base_url, model="harbour-70b"), articles(3))
     message = str(caught.value)
     assert "'harbour-70b' not found" in message
+    assert "HTTP 404: The model `harbour-70b` does not exist" in message
     assert "harbour-7b, harbour-13b" in message
     assert "--model" in message
     [probe] = server.requests

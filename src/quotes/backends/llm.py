@@ -597,7 +597,7 @@ class LLMBackend:
         except openai.NotFoundError as exc:
             listed = f"; it lists {', '.join(models[:8])}" if models else ""
             raise SetupError(
-                f"model {model!r} not found at {where} (HTTP 404: {_one_line(exc.message)}){listed}: "
+                f"model {model!r} not found at {where} (HTTP 404: {_one_line(_error_text(exc))}){listed}: "
                 "check --model (QUOTES_MODEL)"
             ) from None
         except openai.APIStatusError:
@@ -611,10 +611,10 @@ class LLMBackend:
         )
 
     def _refused_key(self, exc: openai.APIStatusError) -> str:
-        key = "no API key was given" if not self.config.api_key else "check OPENAI_API_KEY"
+        key = "check OPENAI_API_KEY" if self.config.api_key else "no API key was given: set OPENAI_API_KEY"
         return self._scrub(
             f"the model server at {self.config.where} refused the request "
-            f"(HTTP {exc.status_code}: {_one_line(exc.message)}): {key}"
+            f"(HTTP {exc.status_code}: {_one_line(_error_text(exc))}): {key}"
         )
 
     def _wait(self, state: RetryCallState) -> float:
