@@ -519,7 +519,9 @@ class LLMBackend:
                 "what was done is kept: run the same command again to continue "
                 "(with --resume when writing JSONL to a file)"
             )
-            log.error("%s", breaker.reason)
+            # Not logged as an error: the ServerUnavailable raised carries the message to whoever says it
+            # once (the CLI's one error line), and a log line would repeat it.
+            log.info("%s", breaker.reason)
         raise ServerUnavailable(breaker.reason, usage)
 
     async def _answers_at_all(self) -> bool:
