@@ -115,8 +115,9 @@ def test_the_hosted_api_with_no_key_exits_2_before_any_request(tmp_path: Path) -
 # ---- a server that stops mid-run ----
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 def test_a_server_that_stops_mid_run_keeps_what_is_done_and_resume_completes(
-    servers: list[StubServer], tmp_path: Path
+    servers: list[StubServer], tmp_path: Path, workers: int
 ) -> None:
     answered = 6
 
@@ -130,7 +131,7 @@ def test_a_server_that_stops_mid_run_keeps_what_is_done_and_resume_completes(
     out = tmp_path / "out.jsonl"
     store = tmp_path / "store"
     base = ["extract", str(tmp_path / "corpus.jsonl"), "--model", "stub-model", "-o", str(out)]
-    base += ["--store", str(store), "--concurrency", "2"]
+    base += ["--store", str(store), "--concurrency", "2", "--workers", str(workers)]
     process = subprocess.Popen(
         quotes_command(*base, "--base-url", server.base_url),
         stdout=subprocess.PIPE,
@@ -157,6 +158,7 @@ def test_a_server_that_stops_mid_run_keeps_what_is_done_and_resume_completes(
     assert line.startswith("error: the model server at")
     assert "--resume" in line
     assert "Traceback" not in stderr
+    assert "worker" not in line, "said as a run in one process says it"
 
     again = start(servers, lambda request: StubReply(json=chat_completion(GOOD)))
     resumed = subprocess.run(

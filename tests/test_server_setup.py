@@ -223,10 +223,12 @@ def test_extract_raises_setup_error_for_a_closed_port() -> None:
         quotes.extract(TEXT, model="m", base_url=url)
 
 
-def test_extract_many_raises_setup_error_for_a_closed_port() -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_extract_many_raises_setup_error_for_a_closed_port(workers: int) -> None:
     url = closed_port_url()
+    texts = [TEXT, TEXT + " Again."]
     with pytest.raises(quotes.SetupError, match="cannot reach"):
-        list(quotes.extract_many([TEXT, TEXT + " Again."], model="m", base_url=url))
+        list(quotes.extract_many(texts, model="m", base_url=url, concurrency=2, workers=workers))
 
 
 def test_extract_and_extract_many_raise_setup_error_with_no_key_for_the_hosted_api(
