@@ -244,14 +244,16 @@ def test_verify_takes_extract_s_model_options_and_reports_usage(
 
 
 @pytest.mark.parametrize(
-    ("quote", "why"),
+    ("quote", "why", "asked"),
     [
-        ("We will open the Osk bridge in June", "who said them is unknown"),
-        ("The tunnel will be closed for ten years", "could not"),
+        # The words are in the article, but who said them was the failed extraction's to say.
+        ("We will open the Osk bridge in June", "who said them is unknown", 1),
+        # The words are not: whether it reports them in other words was the judge's, which failed too.
+        ("The tunnel will be closed for ten years", "could not", 2),
     ],
 )
 def test_verify_when_extraction_failed_could_not_check_with_the_reason(
-    servers: list[StubServer], tmp_path: Path, quote: str, why: str
+    servers: list[StubServer], tmp_path: Path, quote: str, why: str, asked: int
 ) -> None:
     failing = StubReply(500, json=error_body("the model is overloaded", type="server_error"))
     server = start(servers, lambda request: failing)
@@ -275,5 +277,28 @@ def test_verify_when_extraction_failed_could_not_check_with_the_reason(
     assert why in verdict["explanation"]
     assert "the model is overloaded" in verdict["explanation"]
     written = json.loads(summary.read_text(encoding="utf-8"))
-    assert written["usage"]["failed_requests"] == server.request_count
+    assert server.request_count == asked, "--max-attempts 1 is one request each"
+    assert written["usage"]["failed_requests"] == asked
     assert written["usage"]["requests"] == 0
+
+
+@pytest.mark.parametrize("against", ["article", "archive"])
+def test_verify_against_a_closed_port_exits_2_with_one_line(tmp_path: Path, against: str) -> None:
+    source = tmp_path / "bridge.txt"
+    source.write_text(TEXT, encoding="utf-8")
+    url = closed_port_url()
+    claim = ["--speaker", "Tova Lind", "--quote", "The tunnel will be closed for ten years"]
+    model = ["--model", "stub-model", "--base-url", url, "--store", str(tmp_path / "store")]
+    if against == "archive":
+        run = tmp_path / "run.jsonl"
+        assert runner.invoke(app, ["extract", str(source), "-o", str(run), "-q"]).exit_code == 0
+        db = tmp_path / "quotes.db"
+        assert runner.invoke(app, ["archive", "add", str(run), "--db", str(db)]).exit_code == 0
+        result = runner.invoke(app, ["verify", "--archive", str(db), *claim, *model])
+    else:
+        result = runner.invoke(app, ["verify", str(source), *claim, *model])
+    assert result.exit_code == 2, result.output
+    [line] = error_lines(result.stderr)
+    assert line.startswith("error: cannot reach the model server at")
+    assert url in line
+    assert result.exception is None or isinstance(result.exception, SystemExit)
