@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from quotes.backends.llm import LLMConfig
-from quotes.check import CHECK_QUOTE, acheck
+from quotes.backends.llm import LLMBackend, LLMConfig
+from quotes.check import CHECK_QUOTE, CHECK_TEXT, acheck
 from quotes.cli import app
+from quotes.pipeline import Extractor
+from quotes.schema import Article
 from quotes.store import ResponseStore
 from quotes.testing import Handler, StubReply, StubRequest, StubServer, chat_completion, error_body
 
@@ -169,3 +171,28 @@ async def test_check_reports_the_mode_a_llama_cpp_like_server_takes(
     assert by_name["model"].detail == "smol: accepted by a one-token request"
     assert by_name["structured output"].detail == "json_object_schema"
     assert by_name["extraction"].status == "ok"
+
+
+async def test_the_mode_check_learns_is_what_the_next_run_sends_first(
+    servers: list[StubServer], tmp_path: Path
+) -> None:
+    rejection = error_body("Input should be 'text' or 'json_object'", type="internal_server_error")
+
+    def handle(request: StubRequest) -> StubReply:
+        if request.json["response_format"]["type"] == "json_schema":
+            return StubReply(500, json=rejection)
+        return StubReply(json=chat_completion(FOUND))
+
+    server = start(servers, handle)
+    store = ResponseStore(tmp_path / "store")
+    config = LLMConfig(model="stub-model", base_url=server.base_url, store=store)
+    assert (await acheck(config)).ok
+    rejected = server.request_count
+    assert rejected == 2, "json_schema refused once, then json_object with the schema"
+
+    async with Extractor(LLMBackend(config)) as extractor:
+        extraction = await extractor.aextract(Article(id="later", text=CHECK_TEXT + " Later."))
+    assert extraction.errors == []
+    [later] = server.requests[rejected:]
+    assert later.json["response_format"]["type"] == "json_object"
+    assert "schema" in later.json["response_format"]
