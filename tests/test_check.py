@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import socket
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from typer.testing import CliRunner
 
 from quotes.backends.llm import LLMBackend, LLMConfig
@@ -46,25 +44,15 @@ def answering(content: str) -> Handler:
     return handle
 
 
-@pytest.fixture
-def servers() -> Iterator[list[StubServer]]:
-    started: list[StubServer] = []
-    yield started
-    for server in started:
-        server.stop()
+Serve = Callable[..., StubServer]
 
 
-def start(servers: list[StubServer], handler: Handler, **options: Any) -> StubServer:
-    server = StubServer(handler, **options).start()
-    servers.append(server)
-    return server
-
-
-def closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1"
+def llama_cpp_like(request: StubRequest) -> StubReply:
+    """A server that refuses json_schema as llama-cpp-python does (HTTP 500), and takes json_object."""
+    if request.json["response_format"]["type"] == "json_schema":
+        rejection = error_body("Input should be 'text' or 'json_object'", type="internal_server_error")
+        return StubReply(500, json=rejection)
+    return StubReply(json=chat_completion(FOUND))
 
 
 def check(base_url: str, store: Path, *extra: str) -> Any:
@@ -72,8 +60,8 @@ def check(base_url: str, store: Path, *extra: str) -> Any:
     return runner.invoke(app, args)
 
 
-def test_check_prints_each_step_and_exits_0(servers: list[StubServer], tmp_path: Path) -> None:
-    server = start(servers, answering(FOUND))
+def test_check_prints_each_step_and_exits_0(serve: Serve, tmp_path: Path) -> None:
+    server = serve(answering(FOUND))
     result = check(server.base_url, tmp_path / "store")
     assert result.exit_code == 0, result.output
     assert f"checking model stub-model at {server.base_url}" in result.stderr
@@ -91,16 +79,16 @@ def test_check_prints_each_step_and_exits_0(servers: list[StubServer], tmp_path:
     assert "found the test quotation, said by Ana Ruiz" in steps[3]
 
 
-def test_check_is_always_sent_live_never_from_the_store(servers: list[StubServer], tmp_path: Path) -> None:
-    server = start(servers, answering(FOUND))
+def test_check_is_always_sent_live_never_from_the_store(serve: Serve, tmp_path: Path) -> None:
+    server = serve(answering(FOUND))
     assert check(server.base_url, tmp_path / "store").exit_code == 0
     assert check(server.base_url, tmp_path / "store").exit_code == 0
     assert server.request_count == 2
     assert server.models_requests == 2
 
 
-def test_check_against_a_closed_port_exits_1_with_a_cross(tmp_path: Path) -> None:
-    url = closed_port_url()
+def test_check_against_a_closed_port_exits_1_with_a_cross(tmp_path: Path, closed_url: str) -> None:
+    url = closed_url
     result = check(url, tmp_path / "store")
     assert result.exit_code == 1, result.output
     [line] = result.stdout.splitlines()
@@ -109,9 +97,9 @@ def test_check_against_a_closed_port_exits_1_with_a_cross(tmp_path: Path) -> Non
     assert "Traceback" not in result.output
 
 
-def test_check_with_a_rejected_key_says_so(servers: list[StubServer], tmp_path: Path) -> None:
+def test_check_with_a_rejected_key_says_so(serve: Serve, tmp_path: Path) -> None:
     refusal = StubReply(401, json=error_body("Incorrect API key provided", code="invalid_api_key"))
-    server = start(servers, answering(FOUND), models_reply=refusal)
+    server = serve(answering(FOUND), models_reply=refusal)
     result = check(server.base_url, tmp_path / "store")
     assert result.exit_code == 1
     [line] = result.stdout.splitlines()
@@ -129,9 +117,9 @@ def test_check_with_no_model_configured_exits_2() -> None:
 
 
 def test_a_model_that_misses_the_test_quotation_is_a_warning_not_a_failure(
-    servers: list[StubServer], tmp_path: Path
+    serve: Serve, tmp_path: Path
 ) -> None:
-    server = start(servers, answering('{"quotes": []}'))
+    server = serve(answering('{"quotes": []}'))
     result = check(server.base_url, tmp_path / "store")
     assert result.exit_code == 0, result.output
     last = result.stdout.splitlines()[-1]
@@ -140,9 +128,9 @@ def test_a_model_that_misses_the_test_quotation_is_a_warning_not_a_failure(
     assert "found 0 statement(s)" in last
 
 
-def test_a_failed_round_trip_is_a_failed_step(servers: list[StubServer], tmp_path: Path) -> None:
+def test_a_failed_round_trip_is_a_failed_step(serve: Serve, tmp_path: Path) -> None:
     failing = StubReply(500, json=error_body("the model is loading", type="server_error"))
-    server = start(servers, lambda request: failing)
+    server = serve(lambda request: failing)
     result = check(server.base_url, tmp_path / "store")
     assert result.exit_code == 1
     last = result.stdout.splitlines()[-1]
@@ -151,18 +139,9 @@ def test_a_failed_round_trip_is_a_failed_step(servers: list[StubServer], tmp_pat
     assert server.request_count == 1, "check tries once"
 
 
-async def test_check_reports_the_mode_a_llama_cpp_like_server_takes(
-    servers: list[StubServer], tmp_path: Path
-) -> None:
-    rejection = error_body("Input should be 'text' or 'json_object'", type="internal_server_error")
-
-    def handle(request: StubRequest) -> StubReply:
-        if request.json["response_format"]["type"] == "json_schema":
-            return StubReply(500, json=rejection)
-        return StubReply(json=chat_completion(FOUND))
-
+async def test_check_reports_the_mode_a_llama_cpp_like_server_takes(serve: Serve, tmp_path: Path) -> None:
     no_list = StubReply(404, json=error_body("Not Found"))
-    server = start(servers, handle, models_reply=no_list)
+    server = serve(llama_cpp_like, models_reply=no_list)
     config = LLMConfig(model="smol", base_url=server.base_url, store=ResponseStore(tmp_path / "store"))
     report = await acheck(config)
     assert report.ok
@@ -173,17 +152,8 @@ async def test_check_reports_the_mode_a_llama_cpp_like_server_takes(
     assert by_name["extraction"].status == "ok"
 
 
-async def test_the_mode_check_learns_is_what_the_next_run_sends_first(
-    servers: list[StubServer], tmp_path: Path
-) -> None:
-    rejection = error_body("Input should be 'text' or 'json_object'", type="internal_server_error")
-
-    def handle(request: StubRequest) -> StubReply:
-        if request.json["response_format"]["type"] == "json_schema":
-            return StubReply(500, json=rejection)
-        return StubReply(json=chat_completion(FOUND))
-
-    server = start(servers, handle)
+async def test_the_mode_check_learns_is_what_the_next_run_sends_first(serve: Serve, tmp_path: Path) -> None:
+    server = serve(llama_cpp_like)
     store = ResponseStore(tmp_path / "store")
     config = LLMConfig(model="stub-model", base_url=server.base_url, store=store)
     assert (await acheck(config)).ok

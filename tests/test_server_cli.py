@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from typer.testing import CliRunner
 
 from quotes.cli import app
 from quotes.schema import Extraction
-from quotes.testing import Handler, StubReply, StubRequest, StubServer, chat_completion, error_body
+from quotes.testing import StubReply, StubRequest, StubServer, chat_completion, error_body
 
 runner = CliRunner()
 
@@ -35,25 +34,7 @@ RECORD = {
 GOOD = json.dumps({"quotes": [RECORD]}, ensure_ascii=False)
 
 
-@pytest.fixture
-def servers() -> Iterator[list[StubServer]]:
-    started: list[StubServer] = []
-    yield started
-    for server in started:
-        server.stop()
-
-
-def start(servers: list[StubServer], handler: Handler, **options: Any) -> StubServer:
-    server = StubServer(handler, **options).start()
-    servers.append(server)
-    return server
-
-
-def closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1"
+Serve = Callable[..., StubServer]
 
 
 def corpus(path: Path, n: int) -> list[str]:
@@ -79,10 +60,12 @@ def records(path: Path) -> list[Extraction]:
 # ---- setup errors ----
 
 
-def test_a_corpus_against_a_closed_port_exits_2_at_once_with_one_line(tmp_path: Path) -> None:
+def test_a_corpus_against_a_closed_port_exits_2_at_once_with_one_line(
+    tmp_path: Path, closed_url: str
+) -> None:
     ids = corpus(tmp_path / "corpus.jsonl", 40)
     assert len(ids) == 40
-    url = closed_port_url()
+    url = closed_url
     command = quotes_command("extract", str(tmp_path / "corpus.jsonl"), "--model", "stub-model")
     command += ["--base-url", url, "-o", str(tmp_path / "out.jsonl"), "--store", str(tmp_path / "store")]
     started = time.monotonic()
@@ -117,7 +100,7 @@ def test_the_hosted_api_with_no_key_exits_2_before_any_request(tmp_path: Path) -
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_server_that_stops_mid_run_keeps_what_is_done_and_resume_completes(
-    servers: list[StubServer], tmp_path: Path, workers: int
+    serve: Serve, tmp_path: Path, workers: int
 ) -> None:
     answered = 6
 
@@ -126,7 +109,7 @@ def test_a_server_that_stops_mid_run_keeps_what_is_done_and_resume_completes(
             return StubReply(json=chat_completion(GOOD))
         return StubReply(json=chat_completion(GOOD), delay=60)  # hangs until the server stops
 
-    server = start(servers, handle)
+    server = serve(handle)
     ids = corpus(tmp_path / "corpus.jsonl", 30)
     out = tmp_path / "out.jsonl"
     store = tmp_path / "store"
@@ -160,7 +143,7 @@ def test_a_server_that_stops_mid_run_keeps_what_is_done_and_resume_completes(
     assert "Traceback" not in stderr
     assert "worker" not in line, "said as a run in one process says it"
 
-    again = start(servers, lambda request: StubReply(json=chat_completion(GOOD)))
+    again = serve(lambda request: StubReply(json=chat_completion(GOOD)))
     resumed = subprocess.run(
         quotes_command(*base, "--base-url", again.base_url, "--resume"),
         capture_output=True,
@@ -184,10 +167,8 @@ def detailed(request: StubRequest) -> StubReply:
     return StubReply(json=body)
 
 
-def test_extract_summary_json_counts_cached_and_reasoning_tokens(
-    servers: list[StubServer], tmp_path: Path
-) -> None:
-    server = start(servers, detailed)
+def test_extract_summary_json_counts_cached_and_reasoning_tokens(serve: Serve, tmp_path: Path) -> None:
+    server = serve(detailed)
     corpus(tmp_path / "corpus.jsonl", 3)
     summary = tmp_path / "summary.json"
     args = ["extract", str(tmp_path / "corpus.jsonl"), "--model", "stub-model", "--base-url", server.base_url]
@@ -204,37 +185,29 @@ def test_extract_summary_json_counts_cached_and_reasoning_tokens(
     assert "192 reasoning" in result.stderr
 
 
-def verify(source: Path, url: str, store: Path, quote: str, *extra: str) -> Any:
-    args = ["verify", str(source), "--speaker", "Tova Lind", "--quote", quote, "-f", "json"]
-    args += ["--model", "stub-model", "--base-url", url, "--store", str(store), *extra]
-    return runner.invoke(app, args)
-
-
-def test_verify_takes_extract_s_model_options_and_reports_usage(
-    servers: list[StubServer], tmp_path: Path
-) -> None:
-    server = start(servers, detailed)
+def verify(tmp_path: Path, url: str, quote: str, *extra: str) -> tuple[Any, dict[str, Any]]:
+    """`quotes verify` of a claim that Tova Lind said `quote`, against TEXT: its result and summary."""
     source = tmp_path / "bridge.txt"
     source.write_text(TEXT, encoding="utf-8")
     summary = tmp_path / "verify.json"
+    args = ["verify", str(source), "--speaker", "Tova Lind", "--quote", quote, "-f", "json"]
+    args += ["--model", "stub-model", "--base-url", url, "--store", str(tmp_path / "store")]
+    result = runner.invoke(app, [*args, "--summary-json", str(summary), *extra])
+    written = json.loads(summary.read_text(encoding="utf-8")) if summary.exists() else {}
+    return result, written
+
+
+def test_verify_takes_extract_s_model_options_and_reports_usage(serve: Serve, tmp_path: Path) -> None:
+    server = serve(detailed)
     options = ["--timeout", "7", "--max-attempts", "2", "--structured-output", "json_object"]
     options += ["--max-output-tokens", "777", "--concurrency", "3", "--chunk-size", "5000"]
-    result = verify(
-        source,
-        server.base_url,
-        tmp_path / "store",
-        "We will open the Osk bridge in June",
-        *options,
-        "--summary-json",
-        str(summary),
-    )
+    result, written = verify(tmp_path, server.base_url, "We will open the Osk bridge in June", *options)
     assert result.exit_code == 0, result.output
     [verdict] = json.loads(result.stdout)
     assert verdict["verdict"] == "supported"
     [request] = server.requests
     assert request.json["response_format"] == {"type": "json_object"}
     assert request.json["max_tokens"] == 777
-    written = json.loads(summary.read_text(encoding="utf-8"))
     assert written["claims"] == 1
     assert written["verdicts"] == {"supported": 1}
     assert written["usage"]["requests"] == 1
@@ -253,40 +226,29 @@ def test_verify_takes_extract_s_model_options_and_reports_usage(
     ],
 )
 def test_verify_when_extraction_failed_could_not_check_with_the_reason(
-    servers: list[StubServer], tmp_path: Path, quote: str, why: str, asked: int
+    serve: Serve, tmp_path: Path, quote: str, why: str, asked: int
 ) -> None:
     failing = StubReply(500, json=error_body("the model is overloaded", type="server_error"))
-    server = start(servers, lambda request: failing)
-    source = tmp_path / "bridge.txt"
-    source.write_text(TEXT, encoding="utf-8")
-    summary = tmp_path / "verify.json"
-    result = verify(
-        source,
-        server.base_url,
-        tmp_path / "store",
-        quote,
-        "--max-attempts",
-        "1",
-        "--summary-json",
-        str(summary),
-    )
+    server = serve(lambda request: failing)
+    result, written = verify(tmp_path, server.base_url, quote, "--max-attempts", "1")
     assert result.exit_code == 1, result.output
     [verdict] = json.loads(result.stdout)
     assert verdict["verdict"] == "could_not_check"
     assert verdict["confidence"] is None
     assert why in verdict["explanation"]
     assert "the model is overloaded" in verdict["explanation"]
-    written = json.loads(summary.read_text(encoding="utf-8"))
     assert server.request_count == asked, "--max-attempts 1 is one request each"
     assert written["usage"]["failed_requests"] == asked
     assert written["usage"]["requests"] == 0
 
 
 @pytest.mark.parametrize("against", ["article", "archive"])
-def test_verify_against_a_closed_port_exits_2_with_one_line(tmp_path: Path, against: str) -> None:
+def test_verify_against_a_closed_port_exits_2_with_one_line(
+    tmp_path: Path, closed_url: str, against: str
+) -> None:
     source = tmp_path / "bridge.txt"
     source.write_text(TEXT, encoding="utf-8")
-    url = closed_port_url()
+    url = closed_url
     claim = ["--speaker", "Tova Lind", "--quote", "The tunnel will be closed for ten years"]
     model = ["--model", "stub-model", "--base-url", url, "--store", str(tmp_path / "store")]
     if against == "archive":

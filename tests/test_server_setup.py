@@ -8,9 +8,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,30 +39,7 @@ TEXT = "“The ferry to Varna Isle will run twice a day,” Councillor Iris Kell
 GOOD = json.dumps({"quotes": [RECORD]}, ensure_ascii=False)
 NONE = '{"quotes": []}'
 
-Stub = Callable[..., StubServer]
-
-
-@pytest.fixture
-def stub() -> Iterator[Stub]:
-    """Start a stub server with a handler and StubServer's options; each is stopped after the test."""
-    servers: list[StubServer] = []
-
-    def start(handler: Handler, **options: Any) -> StubServer:
-        server = StubServer(handler, **options).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
-def closed_port_url() -> str:
-    """The URL of a port on 127.0.0.1 that nothing listens on (bound, then closed)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1"
+Serve = Callable[..., StubServer]
 
 
 def ok(content: str = GOOD, **options: Any) -> StubReply:
@@ -99,8 +75,8 @@ def articles(n: int, prefix: str = "art") -> list[Article]:
 # ---- preflight: setup errors fail fast, before any article's request ----
 
 
-async def test_a_closed_port_is_a_setup_error_at_once_naming_the_url_and_the_fix() -> None:
-    url = closed_port_url()
+async def test_a_closed_port_is_a_setup_error_at_once_naming_the_url_and_the_fix(closed_url: str) -> None:
+    url = closed_url
     # A retry loop would wait at least 5 × 2 s between its 6 attempts.
     cfg = config(url, max_attempts=6, wait_initial=2.0, wait_max=10.0)
     started = time.monotonic()
@@ -115,10 +91,10 @@ async def test_a_closed_port_is_a_setup_error_at_once_naming_the_url_and_the_fix
 
 @pytest.mark.parametrize("status", [401, 403])
 async def test_a_rejected_key_on_the_model_list_is_a_setup_error_before_any_request(
-    stub: Stub, status: int
+    serve: Serve, status: int
 ) -> None:
     refusal = StubReply(status, json=error_body("Incorrect API key provided", code="invalid_api_key"))
-    server = stub(replies(ok()), models_reply=refusal)
+    server = serve(replies(ok()), models_reply=refusal)
     with pytest.raises(SetupError) as caught:
         await run(config(server.base_url), articles(3))
     message = str(caught.value)
@@ -129,12 +105,12 @@ async def test_a_rejected_key_on_the_model_list_is_a_setup_error_before_any_requ
     assert server.request_count == 0, "an article's request was sent"
 
 
-async def test_an_unknown_model_names_it_and_what_the_server_lists(stub: Stub) -> None:
+async def test_an_unknown_model_names_it_and_what_the_server_lists(serve: Serve) -> None:
     def handle(request: StubRequest) -> StubReply:
         message = f"The model `{request.json['model']}` does not exist"
         return StubReply(404, json=error_body(message, code="model_not_found"))
 
-    server = stub(handle, model_ids=("harbour-7b", "harbour-13b"))
+    server = serve(handle, model_ids=("harbour-7b", "harbour-13b"))
     with pytest.raises(SetupError) as caught:
         await run(config(server.base_url, model="harbour-70b"), articles(3))
     message = str(caught.value)
@@ -146,9 +122,9 @@ async def test_an_unknown_model_names_it_and_what_the_server_lists(stub: Stub) -
     assert is_probe(probe), "only the one-token probe was sent"
 
 
-async def test_a_server_without_a_model_list_is_probed_once_and_the_run_proceeds(stub: Stub) -> None:
+async def test_a_server_without_a_model_list_is_probed_once_and_the_run_proceeds(serve: Serve) -> None:
     no_list = StubReply(404, json=error_body("Not Found", code="not_found"))
-    server = stub(replies(ok()), models_reply=no_list)
+    server = serve(replies(ok()), models_reply=no_list)
     [extraction] = await run(config(server.base_url, model="unlisted"), articles(1))
     assert extraction.errors == []
     assert [q.speaker.name for q in extraction.quotes] == ["Iris Kellan"]
@@ -161,8 +137,8 @@ async def test_a_server_without_a_model_list_is_probed_once_and_the_run_proceeds
     assert server.models_requests == 1
 
 
-async def test_a_listed_model_needs_no_probe_and_the_preflight_runs_once_per_run(stub: Stub) -> None:
-    server = stub(replies(ok()))
+async def test_a_listed_model_needs_no_probe_and_the_preflight_runs_once_per_run(serve: Serve) -> None:
+    server = serve(replies(ok()))
     long = Article(id="long", text="\n\n".join(f"{TEXT} Paragraph {i}." for i in range(12)))
     done = await run(config(server.base_url), [*articles(6), long], chunk_size=300, overlap=50)
     assert len(done) == 7
@@ -174,9 +150,9 @@ async def test_a_listed_model_needs_no_probe_and_the_preflight_runs_once_per_run
 
 @pytest.mark.parametrize("rerun_mode", [StoreMode.cache, StoreMode.offline])
 async def test_a_fully_stored_rerun_sends_nothing_not_even_the_preflight(
-    stub: Stub, tmp_path: Path, rerun_mode: StoreMode
+    serve: Serve, tmp_path: Path, rerun_mode: StoreMode
 ) -> None:
-    server = stub(replies(ok()))
+    server = serve(replies(ok()))
     first = await run(config(server.base_url, store=ResponseStore(tmp_path / "store")), articles(4))
     sent, listed = server.request_count, server.models_requests
     assert (sent, listed) == (4, 1)
@@ -217,15 +193,15 @@ async def test_the_hosted_api_without_a_key_is_a_setup_error_with_no_network_use
 # ---- the public API raises the typed exception ----
 
 
-def test_extract_raises_setup_error_for_a_closed_port() -> None:
-    url = closed_port_url()
+def test_extract_raises_setup_error_for_a_closed_port(closed_url: str) -> None:
+    url = closed_url
     with pytest.raises(quotes.SetupError, match="cannot reach"):
         quotes.extract(TEXT, model="m", base_url=url)
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_extract_many_raises_setup_error_for_a_closed_port(workers: int) -> None:
-    url = closed_port_url()
+def test_extract_many_raises_setup_error_for_a_closed_port(closed_url: str, workers: int) -> None:
+    url = closed_url
     texts = [TEXT, TEXT + " Again."]
     with pytest.raises(quotes.SetupError, match="cannot reach"):
         list(quotes.extract_many(texts, model="m", base_url=url, concurrency=2, workers=workers))
@@ -246,7 +222,7 @@ def test_extract_and_extract_many_raise_setup_error_with_no_key_for_the_hosted_a
 
 
 async def test_a_server_that_stops_mid_run_ends_the_run_within_seconds_keeping_what_is_done(
-    stub: Stub,
+    serve: Serve,
 ) -> None:
     answered = 4
 
@@ -254,7 +230,7 @@ async def test_a_server_that_stops_mid_run_ends_the_run_within_seconds_keeping_w
         # The first articles are answered; later requests hang until the server is stopped.
         return ok() if request.number < answered else StubReply(json=chat_completion(GOOD), delay=60)
 
-    server = stub(handle)
+    server = serve(handle)
     url = server.base_url.rstrip("/")
     # Without the breaker every remaining article would spend 6 attempts backing off ≥ 0.5 s each.
     cfg = config(server.base_url, max_attempts=6, wait_initial=0.5, wait_max=2.0)
@@ -305,10 +281,10 @@ def slow_when_long(limit: int, delay: float) -> Handler:
     return handle
 
 
-async def test_a_slow_server_that_still_lists_its_models_keeps_the_circuit_closed(stub: Stub) -> None:
+async def test_a_slow_server_that_still_lists_its_models_keeps_the_circuit_closed(serve: Serve) -> None:
     two = [long_article("slow-a"), long_article("slow-b")]
     limit = len(two[0].text) - 1
-    server = stub(slow_when_long(limit, delay=5.0))
+    server = serve(slow_when_long(limit, delay=5.0))
     # Two whole articles timing out twice each make the four failures in a row that check the server.
     done = await run(config(server.base_url, timeout=0.5, max_attempts=6), two, concurrency=2)
     assert [e.errors for e in done] == [[], []]
@@ -322,9 +298,9 @@ async def test_a_slow_server_that_still_lists_its_models_keeps_the_circuit_close
 # ---- timeouts ----
 
 
-async def test_a_timed_out_request_is_sent_twice_then_its_chunk_is_split(stub: Stub) -> None:
+async def test_a_timed_out_request_is_sent_twice_then_its_chunk_is_split(serve: Serve) -> None:
     article = long_article("split")
-    server = stub(slow_when_long(len(article.text) - 1, delay=5.0))
+    server = serve(slow_when_long(len(article.text) - 1, delay=5.0))
     [extraction] = await run(config(server.base_url, timeout=0.5, max_attempts=6), [article])
     assert extraction.errors == []
     texts = [chunk_of(r) for r in server.requests]
@@ -337,8 +313,8 @@ async def test_a_timed_out_request_is_sent_twice_then_its_chunk_is_split(stub: S
     assert extraction.usage.requests == 2
 
 
-async def test_a_chunk_too_short_to_split_times_out_into_an_error_saying_raise_timeout(stub: Stub) -> None:
-    server = stub(replies(StubReply(json=chat_completion(GOOD), delay=5.0)))
+async def test_a_chunk_too_short_to_split_times_out_into_an_error_saying_raise_timeout(serve: Serve) -> None:
+    server = serve(replies(StubReply(json=chat_completion(GOOD), delay=5.0)))
     [extraction] = await run(config(server.base_url, timeout=0.4, max_attempts=6), articles(1))
     [error] = extraction.errors
     assert error.kind == "timeout"
@@ -350,13 +326,13 @@ async def test_a_chunk_too_short_to_split_times_out_into_an_error_saying_raise_t
 # ---- retry lines ----
 
 
-async def test_every_retry_line_is_one_bounded_line(stub: Stub, caplog: pytest.LogCaptureFixture) -> None:
+async def test_every_retry_line_is_one_bounded_line(serve: Serve, caplog: pytest.LogCaptureFixture) -> None:
     trace = "Traceback (most recent call last):\n" + "".join(
         f'  File "/srv/model/layer{i}.py", line {i}, in forward\n    raise RuntimeError("out of slots")\n'
         for i in range(60)
     )
     failing = StubReply(500, json=error_body(f"the model crashed\n{trace}", type="server_error"))
-    server = stub(replies(failing, failing, ok()))
+    server = serve(replies(failing, failing, ok()))
     caplog.set_level(logging.WARNING, logger="quotes")
     [extraction] = await run(config(server.base_url, max_attempts=3), articles(1))
     assert extraction.errors == []
@@ -378,19 +354,19 @@ def with_details(cached: int, reasoning: int) -> StubReply:
     return StubReply(json=body)
 
 
-async def test_a_failed_request_counts_as_failed_and_the_answer_as_a_request(stub: Stub) -> None:
-    server = stub(replies(StubReply(500, json=error_body("busy", type="server_error")), ok()))
+async def test_a_failed_request_counts_as_failed_and_the_answer_as_a_request(serve: Serve) -> None:
+    server = serve(replies(StubReply(500, json=error_body("busy", type="server_error")), ok()))
     [extraction] = await run(config(server.base_url), articles(1))
     assert extraction.usage.failed_requests == 1
     assert extraction.usage.requests == 1
     assert server.request_count == 2
 
 
-async def test_cached_and_reasoning_tokens_from_the_wire_are_summed(stub: Stub) -> None:
+async def test_cached_and_reasoning_tokens_from_the_wire_are_summed(serve: Serve) -> None:
     def handle(request: StubRequest) -> StubReply:
         return with_details(cached=600 + request.number, reasoning=40)
 
-    server = stub(handle)
+    server = serve(handle)
     long = long_article("two-chunks", paragraphs=8)
     [extraction] = await run(config(server.base_url), [long], chunk_size=400, overlap=50)
     n = server.request_count
