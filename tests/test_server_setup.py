@@ -19,6 +19,7 @@ import pytest
 import quotes
 from quotes.backends import ServerUnavailable, SetupError
 from quotes.backends.llm import LLMBackend, LLMConfig
+from quotes.chunking import Chunk
 from quotes.pipeline import Extractor
 from quotes.schema import Article, Extraction
 from quotes.store import ResponseStore, StoreMode
@@ -376,3 +377,20 @@ async def test_cached_and_reasoning_tokens_from_the_wire_are_summed(serve: Serve
     assert usage.input_tokens == 1000 * n
     assert usage.cached_input_tokens == 600 * n + sum(range(n))
     assert usage.reasoning_tokens == 40 * n
+
+
+async def test_a_failed_preflight_is_checked_again_by_the_next_request(serve: Serve) -> None:
+    # A long-lived backend (quotes serve) outlives a server that was not ready or a key being fixed.
+    server = serve(replies(ok()), models_reply=StubReply(401, json=error_body("Incorrect API key")))
+    backend = LLMBackend(config(server.base_url))
+    chunk = Chunk(0, 0, len(TEXT), TEXT)
+    try:
+        with pytest.raises(SetupError):
+            await backend.extract_chunk(chunk)
+        server.models_reply = None
+        answer = await backend.extract_chunk(chunk)
+    finally:
+        await backend.aclose()
+    assert [r.speaker for r in answer.records] == ["Iris Kellan"]
+    assert server.models_requests == 2
+    assert server.request_count == 1

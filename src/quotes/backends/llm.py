@@ -293,10 +293,13 @@ class LLMBackend:
         key accepted, the model known (listed by `GET /models`, or else accepted by a one-token request).
 
         Runs by itself before the first live request; raises SetupError naming the server and the fix.
+        A failed check is not kept: the next request checks again, so a long-lived process (`quotes
+        serve`) starts working once the server is up or the key fixed.
         """
-        if self._preflight is None:
-            self._preflight = asyncio.ensure_future(self._check_server())
-        return await asyncio.shield(self._preflight)
+        task = self._preflight
+        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
+            task = self._preflight = asyncio.ensure_future(self._check_server())
+        return await asyncio.shield(task)
 
     async def _ask(self, text: str, answer_type: type[AnswerT]) -> tuple[AnswerT, Usage, list[str]]:
         usage = Usage()
