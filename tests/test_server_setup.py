@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 import quotes
-from quotes.backends import ServerUnavailable, SetupError
+from quotes.backends import ServerUnavailable, SetupError, llm
 from quotes.backends.llm import LLMBackend, LLMConfig
 from quotes.chunking import Chunk
 from quotes.pipeline import Extractor
@@ -394,3 +394,37 @@ async def test_a_failed_preflight_is_checked_again_by_the_next_request(serve: Se
     assert [r.speaker for r in answer.records] == ["Iris Kellan"]
     assert server.models_requests == 2
     assert server.request_count == 1
+
+
+async def test_an_open_circuit_lets_a_request_through_after_a_while(
+    serve: Serve, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(llm, "BREAKER_RETRY_SECONDS", 0.5)
+    down = {"now": False}
+
+    def handle(request: StubRequest) -> StubReply:
+        return StubReply(json=chat_completion(GOOD), delay=3.0 if down["now"] else 0.0)
+
+    server = serve(handle)
+    backend = LLMBackend(config(server.base_url, timeout=0.3))
+    chunks = [Chunk(0, 0, len(text), text) for text in (TEXT, TEXT + " Again.", TEXT + " Once more.")]
+    try:
+        await backend.extract_chunk(chunks[0])
+        # The server hangs: chat answers and its model list alike.
+        down["now"] = True
+        server.models_reply = StubReply(json={"object": "list", "data": []}, delay=3.0)
+        failures = await asyncio.gather(*map(backend.extract_chunk, chunks[1:]), return_exceptions=True)
+        assert any(isinstance(failure, ServerUnavailable) for failure in failures)
+        sent = server.request_count
+        with pytest.raises(ServerUnavailable):
+            await backend.extract_chunk(chunks[0])
+        assert server.request_count == sent, "an open circuit fails at once"
+        # The server is back; after the wait one request is let through, and it is answered.
+        down["now"] = False
+        server.models_reply = None
+        await asyncio.sleep(0.6)
+        answer = await backend.extract_chunk(chunks[2])
+    finally:
+        await backend.aclose()
+    assert [r.speaker for r in answer.records] == ["Iris Kellan"]
+    assert server.request_count == sent + 1

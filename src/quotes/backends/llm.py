@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -68,6 +69,9 @@ TIMEOUT_ATTEMPTS = 2
 # Failures in a row (no answer at all: connection refused or dropped, timeouts) after which the server
 # is checked with a request for its model list; if it does not answer that either, the circuit opens.
 BREAKER_THRESHOLD = 4
+# How long an open circuit fails requests at once before letting one through to try the server again
+# (a run stops taking in articles at once; a long-lived process such as `quotes serve` recovers).
+BREAKER_RETRY_SECONDS = 30.0
 PROBE_TIMEOUT = 10.0
 
 
@@ -187,16 +191,28 @@ class _Rejected(Exception):
 
 class _Breaker:
     """Opens after BREAKER_THRESHOLD requests in a row got no answer and the server's model list did not
-    answer either; from then on every request fails at once."""
+    answer either; from then on every request fails at once, until BREAKER_RETRY_SECONDS have passed and
+    one request is let through (half open): its failure opens the circuit again at once."""
 
     def __init__(self) -> None:
         self.failures = 0
         self.reason: str | None = None
+        self.opened_at = 0.0
         self._checking = asyncio.Lock()
 
     @property
     def open(self) -> bool:
         return self.reason is not None
+
+    def trip(self, reason: str) -> None:
+        self.reason = reason
+        self.opened_at = time.monotonic()
+
+    def refusal(self) -> str | None:
+        """Why a request must fail at once, or None; past the wait, the circuit half-opens for it."""
+        if self.reason is not None and time.monotonic() - self.opened_at >= BREAKER_RETRY_SECONDS:
+            self.reason = None
+        return self.reason
 
     def answered(self) -> None:
         self.failures = 0
@@ -467,8 +483,8 @@ class LLMBackend:
         """One HTTP request: the wire body and its parsed completion, or a classified failure."""
         import openai  # already loaded by __init__
 
-        if self._breaker.reason is not None:
-            raise ServerUnavailable(self._breaker.reason, usage)
+        if (refusal := self._breaker.refusal()) is not None:
+            raise ServerUnavailable(refusal, usage)
         try:
             # The request chat.completions.create would send, without its walk of the whole body against
             # the SDK's parameter types: that walk cost ~5 ms of CPU per request, more than the rest of
@@ -517,15 +533,16 @@ class LLMBackend:
             if await self._answers_at_all():
                 breaker.answered()
                 return
-            breaker.reason = (
+            reason = (
                 f"the model server at {self.config.where} stopped answering ({_one_line(message)}); "
                 "what was done is kept: run the same command again to continue "
                 "(with --resume when writing JSONL to a file)"
             )
+            breaker.trip(reason)
             # Not logged as an error: the ServerUnavailable raised carries the message to whoever says it
             # once (the CLI's one error line), and a log line would repeat it.
-            log.info("%s", breaker.reason)
-        raise ServerUnavailable(breaker.reason, usage)
+            log.info("%s", reason)
+            raise ServerUnavailable(reason, usage)
 
     async def _answers_at_all(self) -> bool:
         import openai
