@@ -3,8 +3,10 @@ and a header line saying which programs the browser and terminal tests find (see
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -33,18 +35,29 @@ def store(tmp_path: Path) -> ResponseStore:
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[[Handler], StubServer]]:
-    """Start a stub server with a handler; every server started is stopped after the test."""
+def serve() -> Iterator[Callable[..., StubServer]]:
+    """Start a stub server with a handler (and StubServer's options: `model_ids`, `models_reply`);
+    every server started is stopped after the test."""
     servers: list[StubServer] = []
 
-    def start(handler: Handler) -> StubServer:
-        server = StubServer(handler).start()
+    def start(handler: Handler, **options: Any) -> StubServer:
+        server = StubServer(handler, **options).start()
         servers.append(server)
         return server
 
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def closed_url() -> str:
+    """The base URL of a port on 127.0.0.1 that nothing listens on (bound, then closed): connection
+    refused, as from a model server that is not running."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
 
 
 def pytest_report_header() -> str:

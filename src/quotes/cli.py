@@ -832,7 +832,7 @@ def _verify_in_archive(
 
     try:
         return asyncio.run(run())
-    except (StoreError, ArchiveError) as exc:
+    except (StoreError, ArchiveError, ConfigurationError) as exc:
         raise _fail(str(exc)) from None
 
 

@@ -32,6 +32,7 @@ from multiprocessing.queues import Queue
 from types import TracebackType
 from typing import Any, NoReturn, Self
 
+from quotes.backends import ConfigurationError, ServerUnavailable
 from quotes.pipeline import BackendChoice, Extractor, aiter_articles, choose_backend
 from quotes.schema import Article, Extraction, Kind
 
@@ -278,8 +279,13 @@ def _setup_failure(index: int, payload: tuple[BaseException | None, str]) -> Bas
     return failure
 
 
-def _run_failure(index: int, payload: tuple[BaseException | None, str]) -> WorkerError:
+def _run_failure(index: int, payload: tuple[BaseException | None, str]) -> BaseException:
+    """What a worker met during the run: an unusable or stopped model server as itself (what a run in
+    one process raises, so callers handle one exception), anything else as a WorkerError."""
     original, remote = payload
+    if isinstance(original, ConfigurationError | ServerUnavailable):
+        original.add_note(f"in worker {index}")
+        return original
     failure = WorkerError(f"worker {index} failed: {remote.strip().splitlines()[-1]}")
     failure.add_note(f"worker {index} traceback:\n{remote}")
     failure.__cause__ = original

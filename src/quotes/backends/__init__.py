@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from quotes.chunking import Chunk
 from quotes.schema import AnswerQuote, Quote, Usage
@@ -52,6 +52,9 @@ class ChunkFailed(Exception):
         self.message = message
         self.usage = usage or Usage()
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.kind, self.message, self.usage)
+
 
 class ServerUnavailable(ChunkFailed):
     """The server stopped answering during a run (the backend's circuit breaker is open): this chunk and
@@ -59,6 +62,9 @@ class ServerUnavailable(ChunkFailed):
 
     def __init__(self, message: str, usage: Usage | None = None) -> None:
         super().__init__("server_down", message, usage)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.message, self.usage)
 
 
 class OutputTruncated(Exception):

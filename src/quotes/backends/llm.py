@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -68,6 +69,9 @@ TIMEOUT_ATTEMPTS = 2
 # Failures in a row (no answer at all: connection refused or dropped, timeouts) after which the server
 # is checked with a request for its model list; if it does not answer that either, the circuit opens.
 BREAKER_THRESHOLD = 4
+# How long an open circuit fails requests at once before letting one through to try the server again
+# (a run stops taking in articles at once; a long-lived process such as `quotes serve` recovers).
+BREAKER_RETRY_SECONDS = 30.0
 PROBE_TIMEOUT = 10.0
 # What the store holds for a request that got no answer within the timeout: the seconds waited.
 TIMED_OUT = "timed_out_after"
@@ -189,16 +193,28 @@ class _Rejected(Exception):
 
 class _Breaker:
     """Opens after BREAKER_THRESHOLD requests in a row got no answer and the server's model list did not
-    answer either; from then on every request fails at once."""
+    answer either; from then on every request fails at once, until BREAKER_RETRY_SECONDS have passed and
+    one request is let through (half open): its failure opens the circuit again at once."""
 
     def __init__(self) -> None:
         self.failures = 0
         self.reason: str | None = None
+        self.opened_at = 0.0
         self._checking = asyncio.Lock()
 
     @property
     def open(self) -> bool:
         return self.reason is not None
+
+    def trip(self, reason: str) -> None:
+        self.reason = reason
+        self.opened_at = time.monotonic()
+
+    def refusal(self) -> str | None:
+        """Why a request must fail at once, or None; past the wait, the circuit half-opens for it."""
+        if self.reason is not None and time.monotonic() - self.opened_at >= BREAKER_RETRY_SECONDS:
+            self.reason = None
+        return self.reason
 
     def answered(self) -> None:
         self.failures = 0
@@ -301,10 +317,13 @@ class LLMBackend:
         key accepted, the model known (listed by `GET /models`, or else accepted by a one-token request).
 
         Runs by itself before the first live request; raises SetupError naming the server and the fix.
+        A failed check is not kept: the next request checks again, so a long-lived process (`quotes
+        serve`) starts working once the server is up or the key fixed.
         """
-        if self._preflight is None:
-            self._preflight = asyncio.ensure_future(self._check_server())
-        return await asyncio.shield(self._preflight)
+        task = self._preflight
+        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
+            task = self._preflight = asyncio.ensure_future(self._check_server())
+        return await asyncio.shield(task)
 
     async def _ask(self, text: str, answer_type: type[AnswerT]) -> tuple[AnswerT, Usage, list[str]]:
         usage = Usage()
@@ -483,8 +502,8 @@ class LLMBackend:
         """One HTTP request: the wire body and its parsed completion, or a classified failure."""
         import openai  # already loaded by __init__
 
-        if self._breaker.reason is not None:
-            raise ServerUnavailable(self._breaker.reason, usage)
+        if (refusal := self._breaker.refusal()) is not None:
+            raise ServerUnavailable(refusal, usage)
         try:
             # The request chat.completions.create would send, without its walk of the whole body against
             # the SDK's parameter types: that walk cost ~5 ms of CPU per request, more than the rest of
@@ -533,13 +552,16 @@ class LLMBackend:
             if await self._answers_at_all():
                 breaker.answered()
                 return
-            breaker.reason = (
+            reason = (
                 f"the model server at {self.config.where} stopped answering ({_one_line(message)}); "
                 "what was done is kept: run the same command again to continue "
                 "(with --resume when writing JSONL to a file)"
             )
-            log.error("%s", breaker.reason)
-        raise ServerUnavailable(breaker.reason, usage)
+            breaker.trip(reason)
+            # Not logged as an error: the ServerUnavailable raised carries the message to whoever says it
+            # once (the CLI's one error line), and a log line would repeat it.
+            log.info("%s", reason)
+            raise ServerUnavailable(reason, usage)
 
     async def _answers_at_all(self) -> bool:
         import openai
@@ -616,7 +638,7 @@ class LLMBackend:
         except openai.NotFoundError as exc:
             listed = f"; it lists {', '.join(models[:8])}" if models else ""
             raise SetupError(
-                f"model {model!r} not found at {where} (HTTP 404: {_one_line(exc.message)}){listed}: "
+                f"model {model!r} not found at {where} (HTTP 404: {_one_line(_error_text(exc))}){listed}: "
                 "check --model (QUOTES_MODEL)"
             ) from None
         except openai.APIStatusError:
@@ -630,10 +652,10 @@ class LLMBackend:
         )
 
     def _refused_key(self, exc: openai.APIStatusError) -> str:
-        key = "no API key was given" if not self.config.api_key else "check OPENAI_API_KEY"
+        key = "check OPENAI_API_KEY" if self.config.api_key else "no API key was given: set OPENAI_API_KEY"
         return self._scrub(
             f"the model server at {self.config.where} refused the request "
-            f"(HTTP {exc.status_code}: {_one_line(exc.message)}): {key}"
+            f"(HTTP {exc.status_code}: {_one_line(_error_text(exc))}): {key}"
         )
 
     def _wait(self, state: RetryCallState) -> float:
