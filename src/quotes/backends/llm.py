@@ -6,8 +6,9 @@ field: step down to what it takes, and remember that for the server, `servers.py
 stored answer, a truncated one included, or record a live one) → preflight (before the first live
 request: server reachable, key accepted, model known; else SetupError) → circuit breaker (a server that
 stopped answering fails every request at once) → transport retries (429, 5xx and connection errors back
-off; a timeout is asked once more, then the chunk is split). The SDK's own retries are off so the two
-retry layers never multiply. Every answer is bounded by `max_tokens`, sized to its text.
+off; a timeout is asked once more, once the server is free, then the chunk is split). The SDK's own
+retries are off so the two retry layers never multiply. Every answer is bounded by `max_tokens`, sized
+to its text.
 """
 
 from __future__ import annotations
@@ -512,6 +513,10 @@ class LLMBackend:
         except openai.APITimeoutError:
             usage.failed_requests += 1
             await self._no_answer(f"no answer within {self.config.timeout:g}s", usage)
+            # A server with one slot (llama.cpp's) goes on generating the answer given up on, and lists
+            # its models only once that is done: wait for that, so the next request's clock does not run
+            # while it queues behind the abandoned one. Other servers answer at once.
+            await self._answers_at_all()
             raise _Transient("timeout", f"no answer within {self.config.timeout:g}s") from None
         except openai.APIConnectionError as exc:
             usage.failed_requests += 1
@@ -567,8 +572,8 @@ class LLMBackend:
         import openai
 
         try:
-            # As long as an answer may take: a server with one slot lists its models only once the
-            # answer it is generating is done.
+            # As long as an answer may take (the client's timeout): a server with one slot lists its
+            # models only once the answer it is generating is done.
             await self._client.models.list()
         except (openai.APIConnectionError, openai.APITimeoutError):
             return False
