@@ -542,10 +542,15 @@ def test_the_sdk_is_imported_only_when_an_llm_backend_is_made() -> None:
 async def test_a_statement_copied_from_the_prompts_example_is_dropped_with_a_warning(serve: Serve) -> None:
     example = load_prompt("extract").examples[0]
     echoed = {**RECORD, "quote": example.answer["quotes"][0]["quote"]}
-    server = serve(replies(ok(json.dumps({"quotes": [echoed, RECORD]}))))
+    # a small model copying it back may capitalise it
+    recased = {**RECORD, "quote": example.answer["quotes"][-1]["quote"].capitalize()}
+    server = serve(replies(ok(json.dumps({"quotes": [echoed, RECORD, recased]}))))
     answer = await extract(config(server))
     assert [r.quote for r in answer.records] == [RECORD["quote"]]
-    assert answer.warnings == [f"dropped a statement copied from the prompt's example: {echoed['quote']!r}"]
+    assert answer.warnings == [
+        f"dropped a statement copied from the prompt's example: {echoed['quote']!r}",
+        f"dropped a statement copied from the prompt's example: {recased['quote']!r}",
+    ]
 
 
 async def test_a_timeout_is_remembered_for_reruns_with_the_same_timeout(

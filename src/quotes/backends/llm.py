@@ -288,11 +288,17 @@ class LLMBackend:
         answer, usage, warnings = await self._ask(chunk.text, Answer)
         records = []
         for record in answer.quotes:
-            if record.quote not in chunk.text and any(record.quote in e.text for e in self.prompt.examples):
+            if record.quote not in chunk.text and self._in_example(record.quote):
                 warnings.append(f"dropped a statement copied from the prompt's example: {record.quote!r}")
             else:
                 records.append(record)
         return ChunkAnswer(records=records, usage=usage, warnings=warnings)
+
+    def _in_example(self, quote: str) -> bool:
+        """Whether `quote` stands in one of the prompt's example texts (ignoring case and spacing, as a
+        small model copying it back may change either)."""
+        words = " ".join(quote.split()).casefold()
+        return bool(words) and any(words in " ".join(e.text.split()).casefold() for e in self.prompt.examples)
 
     async def ask(self, text: str, answer_type: type[AnswerT]) -> tuple[AnswerT, Usage]:
         """This backend's prompt asked about `text`, its answer validated as `answer_type`.
