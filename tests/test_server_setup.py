@@ -292,7 +292,9 @@ async def test_a_slow_server_that_still_lists_its_models_keeps_the_circuit_close
     assert all(e.quotes for e in done)
     whole = [r for r in server.requests if len(chunk_of(r)) > limit]
     assert len(whole) == 4, "each whole article was asked twice, then split"
-    assert server.models_requests == 2, "the preflight, then the check after four failures"
+    # the preflight, a wait for the server to be free after each of the four timeouts, and the check
+    # after four failures in a row
+    assert server.models_requests == 6
     assert sum(e.usage.failed_requests for e in done) == 4
 
 
@@ -312,6 +314,7 @@ async def test_a_timed_out_request_is_sent_twice_then_its_chunk_is_split(serve: 
     assert article.text.startswith(halves[0]) or article.text.startswith(halves[1])
     assert extraction.usage.failed_requests == 2
     assert extraction.usage.requests == 2
+    assert server.models_requests == 3, "the preflight, and a wait for the server after each timeout"
 
 
 async def test_a_chunk_too_short_to_split_times_out_into_an_error_saying_raise_timeout(serve: Serve) -> None:
