@@ -24,7 +24,7 @@ from typing import Any
 from quotes.batch import awrite, collect_files
 from quotes.schema import Article
 from quotes.store import ResponseStore
-from quotes.testing import StubReply, StubRequest, StubServer, chat_completion
+from quotes.testing import StubReply, StubRequest, StubServer, chat_completion, said_answer
 from quotes.workers import ExtractorRecipe
 
 MODEL = "bench-model"
@@ -47,19 +47,7 @@ def corpus(n: int) -> list[Article]:
 
 def answer(body: dict[str, Any]) -> dict[str, Any]:
     text = body["messages"][-1]["content"]
-    quotes = [
-        {
-            "quote": quote,
-            "speaker": speaker,
-            "speaker_mention": speaker,
-            "speaker_type": "person",
-            "kind": "direct",
-            "cue": "said",
-            "about": [],
-        }
-        for quote, speaker in SAID.findall(text)
-    ]
-    content = json.dumps({"quotes": quotes})
+    content = said_answer(SAID.findall(text))
     return chat_completion(
         content, model=MODEL, prompt_tokens=len(json.dumps(body)) // 4, completion_tokens=60
     )

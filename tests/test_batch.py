@@ -19,7 +19,14 @@ from quotes.batch import BatchWriter, Jobs, acollect, aplan, asubmit, awrite, co
 from quotes.cli import app
 from quotes.schema import Article, Extraction
 from quotes.store import ResponseStore, StoreMode, request_key
-from quotes.testing import StubReply, StubRequest, StubServer, chat_completion, error_body
+from quotes.testing import (
+    StubReply,
+    StubRequest,
+    StubServer,
+    chat_completion,
+    error_body,
+    said_answer,
+)
 from quotes.workers import ExtractorRecipe
 
 MODEL = "stub-model"
@@ -45,19 +52,7 @@ def corpus(n: int = 6) -> list[Article]:
 def answer(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """A model that reports every `“…,” said First Last` in the chunk, in the chat.completion wire format."""
     text = body["messages"][-1]["content"]
-    quotes = [
-        {
-            "quote": quote,
-            "speaker": speaker,
-            "speaker_mention": speaker,
-            "speaker_type": "person",
-            "kind": "direct",
-            "cue": "said",
-            "about": [],
-        }
-        for quote, speaker in SAID.findall(text)
-    ]
-    content = json.dumps({"quotes": quotes})
+    content = said_answer(SAID.findall(text))
     tokens = len(json.dumps(body)) // 4
     return 200, chat_completion(content, prompt_tokens=tokens, completion_tokens=len(content) // 4)
 

@@ -21,7 +21,7 @@ from quotes.cli import app
 from quotes.pipeline import ConfigurationError
 from quotes.schema import Article, Extraction
 from quotes.store import ResponseStore
-from quotes.testing import StubReply, StubRequest, StubServer, chat_completion
+from quotes.testing import StubReply, StubRequest, StubServer, chat_completion, said_answer
 from quotes.workers import ExtractorRecipe, WorkerError, WorkerPool, freeze_startup_objects, shares
 
 FAKE_KEY = "sk-" + "test-not-a-real-key-000000"
@@ -62,19 +62,8 @@ class QuotingModel:
         with self.lock:
             self.now -= 1
         user = request.json["messages"][-1]["content"]
-        records = [
-            {
-                "quote": quote,
-                "speaker": speaker,
-                "speaker_mention": speaker,
-                "speaker_type": "person",
-                "kind": "direct",
-                "cue": "said",
-                "about": [],
-            }
-            for quote, speaker in re.findall(r"(“[^”]+”) said (Alderman Number\d Mbeki)", user)
-        ]
-        return StubReply(json=chat_completion(json.dumps({"quotes": records})))
+        pairs = re.findall(r"(“[^”]+”) said (Alderman Number\d Mbeki)", user)
+        return StubReply(json=chat_completion(said_answer(pairs)))
 
 
 def llm_recipe(server: StubServer, store: Path, concurrency: int) -> ExtractorRecipe:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -67,6 +67,24 @@ def chat_completion(
         completion_tokens=completion_tokens,
         refusal=refusal,
     )
+
+
+def said_answer(pairs: Iterable[tuple[str, str]]) -> str:
+    """The content of an answer reporting each (quote, speaker) pair as a direct statement cued by "said":
+    what a scripted model of the tests and benchmarks answers."""
+    records = [
+        {
+            "quote": quote,
+            "speaker": speaker,
+            "speaker_mention": speaker,
+            "speaker_type": "person",
+            "kind": "direct",
+            "cue": "said",
+            "about": [],
+        }
+        for quote, speaker in pairs
+    ]
+    return json.dumps({"quotes": records})
 
 
 def error_body(message: str, type: str = "invalid_request_error", code: str | None = None) -> dict[str, Any]:
