@@ -565,8 +565,10 @@ def check(
     max_output_tokens: MaxOutputTokensOpt = None,
     store_dir: StoreOpt = None,
 ) -> None:
-    """Whether the model configuration works: the server reachable, the key accepted, the model known,
-    the structured-output mode it takes, and one tiny extraction's latency and tokens.
+    """Whether the model configuration works, step by step.
+
+    The server reachable, the key accepted, the model known, the structured-output mode it takes, and
+    one tiny extraction's latency and tokens.
 
     Exit 0 when every step works (a weak answer is a warning), 1 when a step fails, 2 when no model is set.
     """
@@ -735,9 +737,11 @@ def verify_claims(
         Path | None, typer.Option(help="Write the verdict counts and the model usage as JSON here.")
     ] = None,
 ) -> None:
-    """Did they really say it? Check claims against one article, or with --archive against every article
-    in a quote archive (where, and first when): supported, misattributed, unattributed, altered, not
-    found, or could not check, each with its evidence and a confidence.
+    """Did they really say it? Check claims against one article, or a whole archive.
+
+    Against one article, or with --archive against every article in a quote archive (where, and first
+    when): supported, misattributed, unattributed, altered, not found, or could not check, each with its
+    evidence and a confidence.
 
     Exit 0 when every claim is supported, 1 when any is not, 2 on usage or input errors (a bad claims line
     is reported with its file and line, and the other claims are still checked).
