@@ -29,7 +29,7 @@ from quotes import render
 from quotes.archive import CANDIDATES, Archive, ArchiveError
 from quotes.articles import InputProblem, holds_one_article, iter_articles
 from quotes.backends import ConfigurationError, ServerUnavailable
-from quotes.backends.llm import PLACEHOLDER_API_KEY, LLMBackend, LLMConfig
+from quotes.backends.llm import PLACEHOLDER_API_KEY, LLMConfig
 from quotes.backends.servers import StructuredOutput
 from quotes.batch import (
     PLANNING_CONCURRENCY,
@@ -781,16 +781,18 @@ def verify_claims(
     if not claims:
         raise typer.Exit(USAGE_ERROR)
     extractor = _extractor(recipe)
-    judge = Judge(extractor.backend.config) if isinstance(extractor.backend, LLMBackend) else None
+    judge = Judge.for_extractor(extractor)
 
     async def run() -> tuple[Extraction, list[Verdict]]:
         async with extractor:
-            extraction = await extractor.aextract(articles[0])
-            verdicts = await averify(
-                articles[0], claims, extraction=extraction, extractor=extractor, judge=judge
-            )
-            if judge is not None:
-                await judge.aclose()
+            try:
+                extraction = await extractor.aextract(articles[0])
+                verdicts = await averify(
+                    articles[0], claims, extraction=extraction, extractor=extractor, judge=judge
+                )
+            finally:
+                if judge is not None:
+                    await judge.aclose()
             return extraction, verdicts
 
     try:
@@ -827,7 +829,7 @@ def _verify_in_archive(
 
     async def run() -> list[Verdict]:
         async with extractor:
-            judge = Judge(extractor.backend.config) if isinstance(extractor.backend, LLMBackend) else None
+            judge = Judge.for_extractor(extractor)
             try:
                 return await archive.averify(claims, judge=judge, candidates=candidates)
             finally:

@@ -108,6 +108,12 @@ class Extractor:
         self._limit = asyncio.Semaphore(concurrency)
         self._halted: ServerUnavailable | None = None
 
+    @property
+    def limit(self) -> asyncio.Semaphore:
+        """The bound on model requests in flight: every chunk of every article takes a slot, and so
+        does each question of a claims judge built for this extractor (`Judge.for_extractor`)."""
+        return self._limit
+
     async def __aenter__(self) -> Self:
         return self
 

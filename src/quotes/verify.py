@@ -568,15 +568,26 @@ class JudgeFailed(Exception):
 class Judge:
     """Asks a model, with the versioned verify prompt, whether an article reports a claim."""
 
-    def __init__(self, config: LLMConfig, *, prompt: Prompt | None = None) -> None:
+    def __init__(
+        self, config: LLMConfig, *, prompt: Prompt | None = None, limit: asyncio.Semaphore | None = None
+    ) -> None:
         self.prompt = prompt or load_judge_prompt()
         self.model = config.model
         self._backend = LLMBackend(config, prompt=self.prompt)
+        self._limit = limit
         self.usage = Usage()
+
+    @classmethod
+    def for_extractor(cls, extractor: Extractor) -> Judge | None:
+        """A judge asking the model `extractor` runs, under the same bound on requests in flight, or None
+        when it runs none (the rules backend)."""
+        backend = extractor.backend
+        return cls(backend.config, limit=extractor.limit) if isinstance(backend, LLMBackend) else None
 
     async def ask(self, article: str, claim: Claim) -> VerifyAnswer:
         try:
-            answer, usage = await self._backend.ask(judge_text(article, claim), VerifyAnswer)
+            async with self._limit or contextlib.nullcontext():
+                answer, usage = await self._backend.ask(judge_text(article, claim), VerifyAnswer)
         except (ChunkFailed, OutputTruncated) as exc:
             self.usage.add(exc.usage)
             raise JudgeFailed(str(exc)) from None
@@ -1042,8 +1053,7 @@ async def averify(
             chosen, _ = choose_backend(backend, model=model, base_url=base_url)
             extractor = Extractor(chosen)
             owned.push_async_callback(extractor.aclose)
-        if judge is None and isinstance(extractor.backend, LLMBackend):
-            judge = Judge(extractor.backend.config)
+        if judge is None and (judge := Judge.for_extractor(extractor)) is not None:
             owned.push_async_callback(judge.aclose)
         if extraction is None:
             extraction = await extractor.aextract(doc)

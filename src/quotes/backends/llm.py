@@ -201,7 +201,7 @@ class _Breaker:
         self.failures = 0
         self.reason: str | None = None
         self.opened_at = 0.0
-        self._checking = asyncio.Lock()
+        self.checking = asyncio.Lock()  # one look at the server at a time
 
     @property
     def open(self) -> bool:
@@ -227,8 +227,9 @@ class LLMBackend:
         self.prompt = prompt or load_prompt(TASK, config.prompt_version)
         self._templates: dict[tuple[type[BaseModel], ServerTraits, int], RequestTemplate] = {}
         store = config.store
-        remember = store is not None and store.mode is not StoreMode.off
-        self._memory = ServerMemory(store.directory if store is not None and remember else None)
+        self._memory = ServerMemory(
+            store.directory if store is not None and store.mode is not StoreMode.off else None
+        )
         learned = self._memory.get(config.base_url, config.model)
         # Only the event loop's thread touches the traits, and no await separates a read from the
         # request it shapes, so no lock is needed.
@@ -240,6 +241,8 @@ class LLMBackend:
         self._secrets = [config.api_key] if config.api_key else []
         if store is not None:
             store.add_secret(config.api_key)
+        # The prompt's example texts as `_in_example` compares them, worked out once.
+        self._examples = tuple(_folded(e.text) for e in self.prompt.examples)
         self._preflight: asyncio.Task[Preflight] | None = None
         self._breaker = _Breaker()
         # Imported here rather than at the top: the SDK takes about a second to import, and `import
@@ -297,8 +300,8 @@ class LLMBackend:
     def _in_example(self, quote: str) -> bool:
         """Whether `quote` stands in one of the prompt's example texts (ignoring case and spacing, as a
         small model copying it back may change either)."""
-        words = " ".join(quote.split()).casefold()
-        return bool(words) and any(words in " ".join(e.text.split()).casefold() for e in self.prompt.examples)
+        words = _folded(quote)
+        return bool(words) and any(words in example for example in self._examples)
 
     async def ask(self, text: str, answer_type: type[AnswerT]) -> tuple[AnswerT, Usage]:
         """This backend's prompt asked about `text`, its answer validated as `answer_type`.
@@ -421,19 +424,14 @@ class LLMBackend:
             if traits.token_limit is TokenLimit.max_completion_tokens:
                 return False
             self._traits = ServerTraits(traits.structured_output, TokenLimit.max_completion_tokens)
+            refused, instead = traits.token_limit.value, self._traits.token_limit.value
         else:
             fallback = traits.structured_output.fallback
             if fallback is None or self.config.structured_output is not None:
                 return False
             self._traits = ServerTraits(fallback, traits.token_limit)
-        log.warning(
-            "the server refused %s (%s); sending %s from now on",
-            traits.structured_output.value if rejected.part == "response_format" else "max_tokens",
-            rejected.message,
-            self._traits.structured_output.value
-            if rejected.part == "response_format"
-            else "max_completion_tokens",
-        )
+            refused, instead = traits.structured_output.value, fallback.value
+        log.warning("the server refused %s (%s); sending %s from now on", refused, rejected.message, instead)
         self._memory.set(self.config.base_url, self.config.model, self._traits)
         return True
 
@@ -518,16 +516,13 @@ class LLMBackend:
             content = await self._client.post("/chat/completions", cast_to=bytes, body=body)
         except openai.APITimeoutError:
             usage.failed_requests += 1
-            await self._no_answer(f"no answer within {self.config.timeout:g}s", usage)
-            # A server with one slot (llama.cpp's) goes on generating the answer given up on, and lists
-            # its models only once that is done: wait for that, so the next request's clock does not run
-            # while it queues behind the abandoned one. Other servers answer at once.
-            await self._answers_at_all()
-            raise _Transient("timeout", f"no answer within {self.config.timeout:g}s") from None
+            message = f"no answer within {self.config.timeout:g}s"
+            await self._no_answer(message, usage, timed_out=True)
+            raise _Transient("timeout", message) from None
         except openai.APIConnectionError as exc:
             usage.failed_requests += 1
             message = self._scrub(f"{exc.message}{_cause(exc)}")
-            await self._no_answer(message, usage)
+            await self._no_answer(message, usage, timed_out=False)
             raise _Transient("connection", message) from None
         except openai.APIStatusError as exc:
             usage.failed_requests += 1
@@ -550,18 +545,26 @@ class LLMBackend:
         usage.reasoning_tokens += completion.reasoning_tokens
         return response, completion
 
-    async def _no_answer(self, message: str, usage: Usage) -> None:
-        """Count a request that got no answer; past the threshold, open the circuit unless the server
-        still answers a cheap request (a slow model is not a dead server)."""
+    async def _no_answer(self, message: str, usage: Usage, *, timed_out: bool) -> None:
+        """Count a request that got no answer, and ask the server for its model list: after a timeout at
+        once, else once BREAKER_THRESHOLD requests in a row got none. A server that answers it is alive
+        (a slow model is not a dead server); past the threshold, one that does not opens the circuit.
+
+        After a timeout the list is also the wait before asking again: a server with one slot (llama.cpp's)
+        goes on generating the answer given up on and lists its models only once that is done, so the next
+        request's clock does not run while it queues behind the abandoned one. Other servers answer at once.
+        """
         breaker = self._breaker
         breaker.failures += 1
-        if breaker.failures < BREAKER_THRESHOLD or breaker.open:
+        if breaker.open or (not timed_out and breaker.failures < BREAKER_THRESHOLD):
             return
-        async with breaker._checking:
-            if breaker.open or breaker.failures < BREAKER_THRESHOLD:
+        async with breaker.checking:
+            if breaker.open or (not timed_out and breaker.failures < BREAKER_THRESHOLD):
                 return
             if await self._answers_at_all():
                 breaker.answered()
+                return
+            if breaker.failures < BREAKER_THRESHOLD:
                 return
             reason = (
                 f"the model server at {self.config.where} stopped answering ({_one_line(message)}); "
@@ -699,6 +702,11 @@ def _error_text(exc: openai.APIStatusError) -> str:
     if isinstance(body, dict | list) and body:
         return json.dumps(body, ensure_ascii=False)
     return exc.message
+
+
+def _folded(text: str) -> str:
+    """`text` with its spacing and case folded, as a model copying it back may change either."""
+    return " ".join(text.split()).casefold()
 
 
 def _one_line(text: str, limit: int = 240) -> str:

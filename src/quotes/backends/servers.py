@@ -14,14 +14,13 @@ store's folder, so a later run neither sends the rejected request again nor chan
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+
+from quotes.store import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -113,14 +112,4 @@ def _write(path: Path, traits: dict[str, ServerTraits]) -> None:
         key: {"structured_output": t.structured_output.value, "token_limit": t.token_limit.value}
         for key, t in sorted(traits.items())
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_atomically(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))

@@ -13,9 +13,8 @@ from anyio import to_thread
 
 from quotes.archive import Archive
 from quotes.articles import HTML_SUFFIXES, InputProblem, read_bytes
-from quotes.backends.llm import LLMBackend, LLMConfig
 from quotes.pipeline import Extractor
-from quotes.schema import Article, Claim, Extraction, SearchHit, Verdict, VerifyAnswer
+from quotes.schema import Article, Claim, Extraction, SearchHit, Verdict
 from quotes.verify import Judge, averify
 
 DEFAULT_MAX_REQUEST_BYTES = 2_000_000
@@ -56,23 +55,11 @@ class Read:
     warnings: list[str] = field(default_factory=list)
 
 
-class _BoundJudge(Judge):
-    """The model's judgement of a claim, asked under the server's request limit."""
-
-    def __init__(self, config: LLMConfig, limit: asyncio.Semaphore) -> None:
-        super().__init__(config)
-        self._slots = limit
-
-    async def ask(self, article: str, claim: Claim) -> VerifyAnswer:
-        async with self._slots:
-            return await super().ask(article, claim)
-
-
 class Service:
     """One server's extractor, judge and archive, shared by every request.
 
-    Model requests are bounded by `extractor.concurrency` (the CLI's `--concurrency`): the extractor's
-    own limit for extraction, and one of the same size for the judge of paraphrased claims.
+    Model requests are bounded by `extractor.concurrency` (the CLI's `--concurrency`), one limit for
+    extraction and the judge of paraphrased claims alike.
     """
 
     def __init__(
@@ -87,15 +74,10 @@ class Service:
         self.backend_line = backend_line
         self.archive = archive
         self.limits = limits or Limits()
-        backend = extractor.backend
         # Checks across the archive each load and judge several articles: at most `concurrency` at once,
         # so a burst of them queues instead of holding every candidate article in memory together.
         self._archive_slots = asyncio.Semaphore(extractor.concurrency)
-        self.judge: Judge | None = (
-            _BoundJudge(backend.config, asyncio.Semaphore(extractor.concurrency))
-            if isinstance(backend, LLMBackend)
-            else None
-        )
+        self.judge = Judge.for_extractor(extractor)
 
     async def aclose(self) -> None:
         if self.judge is not None:
