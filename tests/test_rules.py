@@ -569,9 +569,13 @@ def test_lowercase_titles_before_a_name_after_the_cue() -> None:
 
 def test_one_word_quote_after_said_comma() -> None:
     text = "Asked whether she would run again, Ms. Vane said, “Never.”"
-    quote = _only(text)
+    question, quote = extract_quotes(text)
     assert (quote.start, quote.end) == _at(text, "“Never.”")
     assert quote.speaker.mention == "Ms. Vane"
+    # the question put to her is a statement of its own, by no one the sentence names
+    assert (question.text, question.kind) == ("whether she would run again", "indirect")
+    assert question.cue == "Asked"
+    assert question.speaker.name is None
 
 
 def test_inverted_said_before_the_speaker() -> None:

@@ -77,10 +77,11 @@ def trie_pattern(alternatives: Iterable[str]) -> str:
 
 
 def _cue_regex(forms: Sequence[str]) -> re.Pattern[str]:
-    """Any of the lowercase cue `forms`, or the one cue that opens its sentence: "According to X, …"."""
+    """Any of the lowercase cue `forms`, or the two cues that open their sentence: "According to X, …",
+    "Asked whether …, X said"."""
     # The leading lookahead only skips positions no alternative can start at: re has no such
     # first-character filter of its own for these patterns, and it makes the scans up to twice as fast.
-    return re.compile(r"(?:(?=[a-z])\b(?:" + trie_pattern(forms) + r")|\bAccording\s+to)\b")
+    return re.compile(r"(?:(?=[a-z])\b(?:" + trie_pattern(forms) + r")|\bAccording\s+to|\bAsked)\b")
 
 
 # --- English, which the statement finder in statements.py is written for -----------------------------
@@ -125,6 +126,10 @@ ABBREVIATIONS = frozenset(words(_WORDS["abbreviations"]))
 NON_SPEAKER_CAPS = frozenset(words(_WORDS["not_names"]))
 LONE_SPEAKERS = frozenset(words(_WORDS["lone_speakers"]))
 PLACE_WORDS = frozenset(words(_WORDS["places"]))
+TIME_WORDS = words(_WORDS["time_words"])
+OCCASIONS = words(_WORDS["occasions"])
+QUANTIFIERS = frozenset(words(_WORDS["quantifiers"]))
+HEADLINE_KICKERS = frozenset(words(_WORDS["headline_kickers"]))
 
 
 def _countries(data: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:

@@ -13,11 +13,15 @@ from quotes.backends.rules.lexicon import (
     LONE_SPEAKERS,
     NAME_PARTICLES,
     NON_SPEAKER_CAPS,
+    OCCASIONS,
     ORG_WORDS,
     PRONOUNS,
+    QUANTIFIERS,
     ROLE_MODIFIERS,
     SAY_CUES,
+    TIME_WORDS,
     TITLE_WORDS,
+    trie_pattern,
 )
 from quotes.backends.rules.scanning import tokens, trim_end
 from quotes.schema import SpeakerType
@@ -123,6 +127,9 @@ def np_before(text: str, start: int, end: int) -> Mention | None:
         # "officials said", "former campaign aides said": a bare plural group needs no determiner
         k = i
         while k > 0 and i - k < 3 and toks[k - 1][2].isalpha() and toks[k - 1][2].islower():
+            k -= 1
+        # "About 40 percent of voters", "nearly half of voters": the count is part of the group
+        while k > 0 and i - k < 7 and (toks[k - 1][2].isdigit() or toks[k - 1][2].lower() in QUANTIFIERS):
             k -= 1
         if k == 0 or not (toks[k - 1][2].lower() in DETERMINERS or is_cap(toks[k - 1][2])):
             while k < i and toks[k][2] in NON_SPEAKER_CAPS | AUX:
@@ -276,9 +283,28 @@ _APPOSITION_RE = re.compile(
 _PAREN_TAIL_RE = re.compile(r"\s*\([^()]{1,30}\)$")
 
 
+# A time or an occasion between a speaker and the cue: "Smith on Tuesday said", "officials late last week
+# said", "Lee in a statement said", "the agency two days ago said"
+_TIME_TAIL_RE = re.compile(
+    r"(?:[ \t]+(?:(?:late|early|earlier|later)[ \t]+)?(?:(?:on|last|this|next|that|in|by)[ \t]+)?"
+    r"(?i:" + trie_pattern(TIME_WORDS) + r")(?:[ \t]+\d{1,2}(?:,[ \t]*\d{4})?)?"
+    r"(?:[ \t]+(?:morning|afternoon|evening|night))?"
+    r"|[ \t]+in[ \t]+(?:a|an|his|her|its|their)[ \t]+(?:[\w-]+[ \t]+){0,2}"
+    r"(?:" + trie_pattern(OCCASIONS) + r")"
+    r"|[ \t]+(?:\d+|two|three|four|five|several|a[ \t]+few)[ \t]+(?:days|weeks|months|years)[ \t]+ago)$"
+)
+
+
+def before_time(text: str, start: int, end: int) -> int:
+    """`end` moved back over the time and occasion phrases that end text[start:end]."""
+    while end > start and (tail := _TIME_TAIL_RE.search(text, max(start, end - 60), end)) is not None:
+        end = tail.start()
+    return end
+
+
 def speaker_before(text: str, sent_start: int, cue_start: int) -> Mention | None:
     """The subject before a cue, looking through appositions such as "X, a spokesman for Y, said"."""
-    pre_end = trim_end(text, sent_start, cue_start)
+    pre_end = before_time(text, sent_start, trim_end(text, sent_start, cue_start))
     j = pre_end
     while j > sent_start and text[j - 1] in ",—–-":
         j -= 1

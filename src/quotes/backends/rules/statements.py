@@ -11,12 +11,15 @@ from quotes.backends.rules.lexicon import (
     AFTER_CUE_RE,
     AUX,
     CUE_RE,
+    DETERMINERS,
     EVIDENCE_NOUN_RE,
     EVIDENCE_VERBS,
+    HEADLINE_KICKERS,
     INTENT_CUES,
     INVERTED_CUE_RE,
     NOUN_CUE_RE,
     NOUN_OWNER_RE,
+    QUANTIFIERS,
     QUOTING_ONLY_CUES,
     SAY_CUES,
 )
@@ -30,11 +33,14 @@ from quotes.backends.rules.scanning import (
     quote_units,
     sentence_spans,
     strip_span,
+    tokens,
+    trim_end,
 )
 from quotes.backends.rules.speakers import (
     ATTRIBUTION_END_RE,
     PREPOSITION_RE,
     Mention,
+    before_time,
     classify,
     is_cap,
     np_after,
@@ -141,6 +147,58 @@ _TOLD_OBJECT_RE = re.compile(
 
 _CLOSING_MARKS = "”\"'»’"
 
+_HEADLINE_RE = re.compile(
+    r"(?P<label>[A-Z][^:.!?“”\"\n]{1,60}?)"
+    r"(?:(?P<cue>:)[ \t]+|[ \t]+(?P<verb>Says|Said|Tells|Told|Warns|Claims)[ \t]+)"
+    r"(?P<content>[^\n]+)"
+)
+
+# What may stand between "asked" and the question: when, where, how, and by whom it was asked
+_QUESTION_RE = re.compile(
+    r"(?:[ \t]+(?:directly|again|repeatedly|later|once|recently|specifically|(?:on|last|this)[ \t]+\w+|"
+    r"(?:at|in|during|on|after)[ \t]+[^,;:“”\"]{1,50}?))*"
+    r"(?:[ \t]+by[ \t]+(?P<by>[^,;:“”\"]{2,60}?))?[ \t]+"
+    r"(?P<question>(?:whether|if|about|to|what|why|how|which|who|when|where)\b)"
+)
+
+# The word before a passive "asked" ("When asked", "he was asked"); nothing before it will do too
+_PASSIVE_LEAD = frozenset(["when", "was", "were", "been", "being", "is", "are", "and", "if", "once", "after"])
+
+_QUOTE_CHARS = '“”"«»'
+
+# Words no subject ends with: a clause before the cue that ends in one is no subject ("so that they said")
+_NOT_SUBJECT_ENDS = frozenset(
+    ["and", "or", "but", "that", "than", "as", "if", "because", "so", "not", "to", "who", "whose", "which"]
+)
+_NOT_SUBJECT_STARTS = frozenset(
+    [
+        "while",
+        "since",
+        "though",
+        "although",
+        "if",
+        "when",
+        "because",
+        "as",
+        "what",
+        "whether",
+        "after",
+        "before",
+        "until",
+        "unless",
+        "once",
+        "i",
+        "it",
+        "there",
+        "here",
+        "how",
+        "why",
+        "where",
+        "for",
+        "today",
+    ]
+)
+
 _ORPHAN_GAP = " \t\n\u00a0.;:!?”\"'»’"
 
 
@@ -199,6 +257,19 @@ def _attribution_at(text: str, pos: int, cue: re.Match[str], window: int) -> tup
 
 def _clause_end(text: str, pos: int, sent_end: int) -> int:
     return pos + len(text[pos:sent_end].rstrip())
+
+
+def _speaker_label(label: str) -> bool:
+    """Whether a headline's label names someone: "Sen. Ann Cole", "Clinton Aides" (not "Breaking", "WOW")."""
+    words = label.split()
+    return (
+        len(words) <= 5
+        and all(is_cap(w) or w.lower() in ("of", "for", "and", "to", "at", "on") for w in words)
+        and not label.isupper()
+        and words[0].lower() not in DETERMINERS
+        and label.lower() not in HEADLINE_KICKERS
+        and words[0].lower() not in _NOT_SUBJECT_STARTS
+    )
 
 
 def _content_kind(alnum: bytes, quoted: bytes, fragments: Sequence[Span]) -> Kind:
@@ -268,6 +339,7 @@ class StatementFinder:
 
     def run(self) -> list[Record]:
         records = self._direct()
+        records += self._headlines()
         records += self._reported()
         records += self._noun_cues()
         self._attach_orphans(records)
@@ -562,6 +634,31 @@ class StatementFinder:
 
     # mixed and indirect statements
 
+    def _headlines(self) -> list[Record]:
+        """A headline gives its speaker first: "Lee: Budget Will Pass", "Mayor Says Bridge Is Safe". A
+        headline is the article's first paragraph or a short paragraph in title case."""
+        text = self.text
+        records: list[Record] = []
+        for n, (start, end) in enumerate(self.paragraphs):
+            words = text[start:end].split()
+            if len(words) > 24 or (n and sum(is_cap(w) for w in words) * 3 < len(words) * 2):
+                continue
+            found = _HEADLINE_RE.match(text, start, end)
+            if found is None or self.used[found.start("content")]:
+                continue
+            label = found.group("label")
+            if not _speaker_label(label):
+                continue
+            content = strip_span(text, found.start("content"), end)
+            if count_words(text, *content) < 3:
+                continue
+            mention = Mention(start, found.end("label"), label, classify(label.split()))
+            record = self._make(content, mention, found, "cue" if found.group("cue") else "verb")
+            if record is not None:
+                self._mark_used([(start, content[1])])
+                records.append(record)
+        return records
+
     def _reported(self) -> list[Record]:
         text = self.text
         records: list[Record] = []
@@ -642,6 +739,48 @@ class StatementFinder:
             clause = lead.end()
         return np_after(text, clause, cue_start)
 
+    def _subject_phrase(self, s_start: int, cue_start: int) -> Mention | None:
+        """The clause's whole subject when no name, pronoun or determiner phrase ends it: "47 percent
+        said", "attorneys and legal experts said", "Large majorities of voters in six states said"."""
+        text = self.text
+        clause = s_start
+        for match in _CLAUSE_START_RE.finditer(text, s_start, cue_start):
+            if not self.in_quote[match.end() - 1]:
+                clause = match.end()
+        while intro := _INTRO_RE.match(text, clause, cue_start):
+            clause = intro.end()
+        if lead := _CLAUSE_ADVERB_RE.match(text, clause, cue_start):
+            clause = lead.end()
+        end = before_time(text, clause, trim_end(text, clause, cue_start))
+        toks = tokens(text, clause, end)
+        while toks and (toks[-1][2].lower() in AUX or toks[-1][2].endswith("ly")):
+            toks.pop()
+        if not 0 < len(toks) <= 12 or any(c in text[clause:end] for c in _QUOTE_CHARS):
+            return None
+        words = [t[2] for t in toks]
+        lower = [w.lower() for w in words]
+        first, last = lower[0], lower[-1]
+        if not (is_cap(words[0]) or first[0].isdigit() or first in DETERMINERS or first in QUANTIFIERS):
+            return None
+        if first in _NOT_SUBJECT_STARTS or last in _NOT_SUBJECT_ENDS or last in DETERMINERS:
+            return None
+        if PREPOSITION_RE.fullmatch(last) or any(w in AUX or w.endswith(("n’t", "n't")) for w in lower):
+            return None
+        for w, after in zip(words, lower[1:], strict=False):
+            # "Carson shared a syllabus", "She proved adept at filibustering": a verb, not a subject
+            if w.islower() and (
+                w.endswith("ing")
+                or (
+                    (after in DETERMINERS or after[0].isdigit())
+                    and not (PREPOSITION_RE.fullmatch(w) or w in DETERMINERS or w in _NOT_SUBJECT_ENDS)
+                )
+            ):
+                return None
+        if text[max(0, cue_start - 3) : cue_start].strip()[-1:].isdigit() or text.endswith("-", 0, cue_start):
+            return None  # "384 pledged delegates", "so-called": the cue word is no verb here
+        s, e = toks[0][0], toks[-1][1]
+        return Mention(s, e, text[s:e], classify(words))
+
     def _reported_at(
         self, cue: re.Match[str], s_start: int, s_end: int, records: Sequence[Record]
     ) -> Record | None:
@@ -660,6 +799,8 @@ class StatementFinder:
             else:
                 content = strip_span(text, s_start, cue.start())
             return self._make(content, mention, cue)
+        if word == "asked" and (question := self._question(cue, s_start, end)) is not None:
+            return question
         if word in QUOTING_ONLY_CUES and 1 not in self.quoted[cue.end() : end]:
             return None
         participle = word.split()[0].endswith("ing") and _PARTICIPLE_LEAD_RE.search(
@@ -688,6 +829,8 @@ class StatementFinder:
         else:
             mention = speaker_before(text, s_start, cue.start())
             before = text[s_start : cue.start()].rstrip()
+            if mention is None and not before.endswith(","):
+                mention = self._subject_phrase(s_start, cue.start())
             if mention is None and before.endswith(",") and " ".join(word.split()) in SAY_CUES:
                 # "Prices will fall, said Al Ray, an economist.": the clause before the comma is the content
                 mention = np_after(text, cue.end(), end, titles=True)
@@ -739,6 +882,26 @@ class StatementFinder:
             return None
         return self._make(content, mention, cue)
 
+    def _question(self, cue: re.Match[str], s_start: int, end: int) -> Record | None:
+        """ "Asked by a reporter whether the plan works, …", "When asked if …": the question is the
+        statement, its asker the one `by` names, or no one."""
+        text = self.text
+        before = text[s_start : cue.start()].split()
+        if before and before[-1].lower() not in _PASSIVE_LEAD:
+            return None
+        found = _QUESTION_RE.match(text, cue.end(), end)
+        if found is None:
+            return None
+        stop = text.find(",", found.start("question"), end)
+        while stop >= 0 and self.in_quote[stop]:
+            stop = text.find(",", stop + 1, end)
+        content = strip_span(text, found.start("question"), stop if stop >= 0 else end)
+        if count_words(text, *content) < 2:
+            return None
+        by = found.group("by")
+        mention = np_after(text, found.start("by"), found.end("by"), titles=True) if by else None
+        return self._make(content, mention, cue)
+
     def _evidence_source(self, s_start: int, cue_start: int) -> Mention | None:
         """The poll or study a "shows"/"found" hangs on: the last evidence noun shortly before the verb."""
         noun = None
@@ -752,7 +915,7 @@ class StatementFinder:
         return mention
 
     def _make(
-        self, content: Span, mention: Mention, cue: re.Match[str], group: str | int = 0
+        self, content: Span, mention: Mention | None, cue: re.Match[str], group: str | int = 0
     ) -> Record | None:
         s, e = content
         if e <= s or any(self.used[s:e]):

@@ -1,0 +1,169 @@
+"""Reported statements whose speaker or cue the rules once missed: a time between speaker and cue, a
+count as the speaker, verbs of praise and blame, headlines, and the questions people are asked.
+Every text is invented."""
+
+from __future__ import annotations
+
+import pytest
+
+from quotes.backends.rules import extract_quotes
+from quotes.schema import Quote
+
+
+def _only(text: str) -> Quote:
+    quotes = extract_quotes(text)
+    assert len(quotes) == 1, [q.text for q in quotes]
+    quote = quotes[0]
+    assert text[quote.start : quote.end] == quote.text
+    if quote.speaker.start is not None and quote.speaker.end is not None:
+        assert text[quote.speaker.start : quote.speaker.end] == quote.speaker.mention
+    return quote
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        ("Mayor Lisa Park on Tuesday said the bridge would reopen in May.", "Mayor Lisa Park"),
+        ("Officials late last week said the tunnel was safe to use.", "Officials"),
+        ("Ana Ruiz in a statement said the budget would pass by June.", "Ana Ruiz"),
+        ("The council two days ago said that the levy would stay.", "The council"),
+        ("Dr. Omar Haddad on Thursday evening said the clinic was full.", "Dr. Omar Haddad"),
+    ],
+)
+def test_a_time_or_occasion_between_speaker_and_cue(text: str, speaker: str) -> None:
+    quote = _only(text)
+    assert quote.speaker.mention == speaker
+    assert quote.cue == "said"
+    assert quote.kind == "indirect"
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        ("About 40 percent of voters said they would back the bridge plan.", "About 40 percent of voters"),
+        ("Nearly half of the voters said they would back the plan.", "Nearly half of the voters"),
+        ("Some 35 percent said they had no preference at all.", "Some 35 percent"),
+        (
+            "Attorneys and legal experts said that a conviction is highly unlikely.",
+            "Attorneys and legal experts",
+        ),
+        (
+            "Thirty-one percent of those surveyed say they would be satisfied.",
+            "Thirty-one percent of those surveyed",
+        ),
+    ],
+)
+def test_a_count_or_a_plural_phrase_is_the_speaker(text: str, speaker: str) -> None:
+    quote = _only(text)
+    assert quote.speaker.mention == speaker
+    assert quote.speaker.type == "group"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Since regulators announced a settlement in May, the bank has been quiet.",
+        "Clinton leads Sanders by 271 pledged delegates in the count.",
+        "She also proved adept at filibustering questions she preferred not to answer.",
+        "While liberals dismissed him as an actor, he won two terms as governor.",
+    ],
+)
+def test_a_clause_before_a_cue_word_is_no_speaker(text: str) -> None:
+    assert extract_quotes(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "cue", "content"),
+    [
+        (
+            "Senator Ana Ruiz slammed the plan as a giveaway to wealthy donors.",
+            "slammed",
+            "the plan as a giveaway to wealthy donors",
+        ),
+        (
+            "The governor talked about the flooded homes along the river.",
+            "talked about",
+            "the flooded homes along the river",
+        ),
+        (
+            "Mr. Lee defended his record on the bridge at the hearing.",
+            "defended",
+            "his record on the bridge at the hearing",
+        ),
+        (
+            "The mayor pointed to the new figures on housing starts.",
+            "pointed to",
+            "the new figures on housing starts",
+        ),
+    ],
+)
+def test_verbs_of_praise_blame_and_reference_are_cues(text: str, cue: str, content: str) -> None:
+    quote = _only(text)
+    assert (quote.cue, quote.text, quote.kind) == (cue, content, "indirect")
+    assert quote.speaker.mention is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "cue", "content"),
+    [
+        (
+            "Ruiz: Bridge Plan Is a Giveaway to Donors.\n\nThe senator spoke on Monday.",
+            "Ruiz",
+            ":",
+            "Bridge Plan Is a Giveaway to Donors",
+        ),
+        (
+            "Council Says Bridge Will Reopen in May.\n\nThe council met on Monday.",
+            "Council",
+            "Says",
+            "Bridge Will Reopen in May",
+        ),
+        (
+            "Mayor Lisa Park: ‘We Will Rebuild Every Home.’\n\nThe storm hit on Monday.",
+            "Mayor Lisa Park",
+            ":",
+            "‘We Will Rebuild Every Home.’",
+        ),
+    ],
+)
+def test_a_headline_names_its_speaker_first(text: str, speaker: str, cue: str, content: str) -> None:
+    quote = _only(text)
+    assert (quote.speaker.mention, quote.cue, quote.text) == (speaker, cue, content)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Breaking: Bridge Plan Passes the Senate.\n\nThe vote was close.",
+        "The Latest: Storm Reaches the Coast.\n\nWinds rose overnight.",
+        "WOW: You Will Not Believe This Bridge.\n\nIt is long.",
+        "Our Budget in Five Charts: Where the Money Goes Next Year and Why It Matters to You and Yours.",
+    ],
+)
+def test_a_headline_label_that_names_no_one_is_no_speaker(text: str) -> None:
+    assert extract_quotes(text) == []
+
+
+def test_a_question_asked_by_someone_is_their_statement() -> None:
+    text = "When asked by a reporter whether the bridge was safe, Ms. Park said, “Yes.”"
+    question, answer = extract_quotes(text)
+    assert (question.text, question.cue, question.speaker.mention) == (
+        "whether the bridge was safe",
+        "asked",
+        "a reporter",
+    )
+    assert (answer.text, answer.speaker.mention) == ("“Yes.”", "Ms. Park")
+
+
+def test_a_question_no_one_is_named_for_has_no_speaker() -> None:
+    text = "Asked on Monday if the levy would rise, the treasurer shook her head."
+    quote = _only(text)
+    assert (quote.text, quote.cue) == ("if the levy would rise", "Asked")
+    assert quote.speaker.name is None
+    assert quote.speaker.mention is None
+
+
+def test_an_active_asked_keeps_its_asker() -> None:
+    quote = _only("The senator asked whether the tunnel had been inspected this year.")
+    assert quote.speaker.mention == "The senator"
+    assert quote.text.startswith("whether the tunnel")
