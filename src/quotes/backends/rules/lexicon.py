@@ -79,9 +79,10 @@ def trie_pattern(alternatives: Iterable[str]) -> str:
 def _cue_regex(forms: Sequence[str]) -> re.Pattern[str]:
     """Any of the lowercase cue `forms`, or the two cues that open their sentence: "According to X, …",
     "Asked whether …, X said"."""
-    # The leading lookahead only skips positions no alternative can start at: re has no such
-    # first-character filter of its own for these patterns, and it makes the scans up to twice as fast.
-    return re.compile(r"(?:(?=[a-z])\b(?:" + trie_pattern(forms) + r")|\bAccording\s+to|\bAsked)\b")
+    # One \b before the alternation (re tried each branch's own \b at every position), then a lookahead
+    # that skips positions no lowercase form can start at: re has no such first-character filter of its
+    # own for these patterns, and each makes the scan about twice as fast.
+    return re.compile(r"\b(?:(?=[a-z])(?:" + trie_pattern(forms) + r")|According\s+to|Asked)\b")
 
 
 # --- English, which the statement finder in statements.py is written for -----------------------------
