@@ -167,3 +167,50 @@ def test_an_active_asked_keeps_its_asker() -> None:
     quote = _only("The senator asked whether the tunnel had been inspected this year.")
     assert quote.speaker.mention == "The senator"
     assert quote.text.startswith("whether the tunnel")
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "content"),
+    [
+        (
+            "The levy could matter more for schools than for roads, said county strategist Ana Ruiz.",
+            "county strategist Ana Ruiz",
+            "The levy could matter more for schools than for roads",
+        ),
+        (
+            "The list also includes donors obtained from the party, the sources said.",
+            "the sources",
+            "The list also includes donors obtained from the party",
+        ),
+    ],
+)
+def test_an_attribution_after_its_unquoted_statement(text: str, speaker: str, content: str) -> None:
+    quote = _only(text)
+    assert (quote.speaker.mention, quote.text, quote.kind) == (speaker, content, "indirect")
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "spans"),
+    [
+        (
+            "This budget, he says, is different from the last one.",
+            "he",
+            ["This budget", "is different from the last one"],
+        ),
+        (
+            "The editorial, sources said, nailed the story the campaign had told.",
+            "sources",
+            ["The editorial", "nailed the story the campaign had told"],
+        ),
+        (
+            "So it makes sense, strategists said on Monday, for the council to act now.",
+            "strategists",
+            ["So it makes sense", "for the council to act now"],
+        ),
+    ],
+)
+def test_an_attribution_set_inside_its_statement(text: str, speaker: str, spans: list[str]) -> None:
+    quote = _only(text)
+    assert quote.speaker.mention == speaker
+    assert [text[s:e] for s, e in quote.spans] == spans
+    assert quote.kind == "indirect"

@@ -14,6 +14,7 @@ from quotes.backends.rules.lexicon import (
     NAME_PARTICLES,
     NON_SPEAKER_CAPS,
     OCCASIONS,
+    OCCUPATIONS,
     ORG_WORDS,
     PRONOUNS,
     QUANTIFIERS,
@@ -101,6 +102,8 @@ def _group_before_place(toks: Sequence[tuple[int, int, str]], first: int) -> int
         k -= 1
     if k > 0 and toks[k - 1][2].lower() in DETERMINERS:
         k -= 1
+    while k > 0 and (toks[k - 1][2].isdigit() or toks[k - 1][2].lower() in QUANTIFIERS):
+        k -= 1  # "nearly half of the voters"
     return k
 
 
@@ -126,7 +129,13 @@ def np_before(text: str, start: int, end: int) -> Mention | None:
     if lw in GROUP_HEADS and not is_cap(word):
         # "officials said", "former campaign aides said": a bare plural group needs no determiner
         k = i
-        while k > 0 and i - k < 3 and toks[k - 1][2].isalpha() and toks[k - 1][2].islower():
+        while (
+            k > 0
+            and i - k < 3
+            and toks[k - 1][2].isalpha()
+            and toks[k - 1][2].islower()
+            and toks[k - 1][2] not in DETERMINERS
+        ):
             k -= 1
         # "About 40 percent of voters", "nearly half of voters": the count is part of the group
         while k > 0 and i - k < 7 and (toks[k - 1][2].isdigit() or toks[k - 1][2].lower() in QUANTIFIERS):
@@ -222,6 +231,10 @@ def _is_description_word(word: str) -> bool:
     )
 
 
+def _occupation_after_cap(toks: Sequence[tuple[int, int, str]], j: int) -> bool:
+    return toks[j][2].lower() in OCCUPATIONS and is_cap(toks[j - 1][2])
+
+
 def np_after(text: str, start: int, end: int, titles: bool = False) -> Mention | None:
     """The noun phrase starting at `start` ("said Smith, a spokesman"); with `titles`, lowercase titles
     may open it ("said former state senator Al Ray")."""
@@ -245,6 +258,8 @@ def np_after(text: str, start: int, end: int, titles: bool = False) -> Mention |
             # a name (kept only if a name follows)
             or (titles and last == -1 and j < 5 and (lw in TITLE_WORDS or lw in ROLE_MODIFIERS))
             or (titles and last == -1 and j < 4 and w0 not in DETERMINERS and _is_description_word(w))
+            # "said Democratic strategist Hank Sheinkopf": an occupation after a capitalised role word
+            or (titles and 0 < j < 4 and w0 not in DETERMINERS and _occupation_after_cap(toks, j))
             or (lw in NAME_PARTICLES | {"of", "for", "and"} and last == j - 1)
         ):
             continue

@@ -164,6 +164,9 @@ _QUESTION_RE = re.compile(
 # The word before a passive "asked" ("When asked", "he was asked"); nothing before it will do too
 _PASSIVE_LEAD = frozenset(["when", "was", "were", "been", "being", "is", "are", "and", "if", "once", "after"])
 
+# The end of an attribution set inside its statement: "…, he said, …", "…, she said on Monday, …"
+_ASIDE_END_RE = re.compile(r"(?:[ \t]+(?:on|last|this|in|at|to)\b[^,;:.“”\"]{1,40}?)?,[ \t]+(?=\w)")
+
 _QUOTE_CHARS = '“”"«»'
 
 # Words no subject ends with: a clause before the cue that ends in one is no subject ("so that they said")
@@ -848,13 +851,16 @@ class StatementFinder:
         if (
             mention.start > s_start
             and prefix.rstrip().endswith(",")
-            and len(rest) <= 6
             and 1 not in self.quoted[cue.end() : end]
             and not _INTRO_RE.fullmatch(text, s_start, mention.start)
         ):
             content = strip_span(text, s_start, mention.start)
-            if count_words(text, *content) >= 3 and not (rest and rest[0].lower() == "that"):
+            short_tail = len(rest) <= 6 and not (rest and rest[0].lower() == "that")
+            if short_tail and count_words(text, *content) >= 3:
                 return self._make(content, mention, cue)
+            if (aside := _ASIDE_END_RE.match(text, cue.end(), end)) is not None:
+                # "This plan, he says, is different": the statement runs on both sides of the attribution
+                return self._around(content, strip_span(text, aside.end(), end), mention, cue)
         obj = (
             _TOLD_OBJECT_RE.match(text, cue.end(), end)
             if word in ("told", "tells", "telling", "tell")
@@ -913,6 +919,15 @@ class StatementFinder:
         if mention is None or mention.end != noun.end():
             return Mention(noun.start(), noun.end(), noun.group(), "organization")
         return mention
+
+    def _around(self, before: Span, after: Span, mention: Mention, cue: re.Match[str]) -> Record | None:
+        fragments = [before, after]
+        if any(e <= s or any(self.used[s:e]) for s, e in fragments):
+            return None
+        if count_words(self.text, *before) + count_words(self.text, *after) < 3:
+            return None
+        kind = _content_kind(self.alnum, self.quoted, fragments)
+        return Record(fragments, kind, mention, (cue.start(), cue.end()))
 
     def _make(
         self, content: Span, mention: Mention | None, cue: re.Match[str], group: str | int = 0
