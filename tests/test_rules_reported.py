@@ -214,3 +214,39 @@ def test_an_attribution_set_inside_its_statement(text: str, speaker: str, spans:
     assert quote.speaker.mention == speaker
     assert [text[s:e] for s, e in quote.spans] == spans
     assert quote.kind == "indirect"
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        (
+            "Rosa Vent, Color of Truth's executive director, said her group would keep pressing the firms.",
+            "Rosa Vent",
+        ),
+        ("Sullivan, struck by her story, told her she did not need any talking points.", "Sullivan"),
+        (
+            "The newspaper, long a vocal advocate of reform, writes that the mayor has changed course.",
+            "The newspaper",
+        ),
+        (
+            "Farm groups, including the Grain Council of Iowa, have argued that the tariff hurts growers.",
+            "Farm groups",
+        ),
+    ],
+)
+def test_the_subject_before_an_aside_speaks(text: str, speaker: str) -> None:
+    quote = _only(text)
+    assert quote.speaker.mention == speaker
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "kind"),
+    [
+        ("She met three lawyers; one suggested she apply for a visa first.", "one", "person"),
+        ("Others say the plan will never work in a small town.", "Others", "group"),
+        ("Then someone asked how the council could pay for the bridge.", "someone", "person"),
+    ],
+)
+def test_an_indefinite_pronoun_speaks(text: str, speaker: str, kind: str) -> None:
+    quote = _only(text)
+    assert (quote.speaker.mention, quote.speaker.type) == (speaker, kind)

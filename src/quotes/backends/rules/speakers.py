@@ -10,6 +10,7 @@ from quotes.backends.rules.lexicon import (
     AUX,
     DETERMINERS,
     GROUP_HEADS,
+    INDEFINITE_SPEAKERS,
     LONE_SPEAKERS,
     NAME_PARTICLES,
     NON_SPEAKER_CAPS,
@@ -69,6 +70,12 @@ def classify(words: Sequence[str]) -> SpeakerType:
     return "person"
 
 
+# Words after which an indefinite pronoun opens its clause: "while almost everyone agrees", "but others say"
+_CLAUSE_OPENERS = frozenset(
+    ["and", "but", "while", "though", "although", "almost", "nearly", "not", "yet", "so", "then"]
+)
+_PERSON_INDEFINITES = frozenset(["one", "another", "someone", "somebody", "anyone", "anybody"])
+
 _NP_REACH = 120  # characters: no speaker phrase is longer, and tokenising less is faster
 
 
@@ -107,6 +114,15 @@ def _group_before_place(toks: Sequence[tuple[int, int, str]], first: int) -> int
     return k
 
 
+def _opens_clause(text: str, toks: Sequence[tuple[int, int, str]], i: int) -> bool:
+    start = toks[i][0]
+    return (
+        i == 0
+        or text[max(0, start - 4) : start].rstrip()[-1:] in ";:,—–("
+        or (toks[i - 1][2].lower() in _CLAUSE_OPENERS)
+    )
+
+
 def np_before(text: str, start: int, end: int) -> Mention | None:
     """The noun phrase ending at `end` (after skipping auxiliaries and adverbs), not before `start`."""
     toks = tokens(text, max(start, end - _NP_REACH), end)
@@ -126,6 +142,11 @@ def np_before(text: str, start: int, end: int) -> Mention | None:
         return Mention(toks[i][0], toks[i][1], word, PRONOUNS[lw])
     if lw in PRONOUNS:
         return None
+    if lw in INDEFINITE_SPEAKERS and _opens_clause(text, toks, i):
+        # "one suggested …", "almost everyone agrees …", "but others say …"
+        k = i - 1 if i and toks[i - 1][2].lower() in ("almost", "nearly", "not") else i
+        type_: SpeakerType = "person" if lw in _PERSON_INDEFINITES else "group"
+        return Mention(toks[k][0], toks[i][1], text[toks[k][0] : toks[i][1]], type_)
     if lw in GROUP_HEADS and not is_cap(word):
         # "officials said", "former campaign aides said": a bare plural group needs no determiner
         k = i
@@ -317,9 +338,37 @@ def before_time(text: str, start: int, end: int) -> int:
     return end
 
 
+_LAST_WORD_RE = re.compile(r"(\w+)\s*$")
+
+
+def _before_auxiliaries(text: str, start: int, end: int) -> int:
+    """`end` moved back over the auxiliaries and adverbs ending text[start:end]: "X, a lawyer, has also"."""
+    end = trim_end(text, start, end)
+    while (last := _LAST_WORD_RE.search(text, max(start, end - 20), end)) is not None and (
+        last.group(1).lower() in AUX or (last.group(1).endswith("ly") and last.group(1).islower())
+    ):
+        end = trim_end(text, start, last.start())
+    return end
+
+
+_SUBJECT_LEAD_RE = re.compile(r"(?:(?:but|and|so|yet|still|now|then)\b[ \t]*)*", re.IGNORECASE)
+
+
+def _sentence_subject(text: str, start: int, end: int) -> Mention | None:
+    """ "Jo Earl, Color of Change's director, said", "Sullivan, struck by her story, told": the noun
+    phrase that opens the sentence, up to its first comma, when an aside follows it."""
+    lead = _SUBJECT_LEAD_RE.match(text, start, end)
+    opening = lead.end() if lead else start
+    comma = text.find(",", opening, end)
+    if comma < 0 or len(text[comma:end].split()) > 16:
+        return None
+    head = np_before(text, opening, comma)
+    return head if head is not None and head.start == opening else None
+
+
 def speaker_before(text: str, sent_start: int, cue_start: int) -> Mention | None:
     """The subject before a cue, looking through appositions such as "X, a spokesman for Y, said"."""
-    pre_end = before_time(text, sent_start, trim_end(text, sent_start, cue_start))
+    pre_end = before_time(text, sent_start, _before_auxiliaries(text, sent_start, cue_start))
     j = pre_end
     while j > sent_start and text[j - 1] in ",—–-":
         j -= 1
@@ -338,7 +387,7 @@ def speaker_before(text: str, sent_start: int, cue_start: int) -> Mention | None
         name = np_before(text, window_start, j)
         if name is not None and is_cap(name.text) and text[: name.start].rstrip().endswith(","):
             return name
-        return None
+        return _sentence_subject(text, window_start, j)
     if paren := _PAREN_TAIL_RE.search(text, window_start, j):
         j = paren.start()
     return np_before(text, window_start, j)
