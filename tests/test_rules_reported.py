@@ -250,3 +250,45 @@ def test_the_subject_before_an_aside_speaks(text: str, speaker: str) -> None:
 def test_an_indefinite_pronoun_speaks(text: str, speaker: str, kind: str) -> None:
     quote = _only(text)
     assert (quote.speaker.mention, quote.speaker.type) == (speaker, kind)
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        ("Polls show voters trust the mayor more than any of her rivals.", "Polls"),
+        ("The emails show the aide was asked to pitch major donors.", "The emails"),
+        (
+            "One influential 2009 paper found gains in math scores but none in reading.",
+            "One influential 2009 paper",
+        ),
+        ("Pew found that twice as many residents favoured the levy as opposed it.", "Pew"),
+    ],
+)
+def test_evidence_and_who_found_it(text: str, speaker: str) -> None:
+    quote = _only(text)
+    assert quote.speaker.mention == speaker
+
+
+def test_what_a_video_shows_is_no_statement() -> None:
+    assert extract_quotes("The video shows a reporter at the gate of the plant.") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "cue", "content"),
+    [
+        ("The Lane campaign declined to comment.", "declined", "to comment"),
+        (
+            "The court refused to reconsider the ruling on the bridge.",
+            "refused",
+            "to reconsider the ruling on the bridge",
+        ),
+        (
+            "The firm and its founder agreed to a $7 million settlement.",
+            "agreed",
+            "to a $7 million settlement",
+        ),
+    ],
+)
+def test_an_intent_with_its_infinitive(text: str, cue: str, content: str) -> None:
+    quote = _only(text)
+    assert (quote.cue, quote.text) == (cue, content)

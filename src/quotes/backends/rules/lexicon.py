@@ -96,7 +96,7 @@ WEAK_CUES = frozenset(words(_CUES["weak"]))
 QUOTING_ONLY_CUES = frozenset(words(_CUES["quoting_only"]))
 INTENT_CUES = frozenset(words(_CUES["intent"]))
 EVIDENCE_VERBS = frozenset(words(_CUES["evidence_verbs"]))
-EVIDENCE_NOUN_RE = re.compile(r"(?=[a-z])\b(?:" + trie_pattern(words(_CUES["evidence_nouns"])) + r")\b")
+EVIDENCE_NOUN_RE = re.compile(r"\b(?i:" + trie_pattern(words(_CUES["evidence_nouns"])) + r")\b")
 SAY_CUES = frozenset(words(_CUES["say"]))
 # "the mayor's claim that …", "his warning that …": a reporting noun before a that-clause, and its owner
 # right before it (matched backwards from the noun, which is rare, so the owner's pattern runs seldom)

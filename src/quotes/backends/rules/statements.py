@@ -881,9 +881,10 @@ class StatementFinder:
             if _content_kind(self.alnum, self.quoted, [strip_span(text, start, end)]) != "direct":
                 start = that_start
         content = strip_span(text, start, end)
-        if count_words(text, *content) < 3 or (
-            PREPOSITION_RE.match(text, content[0])
-            and not (word in INTENT_CUES and text.startswith("to ", content[0]))
+        # "declined to comment", "vowed to fight": an intent's infinitive may be short
+        intended = word in INTENT_CUES and text.startswith("to ", content[0])
+        if count_words(text, *content) < (2 if intended else 3) or (
+            PREPOSITION_RE.match(text, content[0]) and not intended
         ):
             return None
         return self._make(content, mention, cue)
@@ -909,12 +910,15 @@ class StatementFinder:
         return self._make(content, mention, cue)
 
     def _evidence_source(self, s_start: int, cue_start: int) -> Mention | None:
-        """The poll or study a "shows"/"found" hangs on: the last evidence noun shortly before the verb."""
+        """The poll or study a "shows"/"found" hangs on: the last evidence noun shortly before the verb, or
+        else a subject that names who found it ("Pew found …", "two analysts found …"; not "the video")."""
         noun = None
         for match in EVIDENCE_NOUN_RE.finditer(self.text, max(s_start, cue_start - 80), cue_start):
             noun = match
         if noun is None or any(c in self.text[noun.end() : cue_start] for c in '.;:“”"'):
-            return None
+            subject = speaker_before(self.text, s_start, cue_start)
+            named = subject is not None and (subject.type == "group" or is_cap(subject.text.split()[0]))
+            return subject if named and subject.text.split()[0].lower() not in DETERMINERS else None
         mention = np_before(self.text, s_start, noun.end())
         if mention is None or mention.end != noun.end():
             return Mention(noun.start(), noun.end(), noun.group(), "organization")
