@@ -292,3 +292,24 @@ def test_what_a_video_shows_is_no_statement() -> None:
 def test_an_intent_with_its_infinitive(text: str, cue: str, content: str) -> None:
     quote = _only(text)
     assert (quote.cue, quote.text) == (cue, content)
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "content"),
+    [
+        (
+            "“We feel great about every state,” he said, adding that he would not offer predictions.",
+            "he",
+            "that he would not offer predictions",
+        ),
+        (
+            "“Change is coming,” Mayor Ann Cole said in a statement, noting that the vote was close.",
+            "Mayor Ann Cole",
+            "that the vote was close",
+        ),
+    ],
+)
+def test_a_participle_after_a_quote_is_its_speakers(text: str, speaker: str, content: str) -> None:
+    quote, participle = extract_quotes(text)
+    assert quote.kind == "direct"
+    assert (participle.speaker.mention, participle.text) == (speaker, content)

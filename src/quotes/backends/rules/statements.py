@@ -311,6 +311,8 @@ class StatementFinder:
         )
         self.used = bytearray(len(text) + 1)
         self.orphans: list[QuoteUnit] = []
+        # where the attribution after a direct quote ends ("“…,” he said"), and whom it names
+        self.attributions: dict[int, Mention] = {}
         self.paragraph_starts = [s for s, _ in self.paragraphs]
 
     def _is_long(self, unit: QuoteUnit) -> bool:
@@ -478,6 +480,7 @@ class StatementFinder:
                 # the attribution itself ("he told CNN", "she said: ") is no statement of its own
                 if cue[0] >= fragments[-1][1]:
                     used.append((fragments[-1][1], max(cue[1], mention.end)))
+                    self.attributions[max(cue[1], mention.end)] = mention
                 else:
                     used.append(cue)
             self._mark_used(used)
@@ -742,6 +745,14 @@ class StatementFinder:
             clause = lead.end()
         return np_after(text, clause, cue_start)
 
+    def _quote_speaker_before(self, s_start: int, cue_start: int) -> Mention | None:
+        """ "“…,” he said, adding that …": the speaker a quote's attribution just named."""
+        for end in range(cue_start - 1, max(s_start, cue_start - 60) - 1, -1):
+            if (mention := self.attributions.get(end)) is not None:
+                between = self.text[end:cue_start]
+                return None if any(c in between for c in _QUOTE_CHARS + ".!?;") else mention
+        return None
+
     def _subject_phrase(self, s_start: int, cue_start: int) -> Mention | None:
         """The clause's whole subject when no name, pronoun or determiner phrase ends it: "47 percent
         said", "attorneys and legal experts said", "Large majorities of voters in six states said"."""
@@ -818,7 +829,9 @@ class StatementFinder:
             if previous is not None and not new_clause:
                 mention = previous.mention
             else:
-                mention = self._clause_subject(s_start, cue.start())
+                mention = self._quote_speaker_before(s_start, cue.start()) or self._clause_subject(
+                    s_start, cue.start()
+                )
         elif coordinated := _AND_LEAD_RE.search(text, max(s_start, cue.start() - 12), cue.start()):
             # "X toured the site and said …": the subject of the first verb speaks
             mention = self._clause_subject(s_start, coordinated.start())
