@@ -313,3 +313,51 @@ def test_a_participle_after_a_quote_is_its_speakers(text: str, speaker: str, con
     quote, participle = extract_quotes(text)
     assert quote.kind == "direct"
     assert (participle.speaker.mention, participle.text) == (speaker, content)
+
+
+@pytest.mark.parametrize(
+    ("text", "spans"),
+    [
+        (
+            "In the long run, many economists say, the levy could lift wages across the county.",
+            ["In the long run", "the levy could lift wages across the county"],
+        ),
+        (
+            "While some clerks could get a warning, she added, firing them would be unusual.",
+            ["While some clerks could get a warning", "firing them would be unusual"],
+        ),
+    ],
+)
+def test_an_aside_after_an_opening_phrase(text: str, spans: list[str]) -> None:
+    quote = _only(text)
+    assert [text[s:e] for s, e in quote.spans] == spans
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "content"),
+    [
+        (
+            "Sanders hasn't said whether he has a plan for the summer.",
+            "Sanders",
+            "whether he has a plan for the summer",
+        ),
+        (
+            "The Charlotte Observer found that one in four residents lived in poor areas.",
+            "The Charlotte Observer",
+            "that one in four residents lived in poor areas",
+        ),
+        (
+            "Two networks both reported Sunday that the council had obtained a warrant.",
+            "Two networks",
+            "that the council had obtained a warrant",
+        ),
+        (
+            "He has said from the start that the county will pay for the wall.",
+            "He",
+            "that the county will pay for the wall",
+        ),
+    ],
+)
+def test_negations_named_finders_and_a_late_that(text: str, speaker: str, content: str) -> None:
+    quote = _only(text)
+    assert (quote.speaker.mention, quote.text) == (speaker, content)

@@ -22,6 +22,8 @@ from quotes.backends.rules.lexicon import (
     QUANTIFIERS,
     QUOTING_ONLY_CUES,
     SAY_CUES,
+    TIME_WORDS,
+    trie_pattern,
 )
 from quotes.backends.rules.scanning import (
     ALNUM_RE,
@@ -133,7 +135,11 @@ _JOINING_THAT_RE = re.compile(r"that\s*$")
 
 _MODIFIERS_RE = re.compile(r"[\w’'.-]*(?:,?\s+[\w’'.-]+)*,?\s*")
 
-_LATE_THAT_RE = re.compile(r"(?:on|in|at|during|after|before|last|this|to)\b[^,.“”\"]{0,60}?\bthat\b")
+# "said on Monday that", "has said from the start that", "reported Sunday that": the content starts at "that"
+_LATE_THAT_RE = re.compile(
+    r"(?:on|in|at|during|after|before|last|this|to|from|for|since|over|throughout|repeatedly|publicly|"
+    r"privately|previously|recently|earlier|(?i:" + trie_pattern(TIME_WORDS) + r"))\b[^,.“”\"]{0,60}?\bthat\b"
+)
 
 _TOLD_THAT_RE = re.compile(r"[^,.;:“”\"]{0,100}?\bthat\b")
 
@@ -260,6 +266,17 @@ def _attribution_at(text: str, pos: int, cue: re.Match[str], window: int) -> tup
 
 def _clause_end(text: str, pos: int, sent_end: int) -> int:
     return pos + len(text[pos:sent_end].rstrip())
+
+
+def _names_someone(mention: Mention) -> bool:
+    """ "Pew", "The Charlotte Observer", "two analysts": a subject that names who found or showed something,
+    unlike "the video"."""
+    words = mention.text.split()
+    if mention.type == "group":
+        return True
+    if words[0].lower() in DETERMINERS:
+        return len(words) > 1 and is_cap(words[1])
+    return is_cap(words[0])
 
 
 def _speaker_label(label: str) -> bool:
@@ -861,19 +878,18 @@ class StatementFinder:
             return None
         prefix = text[s_start : mention.start]
         rest = text[cue.end() : end].split()
-        if (
-            mention.start > s_start
-            and prefix.rstrip().endswith(",")
-            and 1 not in self.quoted[cue.end() : end]
-            and not _INTRO_RE.fullmatch(text, s_start, mention.start)
-        ):
+        unquoted_rest = 1 not in self.quoted[cue.end() : end]
+        if mention.start > s_start and prefix.rstrip().endswith(",") and unquoted_rest:
             content = strip_span(text, s_start, mention.start)
             short_tail = len(rest) <= 6 and not (rest and rest[0].lower() == "that")
-            if short_tail and count_words(text, *content) >= 3:
+            intro = _INTRO_RE.fullmatch(text, s_start, mention.start)
+            if short_tail and not intro and count_words(text, *content) >= 3:
                 return self._make(content, mention, cue)
-            if (aside := _ASIDE_END_RE.match(text, cue.end(), end)) is not None:
-                # "This plan, he says, is different": the statement runs on both sides of the attribution
-                return self._around(content, strip_span(text, aside.end(), end), mention, cue)
+            if (aside := _ASIDE_END_RE.match(text, cue.end(), s_end)) is not None:
+                # "This plan, he says, is different", "In the long run, economists say, costs fall": the
+                # statement runs on both sides of the attribution
+                after = self._content_end(aside.end(), _clause_end(text, aside.end(), s_end))
+                return self._around(content, strip_span(text, aside.end(), after), mention, cue)
         obj = (
             _TOLD_OBJECT_RE.match(text, cue.end(), end)
             if word in ("told", "tells", "telling", "tell")
@@ -930,8 +946,7 @@ class StatementFinder:
             noun = match
         if noun is None or any(c in self.text[noun.end() : cue_start] for c in '.;:“”"'):
             subject = speaker_before(self.text, s_start, cue_start)
-            named = subject is not None and (subject.type == "group" or is_cap(subject.text.split()[0]))
-            return subject if named and subject.text.split()[0].lower() not in DETERMINERS else None
+            return subject if subject is not None and _names_someone(subject) else None
         mention = np_before(self.text, s_start, noun.end())
         if mention is None or mention.end != noun.end():
             return Mention(noun.start(), noun.end(), noun.group(), "organization")
