@@ -361,3 +361,15 @@ def test_an_aside_after_an_opening_phrase(text: str, spans: list[str]) -> None:
 def test_negations_named_finders_and_a_late_that(text: str, speaker: str, content: str) -> None:
     quote = _only(text)
     assert (quote.speaker.mention, quote.text) == (speaker, content)
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        ("Mayor Ann Cole went out of her way in the debate to praise the new bridge plan.", "Mayor Ann Cole"),
+        ("Lee hinted at the rift by mentioning the budget vote of last spring.", "Lee"),
+    ],
+)
+def test_a_purpose_clause_keeps_the_clause_subject(text: str, speaker: str) -> None:
+    quote = _only(text)
+    assert quote.speaker.mention == speaker

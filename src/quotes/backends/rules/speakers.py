@@ -138,6 +138,8 @@ def np_before(text: str, start: int, end: int) -> Mention | None:
     last = i
     word = toks[i][2]
     lw = word.lower()
+    if lw in ("to", "by"):
+        return None  # "went out of his way to praise …", "hinted at Trump by mentioning …": no subject here
     if (lw in PRONOUNS and lw != "it") or (lw == "it" and i == 0):
         return Mention(toks[i][0], toks[i][1], word, PRONOUNS[lw])
     if lw in PRONOUNS:

@@ -173,6 +173,8 @@ _PASSIVE_LEAD = frozenset(["when", "was", "were", "been", "being", "is", "are", 
 # The end of an attribution set inside its statement: "…, he said, …", "…, she said on Monday, …"
 _ASIDE_END_RE = re.compile(r"(?:[ \t]+(?:on|last|this|in|at|to)\b[^,;:.“”\"]{1,40}?)?,[ \t]+(?=\w)")
 
+_PURPOSE_RE = re.compile(r"\b(?:to|by)$")
+
 _QUOTE_CHARS = '“”"«»'
 
 # Words no subject ends with: a clause before the cue that ends in one is no subject ("so that they said")
@@ -862,6 +864,9 @@ class StatementFinder:
         else:
             mention = speaker_before(text, s_start, cue.start())
             before = text[s_start : cue.start()].rstrip()
+            if mention is None and _PURPOSE_RE.search(before):
+                # "Lee went out of his way to praise …", "he hinted at it by mentioning …": the subject
+                mention = self._clause_subject(s_start, cue.start())
             if mention is None and not before.endswith(","):
                 mention = self._subject_phrase(s_start, cue.start())
             if mention is None and before.endswith(",") and " ".join(word.split()) in SAY_CUES:
