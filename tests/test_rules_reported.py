@@ -373,3 +373,22 @@ def test_negations_named_finders_and_a_late_that(text: str, speaker: str, conten
 def test_a_purpose_clause_keeps_the_clause_subject(text: str, speaker: str) -> None:
     quote = _only(text)
     assert quote.speaker.mention == speaker
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "“First and foremost,” she told the host, “I would never wish that on anyone.”",
+        "“It is unanimous,” he said of the council’s vote, “and it should have been.”",
+    ],
+)
+def test_a_quote_resumed_after_its_attribution_is_one_statement(text: str) -> None:
+    quote = _only(text)
+    assert quote.kind == "direct"
+    assert len(quote.spans) == 2
+
+
+def test_a_quote_resumed_after_adding_is_a_statement_of_its_own() -> None:
+    text = "“They are not with us,” she said, adding, “We are grateful all the same.”"
+    first, second = extract_quotes(text)
+    assert (first.text, second.text) == ("“They are not with us,”", "“We are grateful all the same.”")

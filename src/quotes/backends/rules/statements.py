@@ -173,6 +173,10 @@ _PASSIVE_LEAD = frozenset(["when", "was", "were", "been", "being", "is", "are", 
 # The end of an attribution set inside its statement: "…, he said, …", "…, she said on Monday, …"
 _ASIDE_END_RE = re.compile(r"(?:[ \t]+(?:on|last|this|in|at|to)\b[^,;:.“”\"]{1,40}?)?,[ \t]+(?=\w)")
 
+_RESUMING_TAIL_RE = re.compile(
+    r"(?:[ \t]+(?!(?:and|but|though|although|while|then)\b)(?![a-z]+ing\b)[\w’'.-]+){1,8},[ \t]*"
+)
+
 _PURPOSE_RE = re.compile(r"\b(?:to|by)$")
 
 _QUOTE_CHARS = '“”"«»'
@@ -470,8 +474,17 @@ class StatementFinder:
                         k += 1
                         continue
                     _, sent_end = self._sentence_of(attr_end)
-                    if ALNUM_RE.search(gap) and not (
-                        sent_end <= units[k].start and not text[sent_end : units[k].start].strip()
+                    # “…,” she told Hewitt, “…” / “…,” he said of the voters, “…”: the attribution's
+                    # own tail before the comma that resumes the quote
+                    tail = (
+                        _RESUMING_TAIL_RE.fullmatch(gap) is not None
+                        and text[units[k].start] not in "‘'"
+                        and AFTER_CUE_RE.search(gap) is None
+                    )
+                    if (
+                        ALNUM_RE.search(gap)
+                        and not tail
+                        and not (sent_end <= units[k].start and not text[sent_end : units[k].start].strip())
                     ):
                         break
                     nxt = units[k]
