@@ -392,3 +392,27 @@ def test_a_quote_resumed_after_adding_is_a_statement_of_its_own() -> None:
     text = "“They are not with us,” she said, adding, “We are grateful all the same.”"
     first, second = extract_quotes(text)
     assert (first.text, second.text) == ("“They are not with us,”", "“We are grateful all the same.”")
+
+
+@pytest.mark.parametrize(
+    ("text", "poll", "content"),
+    [
+        (
+            "In a new Metro News poll released Monday, Lee leads Cole by eight points.",
+            "a new Metro News poll released Monday",
+            "Lee leads Cole by eight points",
+        ),
+        (
+            "Lee leads Cole by eight points in the latest county survey.",
+            "the latest county survey",
+            "Lee leads Cole by eight points",
+        ),
+    ],
+)
+def test_what_a_poll_finds_is_attributed_to_the_poll(text: str, poll: str, content: str) -> None:
+    quote = _only(text)
+    assert (quote.speaker.mention, quote.text, quote.speaker.type) == (poll, content, "organization")
+
+
+def test_a_poll_word_elsewhere_is_no_source() -> None:
+    assert extract_quotes("He spent years in the poll tax fight before the war.") == []

@@ -76,6 +76,8 @@ _CLAUSE_OPENERS = frozenset(
 )
 _PERSON_INDEFINITES = frozenset(["one", "another", "someone", "somebody", "anyone", "anybody"])
 
+_CONTRACTION_RE = re.compile(r"(\w+)[’'](?:s|d|ve|ll|re)")
+
 _NP_REACH = 120  # characters: no speaker phrase is longer, and tokenising less is faster
 
 
@@ -138,6 +140,10 @@ def np_before(text: str, start: int, end: int) -> Mention | None:
     last = i
     word = toks[i][2]
     lw = word.lower()
+    if (contracted := _CONTRACTION_RE.fullmatch(lw)) is not None and contracted.group(1) in PRONOUNS:
+        # "he's said", "they've argued": the pronoun, without its auxiliary
+        end = toks[i][0] + len(contracted.group(1))
+        return Mention(toks[i][0], end, text[toks[i][0] : end], PRONOUNS[contracted.group(1)])
     if lw in ("to", "by"):
         return None  # "went out of his way to praise …", "hinted at Trump by mentioning …": no subject here
     if (lw in PRONOUNS and lw != "it") or (lw == "it" and i == 0):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from quotes.backends.rules.lexicon import (
@@ -177,6 +177,16 @@ _RESUMING_TAIL_RE = re.compile(
     r"(?:[ \t]+(?!(?:and|but|though|although|while|then)\b)(?![a-z]+ing\b)[\w’'.-]+){1,8},[ \t]*"
 )
 
+# "In a new Fox News poll released Monday, …" / "… in the latest CNN poll." (the poll as the source)
+_POLL_NP = (
+    r"(?:the|a|an|one|another|this|that|these|those|its|[A-Z][\w’'./-]*)[ \t]+(?:[\w’'./&-]+[ \t]+){0,7}?"
+    r"(?:poll|polls|survey|surveys|average|polling)"
+    r"(?:[ \t]+(?:released|conducted|taken|published)[^,.;:\n]{0,40})?"
+)
+_POLL_RE = re.compile(
+    r"\b(?P<cue>In|in)[ \t]+(?:(?P<lead>" + _POLL_NP + r"),[ \t]+|(?P<trail>" + _POLL_NP + r")(?=[.,;]))"
+)
+
 _PURPOSE_RE = re.compile(r"\b(?:to|by)$")
 
 _QUOTE_CHARS = '“”"«»'
@@ -285,6 +295,13 @@ def _names_someone(mention: Mention) -> bool:
     return is_cap(words[0])
 
 
+def _occurrences(text: str, word: str) -> Iterator[int]:
+    at = text.find(word)
+    while at >= 0:
+        yield at
+        at = text.find(word, at + len(word))
+
+
 def _speaker_label(label: str) -> bool:
     """Whether a headline's label names someone: "Sen. Ann Cole", "Clinton Aides" (not "Breaking", "WOW")."""
     words = label.split()
@@ -370,6 +387,7 @@ class StatementFinder:
         records += self._headlines()
         records += self._reported()
         records += self._noun_cues()
+        records += self._poll_findings()
         self._attach_orphans(records)
         records += self._dialogue_turns(records)
         return records
@@ -710,6 +728,49 @@ class StatementFinder:
                 if record is not None:
                     self._mark_used([(record.fragments[0][0], record.fragments[-1][1])])
                     records.append(record)
+        return records
+
+    def _poll_findings(self) -> list[Record]:
+        """ "In a new Fox poll, Lee leads by 8 points", "Lee leads by 8 points in the latest poll": what a
+        poll finds is a statement, the poll its source."""
+        text = self.text
+        records: list[Record] = []
+        searched = 0
+        # the rare poll word first (str.find is ten times faster than a regex scan), then the "in" phrase
+        # it ends, in a window before it
+        at = sorted(i for word in ("poll", "survey", "average") for i in _occurrences(text, word))
+        for start in at:
+            if start < searched:
+                continue
+            found = _POLL_RE.search(text, max(searched, start - 120), start + 80)
+            if found is None:
+                continue
+            searched = found.end()
+            poll = found.group("lead") or found.group("trail")
+            if self.in_quote[found.start()] or self.used[found.start()]:
+                continue
+            s_start, s_end = self._sentence_of(found.start())
+            if found.group("lead") is not None:
+                if found.start() > s_start and text[s_start : found.start()].strip():
+                    continue
+                start = found.end()
+                content = strip_span(text, start, self._content_end(start, _clause_end(text, start, s_end)))
+                at = found.start("lead")
+            else:
+                clause = s_start
+                for match in _CLAUSE_START_RE.finditer(text, s_start, found.start()):
+                    if not self.in_quote[match.end() - 1]:
+                        clause = match.end()
+                content = strip_span(text, clause, found.start())
+                at = found.start("trail")
+            if count_words(text, *content) < 3:
+                continue
+            start, end = at, at + len(poll)
+            mention = Mention(start, end, poll, "organization")
+            record = self._make(content, mention, found, "cue")
+            if record is not None:
+                self._mark_used([(min(content[0], found.start()), max(content[1], found.end()))])
+                records.append(record)
         return records
 
     def _noun_cues(self) -> list[Record]:
