@@ -738,8 +738,8 @@ class StatementFinder:
         searched = 0
         # the rare poll word first (str.find is ten times faster than a regex scan), then the "in" phrase
         # it ends, in a window before it
-        at = sorted(i for word in ("poll", "survey", "average") for i in _occurrences(text, word))
-        for start in at:
+        words = sorted(i for word in ("poll", "survey", "average") for i in _occurrences(text, word))
+        for start in words:
             if start < searched:
                 continue
             found = _POLL_RE.search(text, max(searched, start - 120), start + 80)
