@@ -65,7 +65,6 @@ def test_a_count_or_a_plural_phrase_is_the_speaker(text: str, speaker: str) -> N
         "Since regulators announced a settlement in May, the bank has been quiet.",
         "Clinton leads Sanders by 271 pledged delegates in the count.",
         "She also proved adept at filibustering questions she preferred not to answer.",
-        "While liberals dismissed him as an actor, he won two terms as governor.",
     ],
 )
 def test_a_clause_before_a_cue_word_is_no_speaker(text: str) -> None:
@@ -416,3 +415,33 @@ def test_what_a_poll_finds_is_attributed_to_the_poll(text: str, poll: str, conte
 
 def test_a_poll_word_elsewhere_is_no_source() -> None:
     assert extract_quotes("He spent years in the poll tax fight before the war.") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "content"),
+    [
+        (
+            "On the war there is less consensus: 47% say the county should send help.",
+            "47%",
+            "the county should send help",
+        ),
+        (
+            "Among likely voters, about two-thirds, 67 percent, say they will vote for Lee.",
+            "67 percent",
+            "they will vote for Lee",
+        ),
+        (
+            "While only 7 percent said they are undecided, most had chosen.",
+            "only 7 percent",
+            "they are undecided",
+        ),
+    ],
+)
+def test_shares_of_those_asked(text: str, speaker: str, content: str) -> None:
+    quote = _only(text)
+    assert (quote.speaker.mention, quote.text) == (speaker, content)
+
+
+def test_a_statement_in_a_subordinate_clause_ends_with_it() -> None:
+    quote = _only("While liberals dismissed him as an actor, he won two terms as governor.")
+    assert (quote.speaker.mention, quote.cue, quote.text) == ("liberals", "dismissed", "him as an actor")

@@ -146,6 +146,12 @@ def np_before(text: str, start: int, end: int) -> Mention | None:
         return Mention(toks[i][0], end, text[toks[i][0] : end], PRONOUNS[contracted.group(1)])
     if lw in ("to", "by"):
         return None  # "went out of his way to praise …", "hinted at Trump by mentioning …": no subject here
+    if lw == "%" and i and toks[i - 1][2].isdigit():
+        # "47% say …": the share of those asked
+        k = i - 1
+        while k and toks[k - 1][2].lower() in QUANTIFIERS:
+            k -= 1
+        return Mention(toks[k][0], toks[i][1], text[toks[k][0] : toks[i][1]], "group")
     if (lw in PRONOUNS and lw != "it") or (lw == "it" and i == 0):
         return Mention(toks[i][0], toks[i][1], word, PRONOUNS[lw])
     if lw in PRONOUNS:
@@ -169,7 +175,10 @@ def np_before(text: str, start: int, end: int) -> Mention | None:
         # "About 40 percent of voters", "nearly half of voters": the count is part of the group
         while k > 0 and i - k < 7 and (toks[k - 1][2].isdigit() or toks[k - 1][2].lower() in QUANTIFIERS):
             k -= 1
-        if k == 0 or not (toks[k - 1][2].lower() in DETERMINERS or is_cap(toks[k - 1][2])):
+        before = toks[k - 1][2] if k else ""
+        if k == 0 or not (
+            before.lower() in DETERMINERS or (is_cap(before) and before.lower() not in NON_SPEAKER_CAPS)
+        ):
             while k < i and toks[k][2] in NON_SPEAKER_CAPS | AUX:
                 k += 1
             return Mention(toks[k][0], toks[i][1], text[toks[k][0] : toks[i][1]], "group")

@@ -19,6 +19,7 @@ from quotes.backends.rules.lexicon import (
     INVERTED_CUE_RE,
     NOUN_CUE_RE,
     NOUN_OWNER_RE,
+    PRONOUNS,
     QUANTIFIERS,
     QUOTING_ONLY_CUES,
     SAY_CUES,
@@ -185,6 +186,10 @@ _POLL_NP = (
 )
 _POLL_RE = re.compile(
     r"\b(?P<cue>In|in)[ \t]+(?:(?P<lead>" + _POLL_NP + r"),[ \t]+|(?P<trail>" + _POLL_NP + r")(?=[.,;]))"
+)
+
+_SUBORDINATE_OPENING_RE = re.compile(
+    r"(?:While|Although|Though|Since|Because|If|When|Whenever|As|After|Before|Once|Until|Unless|Whereas)\b"
 )
 
 _PURPOSE_RE = re.compile(r"\b(?:to|by)$")
@@ -894,6 +899,12 @@ class StatementFinder:
         text = self.text
         word = cue.group().lower()
         end = self._content_end(cue.end(), _clause_end(text, cue.end(), s_end))
+        if _SUBORDINATE_OPENING_RE.match(text, s_start) and "," not in text[s_start : cue.start()]:
+            # "While critics dismissed him as an actor, he won twice": the statement ends with its clause
+            comma = text.find(",", cue.end(), end)
+            while comma >= 0 and self.in_quote[comma]:
+                comma = text.find(",", comma + 1, end)
+            end = comma if comma >= 0 else end
         if word.startswith("according"):
             mention = np_after(text, cue.end(), end) or source_phrase(text, cue.end(), end)
             if mention is None:
@@ -960,7 +971,10 @@ class StatementFinder:
         unquoted_rest = 1 not in self.quoted[cue.end() : end]
         if mention.start > s_start and prefix.rstrip().endswith(",") and unquoted_rest:
             content = strip_span(text, s_start, mention.start)
-            short_tail = len(rest) <= 6 and not (rest and rest[0].lower() == "that")
+            # "…, X said on Monday": a short tail; "…, X said they would go": a statement of its own
+            opener = rest[0].lower() if rest else ""
+            clause_after = opener == "that" or opener in PRONOUNS or opener in DETERMINERS
+            short_tail = len(rest) <= 6 and not clause_after
             intro = _INTRO_RE.fullmatch(text, s_start, mention.start)
             if short_tail and not intro and count_words(text, *content) >= 3:
                 return self._make(content, mention, cue)
