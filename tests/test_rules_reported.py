@@ -427,7 +427,7 @@ def test_a_poll_word_elsewhere_is_no_source() -> None:
         ),
         (
             "Among likely voters, about two-thirds, 67 percent, say they will vote for Lee.",
-            "67 percent",
+            "about two-thirds",
             "they will vote for Lee",
         ),
         (
@@ -445,3 +445,16 @@ def test_shares_of_those_asked(text: str, speaker: str, content: str) -> None:
 def test_a_statement_in_a_subordinate_clause_ends_with_it() -> None:
     quote = _only("While liberals dismissed him as an actor, he won two terms as governor.")
     assert (quote.speaker.mention, quote.cue, quote.text) == ("liberals", "dismissed", "him as an actor")
+
+
+def test_a_relative_clause_statement_ends_with_the_clause() -> None:
+    text = "Lee, who said he would vote for the levy, has argued against every other tax."
+    quotes = extract_quotes(text)
+    assert quotes[0].text == "he would vote for the levy"
+
+
+def test_a_coordinated_attribution_ends_the_statement_before_it() -> None:
+    text = "Six in 10 voters said the mayor is honest, and three-quarters said the same of her rival."
+    first, second = extract_quotes(text)
+    assert first.text == "the mayor is honest"
+    assert (second.speaker.mention, second.text) == ("three-quarters", "the same of her rival")

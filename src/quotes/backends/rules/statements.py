@@ -77,6 +77,8 @@ _CLAUSE_END_RE = re.compile(
     r"(?=[,;”\"'\s])(?:,[”\"']*\s+(?:and\s+|while\s+)?(?:also\s+|then\s+)?(?!(?:includ|dur|someth|noth|anyth|everyth)ing\b)[a-z]+ing\b|[”\"']*\s+and\s+(?:also\s+|then\s+)?"
     r"(?:adding|saying|noting|arguing|calling|pledging|vowing|insisting|warning|stressing|expressing)\b"
     r"|,[”\"']*\s+(?:but|which|while|although|though|whereas)\b|;\s"
+    # ", and three-quarters said …": another attribution coordinated with the statement
+    r"|,[ \t]+and[ \t]+(?=(?:[\w’'-]+[ \t]+){1,5}(?:said|say|says|told|added|argued|noted)\b)"
     # after a quotation, "and" + a new subject starts a new clause: called him a “fraud” and she left
     r"|(?<=[”\"'])\s+and\s+(?=(?:he|she|they|then|[A-Z][a-z]+)\b)"
     # a second reporting verb starts a statement of its own: "… and said …", "X, who asked …, said …"
@@ -191,6 +193,8 @@ _POLL_RE = re.compile(
 _SUBORDINATE_OPENING_RE = re.compile(
     r"(?:While|Although|Though|Since|Because|If|When|Whenever|As|After|Before|Once|Until|Unless|Whereas)\b"
 )
+
+_RELATIVE_LEAD_RE = re.compile(r",[ \t]+(?:who|which)(?:[ \t]+[a-z]+){0,3}[ \t]+$")
 
 _PURPOSE_RE = re.compile(r"\b(?:to|by)$")
 
@@ -899,8 +903,11 @@ class StatementFinder:
         text = self.text
         word = cue.group().lower()
         end = self._content_end(cue.end(), _clause_end(text, cue.end(), s_end))
-        if _SUBORDINATE_OPENING_RE.match(text, s_start) and "," not in text[s_start : cue.start()]:
-            # "While critics dismissed him as an actor, he won twice": the statement ends with its clause
+        relative = _RELATIVE_LEAD_RE.search(text, max(s_start, cue.start() - 40), cue.start())
+        subordinate = _SUBORDINATE_OPENING_RE.match(text, s_start) and "," not in text[s_start : cue.start()]
+        if relative or subordinate:
+            # "While critics dismissed him as an actor, he won twice", "Lee, who said he would go, left":
+            # the statement ends with its clause
             comma = text.find(",", cue.end(), end)
             while comma >= 0 and self.in_quote[comma]:
                 comma = text.find(",", comma + 1, end)
