@@ -458,3 +458,19 @@ def test_a_coordinated_attribution_ends_the_statement_before_it() -> None:
     first, second = extract_quotes(text)
     assert first.text == "the mayor is honest"
     assert (second.speaker.mention, second.text) == ("three-quarters", "the same of her rival")
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "named"),
+    [
+        ("The union, which endorsed Ana Ruiz in November, is the largest in the state.", "which", "Ana Ruiz"),
+        ("Mayor Lisa Park endorsed her in June.", "Mayor Lisa Park", "her"),
+    ],
+)
+def test_an_endorsement_names_whom_it_endorses(text: str, speaker: str, named: str) -> None:
+    quote = _only(text)
+    assert (quote.speaker.mention, quote.text, quote.cue) == (speaker, named, "endorsed")
+
+
+def test_an_endorsed_candidate_is_no_statement() -> None:
+    assert extract_quotes("The endorsed candidate won the primary by a wide margin.") == []

@@ -95,6 +95,7 @@ CUE_FORMS = sorted(verb_forms(_CUES["lemmas"]) | set(words(_CUES["phrases"])))
 WEAK_CUES = frozenset(words(_CUES["weak"]))
 QUOTING_ONLY_CUES = frozenset(words(_CUES["quoting_only"]))
 INTENT_CUES = frozenset(words(_CUES["intent"]))
+NAMING_CUES = frozenset(words(_CUES["naming"]))
 EVIDENCE_VERBS = frozenset(words(_CUES["evidence_verbs"]))
 EVIDENCE_NOUN_RE = re.compile(r"\b(?i:" + trie_pattern(words(_CUES["evidence_nouns"])) + r")\b")
 SAY_CUES = frozenset(words(_CUES["say"]))
@@ -108,7 +109,9 @@ NOUN_OWNER_RE = re.compile(
 INVERTED_CUE_RE = re.compile(r"(?:" + trie_pattern(words(_CUES["inverted"])) + r")\b")
 # Cues anywhere in a sentence; after a closing quotation mark almost any reporting verb is one:
 # “…,” the host pressed.
-CUE_RE = _cue_regex([f for f in CUE_FORMS if f not in WEAK_CUES] + sorted(EVIDENCE_VERBS))
+CUE_RE = _cue_regex(
+    [f for f in CUE_FORMS if f not in WEAK_CUES] + sorted(EVIDENCE_VERBS) + sorted(NAMING_CUES)
+)
 AFTER_CUE_RE = _cue_regex([*CUE_FORMS, *words(_CUES["after_quote"]), *words(_CUES["manner"])])
 
 PRONOUNS = cast(dict[str, SpeakerType], _EN["pronouns"])

@@ -17,6 +17,7 @@ from quotes.backends.rules.lexicon import (
     HEADLINE_KICKERS,
     INTENT_CUES,
     INVERTED_CUE_RE,
+    NAMING_CUES,
     NOUN_CUE_RE,
     NOUN_OWNER_RE,
     PRONOUNS,
@@ -195,6 +196,9 @@ _SUBORDINATE_OPENING_RE = re.compile(
 )
 
 _RELATIVE_LEAD_RE = re.compile(r",[ \t]+(?:who|which)(?:[ \t]+[a-z]+){0,3}[ \t]+$")
+
+_OBJECT_PRONOUN_RE = re.compile(r"[ \t]+(her|him|them)\b")
+_RELATIVE_SUBJECT_RE = re.compile(r",[ \t]+(which|that)[ \t]+(?:[a-z]+[ \t]+)?$")
 
 _PURPOSE_RE = re.compile(r"\b(?:to|by)$")
 
@@ -926,6 +930,8 @@ class StatementFinder:
             return self._make(content, mention, cue)
         if word == "asked" and (question := self._question(cue, s_start, end)) is not None:
             return question
+        if word in NAMING_CUES:
+            return self._naming(cue, s_start, end)
         if word in QUOTING_ONLY_CUES and 1 not in self.quoted[cue.end() : end]:
             return None
         participle = word.split()[0].endswith("ing") and _PARTICIPLE_LEAD_RE.search(
@@ -1017,6 +1023,23 @@ class StatementFinder:
         ):
             return None
         return self._make(content, mention, cue)
+
+    def _naming(self, cue: re.Match[str], s_start: int, end: int) -> Record | None:
+        """ "The union endorsed Hillary Clinton in May": the one named is the statement."""
+        text = self.text
+        if (pronoun := _OBJECT_PRONOUN_RE.match(text, cue.end(), end)) is not None:
+            named: Span = (pronoun.start(1), pronoun.end(1))
+        elif (name := np_after(text, cue.end(), end)) is not None and is_cap(name.text):
+            named = (name.start, name.end)
+        else:
+            return None
+        relative = _RELATIVE_SUBJECT_RE.search(text, max(s_start, cue.start() - 12), cue.start())
+        mention = (
+            Mention(relative.start(1), relative.end(1), relative.group(1), "organization")
+            if relative is not None
+            else speaker_before(text, s_start, cue.start())
+        )
+        return self._make(named, mention, cue) if mention is not None else None
 
     def _question(self, cue: re.Match[str], s_start: int, end: int) -> Record | None:
         """ "Asked by a reporter whether the plan works, …", "When asked if …": the question is the
