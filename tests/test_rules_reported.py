@@ -474,3 +474,26 @@ def test_an_endorsement_names_whom_it_endorses(text: str, speaker: str, named: s
 
 def test_an_endorsed_candidate_is_no_statement() -> None:
     assert extract_quotes("The endorsed candidate won the primary by a wide margin.") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        (
+            "At an event in Ames, Iowa, on Sunday, Mrs. Lane spoke to farmers, saying it would cut costs.",
+            "Mrs. Lane",
+        ),
+        (
+            "WASHINGTON (AP) – Senator Ann Cole has taken a swipe at her rival, saying he failed workers.",
+            "Senator Ann Cole",
+        ),
+        (
+            "The Iraqi prime minister met the council on Monday, saying the talks had gone well.",
+            "The Iraqi prime minister",
+        ),
+    ],
+)
+def test_a_participle_takes_the_subject_of_its_clause(text: str, speaker: str) -> None:
+    quote = _only(text)
+    assert quote.speaker.mention == speaker
+    assert quote.cue == "saying"

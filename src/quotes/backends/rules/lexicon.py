@@ -135,6 +135,7 @@ TIME_WORDS = words(_WORDS["time_words"])
 OCCASIONS = words(_WORDS["occasions"])
 QUANTIFIERS = frozenset(words(_WORDS["quantifiers"]))
 HEADLINE_KICKERS = frozenset(words(_WORDS["headline_kickers"]))
+IRREGULAR_PASTS = frozenset(words(_WORDS["irregular_pasts"]))
 
 
 def _countries(data: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:

@@ -11,13 +11,16 @@ from quotes.backends.rules.lexicon import (
     AFTER_CUE_RE,
     AUX,
     CUE_RE,
+    CUE_WORDS,
     DETERMINERS,
     EVIDENCE_NOUN_RE,
     EVIDENCE_VERBS,
     HEADLINE_KICKERS,
     INTENT_CUES,
     INVERTED_CUE_RE,
+    IRREGULAR_PASTS,
     NAMING_CUES,
+    NON_SPEAKER_CAPS,
     NOUN_CUE_RE,
     NOUN_OWNER_RE,
     PRONOUNS,
@@ -199,6 +202,20 @@ _RELATIVE_LEAD_RE = re.compile(r",[ \t]+(?:who|which)(?:[ \t]+[a-z]+){0,3}[ \t]+
 
 _OBJECT_PRONOUN_RE = re.compile(r"[ \t]+(her|him|them)\b")
 _RELATIVE_SUBJECT_RE = re.compile(r",[ \t]+(which|that)[ \t]+(?:[a-z]+[ \t]+)?$")
+
+
+def _names(word: str) -> bool:
+    lower = word.lower()
+    return lower in ("he", "she", "they", "we", "i") or (is_cap(word) and lower not in NON_SPEAKER_CAPS)
+
+
+def _looks_like_a_verb(word: str) -> bool:
+    """ "Clinton tried", "Lee has", "Cruz is": a finite verb after a subject (not "Iraqi prime minister")."""
+    lower = word.lower()
+    return word.islower() and (
+        lower in AUX or lower.endswith("ed") or lower in CUE_WORDS or lower in IRREGULAR_PASTS
+    )
+
 
 _PURPOSE_RE = re.compile(r"\b(?:to|by)$")
 
@@ -849,7 +866,22 @@ class StatementFinder:
                 clause = intro.end()
         if lead := _CLAUSE_ADVERB_RE.match(text, clause, cue_start):
             clause = lead.end()
-        return np_after(text, clause, cue_start)
+        return self._verb_subject(clause, cue_start) or np_after(text, clause, cue_start)
+
+    def _verb_subject(self, clause: int, cue_start: int) -> Mention | None:
+        """The first noun phrase in text[clause:cue_start] that a verb follows: "At an event in Ames,
+        Iowa, Mrs. Clinton tried …", "Washington (AFP) – Democrat Ann Lee has taken …", "the prime
+        minister met …"."""
+        text = self.text
+        toks = tokens(text, clause, cue_start)
+        before_verbs = [
+            (end, word) for n, (_, end, word) in enumerate(toks[:-1]) if _looks_like_a_verb(toks[n + 1][2])
+        ]
+        # a name or pronoun first ("Mrs. Clinton tried"), then any noun ("the prime minister met")
+        for end, _ in sorted(before_verbs, key=lambda entry: not _names(entry[1])):
+            if (subject := np_before(text, clause, end)) is not None:
+                return subject
+        return None
 
     def _quote_speaker_before(self, s_start: int, cue_start: int) -> Mention | None:
         """ "“…,” he said, adding that …": the speaker a quote's attribution just named."""
