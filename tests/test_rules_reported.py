@@ -497,3 +497,23 @@ def test_a_participle_takes_the_subject_of_its_clause(text: str, speaker: str) -
     quote = _only(text)
     assert quote.speaker.mention == speaker
     assert quote.cue == "saying"
+
+
+@pytest.mark.parametrize(
+    ("text", "cue", "content"),
+    [
+        (
+            "Critics claim that the levy will hurt small farms.",
+            "claim",
+            "that the levy will hurt small farms",
+        ),
+        ("She knows that the vote will be close in May.", "knows", "that the vote will be close in May"),
+    ],
+)
+def test_a_weak_cue_before_that_is_a_cue(text: str, cue: str, content: str) -> None:
+    quote = _only(text)
+    assert (quote.cue, quote.text) == (cue, content)
+
+
+def test_a_weak_cue_as_a_noun_is_none() -> None:
+    assert extract_quotes("The claim that the levy would hurt farms turned out to be false.") == []

@@ -28,6 +28,7 @@ from quotes.backends.rules.lexicon import (
     QUOTING_ONLY_CUES,
     SAY_CUES,
     TIME_WORDS,
+    WEAK_CUES,
     trie_pattern,
 )
 from quotes.backends.rules.scanning import (
@@ -216,6 +217,11 @@ def _looks_like_a_verb(word: str) -> bool:
         lower in AUX or lower.endswith("ed") or lower in CUE_WORDS or lower in IRREGULAR_PASTS
     )
 
+
+# "the claim that …" is a noun, "tries to confirm that …" an intent: neither reports a statement made
+_DETERMINER_BEFORE_RE = re.compile(
+    r"\b(?:the|a|an|this|that|his|her|its|their|our|my|your|to)[ \t]+$", re.IGNORECASE
+)
 
 _PURPOSE_RE = re.compile(r"\b(?:to|by)$")
 
@@ -962,6 +968,10 @@ class StatementFinder:
             return self._make(content, mention, cue)
         if word == "asked" and (question := self._question(cue, s_start, end)) is not None:
             return question
+        if word in WEAK_CUES and _DETERMINER_BEFORE_RE.search(
+            text, max(s_start, cue.start() - 12), cue.start()
+        ):
+            return None
         if word in NAMING_CUES:
             return self._naming(cue, s_start, end)
         if word in QUOTING_ONLY_CUES and 1 not in self.quoted[cue.end() : end]:
