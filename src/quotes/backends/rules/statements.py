@@ -28,6 +28,7 @@ from quotes.backends.rules.lexicon import (
     QUOTING_ONLY_CUES,
     SAY_CUES,
     TIME_WORDS,
+    WEAK_CUE_RE,
     WEAK_CUES,
     trie_pattern,
 )
@@ -222,6 +223,8 @@ def _looks_like_a_verb(word: str) -> bool:
 _DETERMINER_BEFORE_RE = re.compile(
     r"\b(?:the|a|an|this|that|his|her|its|their|our|my|your|to)[ \t]+$", re.IGNORECASE
 )
+
+_WORD_BEFORE_RE = re.compile(r"\b[a-z]+$")
 
 _PURPOSE_RE = re.compile(r"\b(?:to|by)$")
 
@@ -752,10 +755,9 @@ class StatementFinder:
         return records
 
     def _reported(self) -> list[Record]:
-        text = self.text
         records: list[Record] = []
         # one scan of the whole text; a cue is then placed in its sentence
-        for cue in CUE_RE.finditer(text):
+        for cue in self._cues():
             if self.used[cue.start()] or self.in_quote[cue.start()]:
                 continue
             s_start, s_end = self._sentence_of(cue.start())
@@ -808,6 +810,18 @@ class StatementFinder:
                 self._mark_used([(min(content[0], found.start()), max(content[1], found.end()))])
                 records.append(record)
         return records
+
+    def _cues(self) -> list[re.Match[str]]:
+        """Every cue in the text, in order: the strong ones, and weak ones right before "that"."""
+        text = self.text
+        weak = []
+        for at in _occurrences(text, " that"):
+            word = _WORD_BEFORE_RE.search(text, max(0, at - 16), at)
+            cue = WEAK_CUE_RE.match(text, word.start()) if word is not None else None
+            if cue is not None and word is not None and cue.end() == word.end():
+                weak.append(cue)
+        strong = list(CUE_RE.finditer(text))
+        return sorted(strong + weak, key=lambda cue: cue.start()) if weak else strong
 
     def _noun_cues(self) -> list[Record]:
         """ "Ana Ruiz's claim that the bridge is safe", "his warning that …": the owner of a reporting
