@@ -31,7 +31,7 @@ __all__ = [
     "rules_language_line",
 ]
 
-RULES_VERSION = "6"
+RULES_VERSION = "7"
 
 
 def _speaker(text: str, record: Record, entities: Entities, resolved: dict[int, str]) -> Speaker:
