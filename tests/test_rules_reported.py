@@ -517,3 +517,11 @@ def test_a_weak_cue_before_that_is_a_cue(text: str, cue: str, content: str) -> N
 
 def test_a_weak_cue_as_a_noun_is_none() -> None:
     assert extract_quotes("The claim that the levy would hurt farms turned out to be false.") == []
+
+
+def test_the_share_a_poll_reports_is_the_polls_statement() -> None:
+    quote = _only("In a new Metro News poll released Monday, 60 percent of voters said they back the levy.")
+    assert (quote.speaker.mention, quote.text) == (
+        "a new Metro News poll released Monday",
+        "they back the levy",
+    )

@@ -426,7 +426,7 @@ class StatementFinder:
         records += self._headlines()
         records += self._reported()
         records += self._noun_cues()
-        records += self._poll_findings()
+        records += self._poll_findings(records)
         self._attach_orphans(records)
         records += self._dialogue_turns(records)
         return records
@@ -768,11 +768,16 @@ class StatementFinder:
                     records.append(record)
         return records
 
-    def _poll_findings(self) -> list[Record]:
+    def _poll_findings(self, found_so_far: Sequence[Record]) -> list[Record]:
         """ "In a new Fox poll, Lee leads by 8 points", "Lee leads by 8 points in the latest poll": what a
-        poll finds is a statement, the poll its source."""
+        poll finds is a statement, the poll its source; "In a Fox poll, 60 percent said …" is the poll's
+        too, not the 60 percent's."""
         text = self.text
         records: list[Record] = []
+        # the reported statements whose speaker opens a clause: "…, 60 percent said …"
+        by_speaker = {
+            r.mention.start: r for r in found_so_far if r.mention is not None and r.kind != "direct"
+        }
         searched = 0
         # the rare poll word first (str.find is ten times faster than a regex scan), then the "in" phrase
         # it ends, in a window before it
@@ -805,6 +810,10 @@ class StatementFinder:
                 continue
             start, end = at, at + len(poll)
             mention = Mention(start, end, poll, "organization")
+            answered = by_speaker.get(content[0]) if found.group("lead") is not None else None
+            if answered is not None and answered.mention is not None and answered.mention.type == "group":
+                answered.mention = mention
+                continue
             record = self._make(content, mention, found, "cue")
             if record is not None:
                 self._mark_used([(min(content[0], found.start()), max(content[1], found.end()))])
