@@ -7,8 +7,10 @@ from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 
 from quotes.backends.rules.lexicon import (
+    AFTER_WORD_START,
     COUNTRIES,
     COUNTRY_BY_DEMONYM,
     COUNTRY_RE,
@@ -61,7 +63,7 @@ _SINGLE_NAME_RE = re.compile(
 # the owner of a reporting noun ("his claim that …") may be a possessive pronoun
 _POSSESSIVES = frozenset(["his", "her", "their", "its"])
 _ROLE_HEAD_RE = re.compile(r"\s+(?:of|for|at|to|in|with|from)\s+")
-_ACRONYM_RE = re.compile(r"\b[A-Z]{2,5}\b")
+_ACRONYM_RE = re.compile(r"[A-Z]" + AFTER_WORD_START + r"[A-Z]{1,4}\b")
 _NOT_ACRONYMS = frozenset(["AM", "PM", "TV", "OK", "ID", "AP", "II", "III", "IV"])
 # he/him/his/she/her outside quotation marks refer to someone else; "his country" to the speaker's. The
 # lookahead on the first letters halves the scan: re would try every branch at every word start.
@@ -188,7 +190,7 @@ class Entities:
                 if _whole_word(text, at, at + len(word)):
                     self.people.append((at, person))
                 at = text.find(word, at + len(word))
-        self.people.sort(key=lambda entry: entry[0])
+        self.people.sort(key=itemgetter(0))
 
     def _countries(self, text: str) -> None:
         for match in COUNTRY_RE.finditer(text):
