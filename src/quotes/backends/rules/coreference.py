@@ -58,7 +58,7 @@ def _surname(word: str) -> str:
 # A capitalised word, and the lowercase verb after it that makes it a person's name when it is the only
 # one: "Marcus walked in", "Sarah replied"
 _SINGLE_NAME_RE = re.compile(
-    r"(?=[A-Z])\b([A-Z][a-z][\w’'-]*)[ \t]+(?:[a-z]+ed|says|said|told|asked|went|came)\b"
+    r"([A-Z]" + AFTER_WORD_START + r"[a-z][\w’'-]*)[ \t]+(?:[a-z]+ed|says|said|told|asked|went|came)\b"
 )
 # the owner of a reporting noun ("his claim that …") may be a possessive pronoun
 _POSSESSIVES = frozenset(["his", "her", "their", "its"])
