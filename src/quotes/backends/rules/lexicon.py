@@ -51,9 +51,16 @@ def verb_forms(lemmas: str) -> set[str]:
     return forms
 
 
-def trie_pattern(alternatives: Iterable[str]) -> str:
+# After a word's first character: no word character before it. In this place, rather than as a `\b` before
+# the word, it lets re skip in C to the characters that may start a match (a pattern whose first item is an
+# assertion gets no such skip: every position is tried), which is faster when they are few (capitals).
+AFTER_WORD_START = r"(?<!\w.)"
+
+
+def trie_pattern(alternatives: Iterable[str], after_first: str = "") -> str:
     """One regex alternation as a prefix trie: Python's re tries alternatives one by one, a trie does not.
-    A space in an alternative matches any run of whitespace."""
+    A space in an alternative matches any run of whitespace; `after_first` follows each alternative's
+    first character (`AFTER_WORD_START`)."""
     trie: dict[str, Any] = {}
     for word in alternatives:
         node = trie
@@ -61,10 +68,12 @@ def trie_pattern(alternatives: Iterable[str]) -> str:
             node = node.setdefault(char, {})
         node[""] = {}
 
-    def emit(node: dict[str, Any]) -> str:
+    def emit(node: dict[str, Any], after: str = "") -> str:
         ends = "" in node
         branches = [
-            (r"\s+" if c == " " else re.escape(c)) + emit(child) for c, child in sorted(node.items()) if c
+            (r"\s+" if c == " " else re.escape(c)) + after + emit(child)
+            for c, child in sorted(node.items())
+            if c
         ]
         if not branches:
             return ""
@@ -73,7 +82,7 @@ def trie_pattern(alternatives: Iterable[str]) -> str:
             return "(?:" + body + ")?"
         return body
 
-    return emit(trie)
+    return emit(trie, after_first)
 
 
 def _cue_regex(forms: Sequence[str]) -> re.Pattern[str]:
@@ -160,8 +169,10 @@ def _countries(data: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
 COUNTRIES, COUNTRY_BY_DEMONYM = _countries(_EN["countries"])
 # Any country name, alias or demonym (singular or plural: "Iraqi", "Iraqis"), as a whole word
 COUNTRY_RE = re.compile(
-    r"(?=[A-Z])\b(?:"
-    + trie_pattern([*COUNTRIES, *COUNTRY_BY_DEMONYM, *(d + "s" for d in COUNTRY_BY_DEMONYM)])
+    r"(?:"
+    + trie_pattern(
+        [*COUNTRIES, *COUNTRY_BY_DEMONYM, *(d + "s" for d in COUNTRY_BY_DEMONYM)], AFTER_WORD_START
+    )
     + r")(?![\w-])"
 )
 CUE_WORDS = frozenset(CUE_FORMS) | frozenset(words(_CUES["after_quote"])) | frozenset(words(_CUES["manner"]))

@@ -735,7 +735,7 @@ class StatementFinder:
         text = self.text
         records: list[Record] = []
         for n, (start, end) in enumerate(self.paragraphs):
-            words = text[start:end].split()
+            words = text[start:end].split(maxsplit=24)  # a 25th item (the rest) means more than 24
             if len(words) > 24 or (n and sum(is_cap(w) for w in words) * 3 < len(words) * 2):
                 continue
             found = _HEADLINE_RE.match(text, start, end)
