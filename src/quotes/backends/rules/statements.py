@@ -800,11 +800,7 @@ class StatementFinder:
                 content = strip_span(text, start, self._content_end(start, _clause_end(text, start, s_end)))
                 at = found.start("lead")
             else:
-                clause = s_start
-                for match in _CLAUSE_START_RE.finditer(text, s_start, found.start()):
-                    if not self.in_quote[match.end() - 1]:
-                        clause = match.end()
-                content = strip_span(text, clause, found.start())
+                content = strip_span(text, self._last_clause(s_start, found.start()), found.start())
                 at = found.start("trail")
             if count_words(text, *content) < 3:
                 continue
@@ -882,13 +878,25 @@ class StatementFinder:
                 return cut
         return end
 
+    def _last_clause(self, s_start: int, end: int) -> int:
+        """Where the last clause before `end` starts (", but …", "; …" outside quotation marks)."""
+        clause = s_start
+        for match in _CLAUSE_START_RE.finditer(self.text, s_start, end):
+            if not self.in_quote[match.end() - 1]:
+                clause = match.end()
+        return clause
+
+    def _comma_outside_quotes(self, start: int, end: int) -> int:
+        """The first comma in text[start:end] that no quotation holds, or `end`."""
+        comma = self.text.find(",", start, end)
+        while comma >= 0 and self.in_quote[comma]:
+            comma = self.text.find(",", comma + 1, end)
+        return comma if comma >= 0 else end
+
     def _clause_subject(self, s_start: int, cue_start: int) -> Mention | None:
         """The subject of the clause a participle (", saying …") hangs on."""
         text = self.text
-        clause = s_start
-        for match in _CLAUSE_START_RE.finditer(text, s_start, cue_start):
-            if not self.in_quote[match.end() - 1]:
-                clause = match.end()
+        clause = self._last_clause(s_start, cue_start)
         if clause == s_start:
             # "On Monday, after a long silence, X said …": any number of introductory phrases
             while intro := _INTRO_RE.match(text, clause, cue_start):
@@ -924,10 +932,7 @@ class StatementFinder:
         """The clause's whole subject when no name, pronoun or determiner phrase ends it: "47 percent
         said", "attorneys and legal experts said", "Large majorities of voters in six states said"."""
         text = self.text
-        clause = s_start
-        for match in _CLAUSE_START_RE.finditer(text, s_start, cue_start):
-            if not self.in_quote[match.end() - 1]:
-                clause = match.end()
+        clause = self._last_clause(s_start, cue_start)
         while intro := _INTRO_RE.match(text, clause, cue_start):
             clause = intro.end()
         if lead := _CLAUSE_ADVERB_RE.match(text, clause, cue_start):
@@ -973,10 +978,7 @@ class StatementFinder:
         if relative or subordinate:
             # "While critics dismissed him as an actor, he won twice", "Lee, who said he would go, left":
             # the statement ends with its clause
-            comma = text.find(",", cue.end(), end)
-            while comma >= 0 and self.in_quote[comma]:
-                comma = text.find(",", comma + 1, end)
-            end = comma if comma >= 0 else end
+            end = self._comma_outside_quotes(cue.end(), end)
         if word.startswith("according"):
             mention = np_after(text, cue.end(), end) or source_phrase(text, cue.end(), end)
             if mention is None:
@@ -1116,10 +1118,9 @@ class StatementFinder:
         found = _QUESTION_RE.match(text, cue.end(), end)
         if found is None:
             return None
-        stop = text.find(",", found.start("question"), end)
-        while stop >= 0 and self.in_quote[stop]:
-            stop = text.find(",", stop + 1, end)
-        content = strip_span(text, found.start("question"), stop if stop >= 0 else end)
+        content = strip_span(
+            text, found.start("question"), self._comma_outside_quotes(found.start("question"), end)
+        )
         if count_words(text, *content) < 2:
             return None
         by = found.group("by")
